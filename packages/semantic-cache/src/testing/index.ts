@@ -1,0 +1,2 @@
+export type { StartTestRedisOptions, TestRedis } from "./redis-server.js";
+export { startTestRedis } from "./redis-server.js";
