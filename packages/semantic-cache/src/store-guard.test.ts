@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { createCircuitBreaker } from "./circuit-breaker.js";
+import { createStoreGuard, type GuardFailure } from "./store-guard.js";
+
+function setup() {
+  const failures: [string, GuardFailure][] = [];
+  const breaker = createCircuitBreaker({ failureThreshold: 2, cooldownMs: 60_000 });
+  const guard = createStoreGuard({ timeoutMs: 20, breaker, onFailure: (op, reason) => failures.push([op, reason]) });
+  return { guard, failures, breaker };
+}
+
+describe("createStoreGuard()", () => {
+  it("returns the value of a call that succeeds", async () => {
+    const { guard } = setup();
+    expect(await guard.run("get", async () => 42)).toEqual({ ok: true, value: 42 });
+  });
+
+  it("turns a rejected call into a failure value", async () => {
+    const { guard, failures } = setup();
+    expect(await guard.run("get", () => Promise.reject(new Error("ECONNREFUSED")))).toEqual({
+      ok: false,
+      reason: "error",
+    });
+    expect(failures).toEqual([["get", "error"]]);
+  });
+
+  it("gives up on a call slower than the timeout", async () => {
+    const { guard, failures } = setup();
+    const never = new Promise<number>(() => {});
+    expect(await guard.run("search", () => never)).toEqual({ ok: false, reason: "timeout" });
+    expect(failures).toEqual([["search", "timeout"]]);
+  });
+
+  it("stops calling once the circuit is open", async () => {
+    const { guard, failures } = setup();
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      return Promise.reject(new Error("down"));
+    };
+    await guard.run("get", failing);
+    await guard.run("get", failing);
+    expect(await guard.run("get", failing)).toEqual({ ok: false, reason: "circuit-open" });
+    expect(calls).toBe(2);
+    expect(failures.map(([, reason]) => reason)).toEqual(["error", "error", "circuit-open"]);
+  });
+});
