@@ -1,0 +1,103 @@
+/**
+ * body-router/extract-model: time to find the top-level `model` of a chat request body
+ * with the targeted scanner vs `JSON.parse` (with and without the UTF-8 decode a router
+ * starting from bytes must do). Seeded fixtures; prints a markdown table.
+ *
+ *   node --import tsx test/bench/body-router-extract.ts [--filter 1mb] [--model-first]
+ */
+import { scanModel } from "../../packages/body-router/src/model-scanner.js";
+
+const sizes = [
+  { name: "1kb", bytes: 1024, iterations: 20_000 },
+  { name: "100kb", bytes: 100 * 1024, iterations: 2_000 },
+  { name: "1mb", bytes: 1024 * 1024, iterations: 200 },
+  { name: "10mb", bytes: 10 * 1024 * 1024, iterations: 20 },
+];
+
+const args = process.argv.slice(2);
+const filterIndex = args.indexOf("--filter");
+const filter = filterIndex >= 0 ? new RegExp(args[filterIndex + 1] ?? "") : undefined;
+const modelFirst = args.includes("--model-first");
+
+/** mulberry32: a small seeded PRNG so fixtures are identical across runs. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const words = [
+  "the",
+  "model",
+  "prompt",
+  "token",
+  "λόγος",
+  "数据",
+  "gateway",
+  "route",
+  'say "hi"',
+  "tab\there",
+  "line\n",
+];
+
+/** A chat completion body of about `size` bytes: many messages, `model` after them (worst case for a scan). */
+function fixture(size: number, seed: number): Uint8Array {
+  const rand = mulberry32(seed);
+  const messages: { role: string; content: string }[] = [];
+  let length = 0;
+  while (length < size - 200) {
+    let content = "";
+    const target = Math.min(4096, size - 200 - length);
+    while (content.length < target) content += `${words[Math.floor(rand() * words.length)]} `;
+    messages.push({ role: messages.length % 2 === 0 ? "user" : "assistant", content });
+    length += JSON.stringify(messages.at(-1)).length + 1;
+  }
+  const body = modelFirst
+    ? { model: "meta-llama/Llama-3.1-8B-Instruct", messages, temperature: 0.7, stream: true }
+    : { messages, temperature: 0.7, stream: true, model: "meta-llama/Llama-3.1-8B-Instruct" };
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+function measure(iterations: number, fn: () => unknown): { p50: number; p99: number; mean: number } {
+  for (let k = 0; k < Math.min(iterations, 50); k++) fn(); // warm-up
+  const samples = new Float64Array(iterations);
+  for (let k = 0; k < iterations; k++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    samples[k] = Number(process.hrtime.bigint() - t0);
+  }
+  samples.sort();
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] as number;
+  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+const ms = (ns: number) => (ns / 1e6).toFixed(ns < 1e5 ? 4 : 3);
+const decoder = new TextDecoder();
+const rows: string[] = [];
+for (const { name, bytes, iterations } of sizes) {
+  if (filter && !filter.test(name)) continue;
+  const body = fixture(bytes, 42);
+  const scan = scanModel(body);
+  if (!("value" in scan)) throw new Error(`fixture ${name} did not scan`);
+  const text = decoder.decode(body);
+  const scanStats = measure(iterations, () => scanModel(body));
+  const parseStats = measure(iterations, () => (JSON.parse(decoder.decode(body)) as { model: string }).model);
+  const parseOnly = measure(iterations, () => (JSON.parse(text) as { model: string }).model);
+  rows.push(
+    `| body-router/extract-model/${name} | ${body.length} | ${ms(scanStats.p50)} | ${ms(scanStats.p99)} | ` +
+      `${ms(parseStats.p50)} | ${ms(parseStats.p99)} | ${ms(parseOnly.p50)} | ` +
+      `${(parseStats.p50 / scanStats.p50).toFixed(1)}x | ${(scanStats.mean / (body.length / 1e6)).toFixed(0)} |`,
+  );
+}
+
+console.log(`Node ${process.version}, model ${modelFirst ? "first" : "last"} in the body\n`);
+console.log(
+  "| case | bytes | scan p50 ms | scan p99 ms | decode+JSON.parse p50 ms | decode+JSON.parse p99 ms | JSON.parse only p50 ms | speed-up (p50) | scan ns/MB |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+for (const row of rows) console.log(row);
