@@ -62,8 +62,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): CacheStore 
     async put(entry, vector) {
       remove(entry.id);
       slots.set(entry.id, { entry, vector: vector ? Float32Array.from(vector) : undefined });
-      let members = partitions.get(entry.partition);
-      if (!members) partitions.set(entry.partition, (members = new Set()));
+      const members = partitions.get(entry.partition) ?? new Set<string>();
+      partitions.set(entry.partition, members);
       members.add(entry.id);
       while (slots.size > maxEntries) {
         const oldest = slots.keys().next().value;

@@ -1,0 +1,433 @@
+import { tokenize } from "./text-tokens.js";
+
+/** Why a semantic candidate was rejected. */
+export type RejectReason = "negation" | "number" | "intent" | "antonym" | "content";
+
+export type Verdict =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: RejectReason; readonly word?: string };
+
+/** Word knowledge the content check may use (from the embedder's vocabulary). */
+export interface WordKnowledge {
+  /** Frequency rank (0 = most frequent) or undefined when unknown. */
+  rank(word: string): number | undefined;
+  /** Cosine of two known words (by rank). */
+  similarity(rankA: number, rankB: number): number;
+}
+
+/** Options of {@link verifyCandidate}. */
+export interface VerifyOptions {
+  readonly words?: WordKnowledge;
+  /** Words rarer than this rank (or unknown, or named entities) must be matched on the other side. Default 300. */
+  readonly salientRank?: number;
+  /** A salient word counts as matched by a word at least this similar. Default 0.75. */
+  readonly synonymSimilarity?: number;
+}
+
+/**
+ * The false-hit defence on semantic candidates: embeddings put "turn on" and "turn
+ * off", or "2 eggs" and "3 eggs", close together, so a candidate is rejected when
+ * the two prompts differ in negation, in numbers, by an antonym pair, or in a
+ * salient content word (a rare word or a named entity) with no synonym opposite.
+ */
+export function verifyCandidate(query: string, cached: string, options: VerifyOptions = {}): Verdict {
+  const a = analyse(query);
+  const b = analyse(cached);
+  if (a.negated !== b.negated) return { ok: false, reason: "negation" };
+  if (a.numbers.join(" ") !== b.numbers.join(" ")) return { ok: false, reason: "number" };
+  for (const word of INTENT) {
+    if (a.stemSet.has(word) !== b.stemSet.has(word)) return { ok: false, reason: "intent", word };
+  }
+  const onlyA = a.stems.filter((s) => !b.stemSet.has(s));
+  const onlyB = b.stems.filter((s) => !a.stemSet.has(s));
+  const forms = (side: Analysis, diff: string[]): Set<string> =>
+    new Set(diff.flatMap((s) => [s, side.wordOfStem.get(s) ?? s]));
+  const formsB = forms(b, onlyB);
+  for (const word of forms(a, onlyA)) {
+    if (ANTONYMS.get(word)?.some((o) => formsB.has(o))) return { ok: false, reason: "antonym", word };
+  }
+  const salientRank = options.salientRank ?? 300;
+  const synonym = options.synonymSimilarity ?? 0.75;
+  const words = options.words;
+  const unmatched = (side: Analysis, other: Analysis, diff: string[]): string | undefined => {
+    for (const stem of diff) {
+      const word = side.wordOfStem.get(stem) ?? stem;
+      if (STOP.has(word)) continue;
+      const rank = words?.rank(word);
+      const salient = side.entities.has(word) || rank === undefined || rank >= salientRank;
+      if (!salient) continue;
+      // Named entities must appear on both sides: "Brazil" is close to "Venezuela".
+      if (rank === undefined || !words || side.entities.has(word)) return word;
+      const matched = other.words.some((w) => {
+        const r = words.rank(w);
+        return r !== undefined && words.similarity(rank, r) >= synonym;
+      });
+      if (!matched) return word;
+    }
+    return undefined;
+  };
+  const missing = unmatched(a, b, onlyA) ?? unmatched(b, a, onlyB);
+  if (missing !== undefined) return { ok: false, reason: "content", word: missing };
+  return { ok: true };
+}
+
+interface Analysis {
+  readonly negated: boolean;
+  readonly numbers: string[];
+  readonly words: string[];
+  readonly stems: string[];
+  readonly stemSet: Set<string>;
+  readonly wordOfStem: Map<string, string>;
+  /** Lower-cased words written with a capital letter after the first word. */
+  readonly entities: Set<string>;
+}
+
+function analyse(text: string): Analysis {
+  const tokens = tokenize(text);
+  let negations = 0;
+  const numbers: string[] = [];
+  const words: string[] = [];
+  for (const token of tokens) {
+    if (NEGATIONS.has(token) || token.endsWith("n't") || token.endsWith("n’t")) negations++;
+    else if (/^\p{N}/u.test(token)) numbers.push(token.replace(/,/g, ""));
+    else if (NUMBER_WORDS.has(token)) numbers.push(String(NUMBER_WORDS.get(token)));
+    else words.push(token);
+  }
+  const entities = new Set<string>();
+  const raw = text.normalize("NFKC").match(/[\p{L}\p{M}]+/gu) ?? [];
+  raw.forEach((word, i) => {
+    // Capitalised after the first word (Python, Canada), or an acronym anywhere (AWS).
+    if ((i > 0 && /^\p{Lu}/u.test(word)) || /^\p{Lu}{2,}$/u.test(word)) entities.add(word.toLowerCase());
+  });
+  const stems = words.map(stem);
+  const wordOfStem = new Map<string, string>();
+  stems.forEach((s, i) => {
+    wordOfStem.set(s, words[i] as string);
+  });
+  return {
+    negated: negations % 2 === 1,
+    numbers: numbers.sort(),
+    words,
+    stems,
+    stemSet: new Set(stems),
+    wordOfStem,
+    entities,
+  };
+}
+
+/** A light suffix stripper: "turning" -> "turn", "enabled" -> "enabl", "boxes" -> "box". */
+function stem(word: string): string {
+  if (word.length <= 4) return word;
+  for (const suffix of ["ing", "ed", "es", "s", "ly"]) {
+    if (word.endsWith(suffix) && word.length - suffix.length >= 3) return word.slice(0, -suffix.length);
+  }
+  return word;
+}
+
+const NEGATIONS = new Set([
+  "not",
+  "no",
+  "never",
+  "without",
+  "none",
+  "nobody",
+  "nothing",
+  "nowhere",
+  "neither",
+  "nor",
+  "cannot",
+  "cant",
+  "dont",
+  "doesnt",
+  "isnt",
+  "wont",
+]);
+
+const NUMBER_WORDS = new Map(
+  [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "half",
+    "double",
+    "twice",
+    "once",
+  ].map(
+    (w, i) =>
+      [w, w === "half" || w === "double" || w === "twice" || w === "once" ? w : i < 21 ? String(i) : w] as const,
+  ),
+);
+
+/** Question words that change what is asked ("how do I" vs "should I" vs "why"). */
+const INTENT = ["should", "why", "when", "where", "who"];
+
+const STOP = new Set([
+  "the",
+  "this",
+  "these",
+  "those",
+  "there",
+  "their",
+  "into",
+  "get",
+  "got",
+  "getting",
+  "really",
+  "actually",
+  "ever",
+  "thing",
+  "things",
+  "someone",
+  "somebody",
+  "people",
+  "person",
+  "one",
+  "use",
+  "using",
+  "used",
+  "more",
+  "most",
+  "very",
+  "much",
+  "many",
+  "other",
+  "tell",
+  "know",
+  "mean",
+  "meaning",
+  "a",
+  "an",
+  "is",
+  "are",
+  "was",
+  "were",
+  "be",
+  "do",
+  "does",
+  "did",
+  "to",
+  "of",
+  "in",
+  "on",
+  "for",
+  "and",
+  "or",
+  "i",
+  "you",
+  "my",
+  "your",
+  "it",
+  "its",
+  "what",
+  "how",
+  "why",
+  "which",
+  "who",
+  "can",
+  "should",
+  "would",
+  "could",
+  "will",
+  "some",
+  "any",
+  "that",
+  "this",
+  "with",
+  "as",
+  "at",
+  "by",
+  "from",
+  "about",
+  "me",
+  "we",
+  "our",
+  "best",
+  "way",
+  "ways",
+  "good",
+  "get",
+  "make",
+]);
+
+/** Antonym pairs on stems (both directions); extend with care, each pair is tested. */
+const ANTONYM_PAIRS: readonly (readonly [string, string])[] = [
+  ["on", "off"],
+  ["enabl", "disabl"],
+  ["enable", "disable"],
+  ["increas", "decreas"],
+  ["increase", "decrease"],
+  ["before", "after"],
+  ["start", "stop"],
+  ["open", "close"],
+  ["buy", "sell"],
+  ["up", "down"],
+  ["max", "min"],
+  ["maximum", "minimum"],
+  ["add", "remove"],
+  ["import", "export"],
+  ["encrypt", "decrypt"],
+  ["upload", "download"],
+  ["lock", "unlock"],
+  ["allow", "deny"],
+  ["allow", "block"],
+  ["accept", "reject"],
+  ["true", "false"],
+  ["yes", "no"],
+  ["hot", "cold"],
+  ["high", "low"],
+  ["higher", "lower"],
+  ["fast", "slow"],
+  ["faster", "slower"],
+  ["big", "small"],
+  ["bigger", "smaller"],
+  ["larg", "small"],
+  ["large", "small"],
+  ["long", "short"],
+  ["longer", "shorter"],
+  ["best", "worst"],
+  ["better", "worse"],
+  ["good", "bad"],
+  ["pros", "cons"],
+  ["advantag", "disadvantag"],
+  ["advantage", "disadvantage"],
+  ["win", "lose"],
+  ["gain", "los"],
+  ["gain", "lose"],
+  ["push", "pull"],
+  ["in", "out"],
+  ["into", "out"],
+  ["input", "output"],
+  ["login", "logout"],
+  ["connect", "disconnect"],
+  ["install", "uninstall"],
+  ["mount", "unmount"],
+  ["subscrib", "unsubscrib"],
+  ["follow", "unfollow"],
+  ["left", "right"],
+  ["north", "south"],
+  ["east", "west"],
+  ["first", "last"],
+  ["old", "new"],
+  ["older", "newer"],
+  ["oldest", "newest"],
+  ["light", "dark"],
+  ["light", "heavy"],
+  ["early", "late"],
+  ["earlier", "later"],
+  ["above", "below"],
+  ["over", "under"],
+  ["inside", "outside"],
+  ["internal", "external"],
+  ["public", "private"],
+  ["ascend", "descend"],
+  ["ascending", "descending"],
+  ["asc", "desc"],
+  ["cheap", "expensive"],
+  ["rich", "poor"],
+  ["safe", "unsafe"],
+  ["safe", "dangerous"],
+  ["legal", "illegal"],
+  ["valid", "invalid"],
+  ["visible", "hidden"],
+  ["show", "hide"],
+  ["include", "exclude"],
+  ["merge", "split"],
+  ["compress", "decompress"],
+  ["encode", "decode"],
+  ["serialize", "deserialize"],
+  ["mute", "unmute"],
+  ["join", "leave"],
+  ["arrive", "depart"],
+  ["borrow", "lend"],
+  ["love", "hate"],
+  ["like", "dislike"],
+  ["agree", "disagree"],
+  ["success", "failure"],
+  ["succe", "fail"],
+  ["sync", "async"],
+  ["synchronous", "asynchronous"],
+  ["client", "server"],
+  ["read", "write"],
+  ["send", "receive"],
+  ["male", "female"],
+  ["men", "women"],
+  ["man", "woman"],
+  ["boy", "girl"],
+  ["husband", "wife"],
+  ["father", "mother"],
+  ["buyer", "seller"],
+  ["import", "export"],
+  ["positive", "negative"],
+  ["plus", "minus"],
+  ["day", "night"],
+  ["morning", "evening"],
+  ["summer", "winter"],
+  ["past", "future"],
+  ["begin", "end"],
+  ["entry", "exit"],
+  ["minimize", "maximize"],
+  ["minimum", "maximum"],
+  ["least", "most"],
+  ["less", "more"],
+  ["fewer", "more"],
+  ["cheapest", "most"],
+  ["strength", "weakness"],
+  ["strengths", "weaknesses"],
+  ["remember", "forget"],
+  ["always", "never"],
+  ["all", "none"],
+  ["everyone", "nobody"],
+  ["inhale", "exhale"],
+  ["upstream", "downstream"],
+  ["ipv4", "ipv6"],
+  ["horizontal", "vertical"],
+  ["row", "column"],
+  ["rows", "columns"],
+  ["prefix", "suffix"],
+  ["uppercase", "lowercase"],
+  ["shortest", "longest"],
+  ["smallest", "largest"],
+  ["lowest", "highest"],
+];
+
+const ANTONYMS = new Map<string, string[]>();
+for (const [x, y] of ANTONYM_PAIRS) {
+  for (const [from, to] of [
+    [x, y],
+    [y, x],
+  ] as const) {
+    for (const key of new Set([from, stem(from)])) {
+      ANTONYMS.set(key, [...new Set([...(ANTONYMS.get(key) ?? []), to, stem(to)])]);
+    }
+  }
+}
