@@ -1,0 +1,33 @@
+/** Error codes of GIE `pkg/common/error/error.go` and their HTTP statuses. */
+export const inferenceErrorStatus = {
+  BadRequest: 400,
+  ResourceExhausted: 429,
+  ServiceUnavailable: 503,
+  Internal: 500,
+} as const;
+
+export type InferenceErrorCode = keyof typeof inferenceErrorStatus;
+
+/** A request the picker answers itself. */
+export interface InferenceError {
+  readonly code: InferenceErrorCode;
+  readonly status: number;
+  /** `inference error: <Code> - <msg>` (GIE wording). */
+  readonly message: string;
+}
+
+export function inferenceError(code: InferenceErrorCode, msg: string): InferenceError {
+  return { code, status: inferenceErrorStatus[code], message: `inference error: ${code} - ${msg}` };
+}
+
+const openAiType: Record<InferenceErrorCode, string> = {
+  BadRequest: "invalid_request_error",
+  ResourceExhausted: "rate_limit_exceeded",
+  ServiceUnavailable: "service_unavailable",
+  Internal: "internal_error",
+};
+
+/** OpenAI-shaped JSON error body carrying GIE's message. */
+export function errorBody(err: InferenceError): string {
+  return JSON.stringify({ error: { message: err.message, type: openAiType[err.code], code: err.status } });
+}

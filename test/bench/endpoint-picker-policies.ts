@@ -1,0 +1,115 @@
+/**
+ * The endpoint picker's real scheduling code (request control, scheduler, plugins,
+ * in-flight accounting) as routing policies for the model-server-sim DES harness.
+ */
+import type {
+  PolicyContext,
+  PolicyFactory,
+  RoutingPolicy,
+  EndpointView,
+  SimRequest,
+} from "../../packages/model-server-sim/src/des/types.js";
+import {
+  createInflightTracker,
+  createRequestControl,
+  defaultSaturationThresholds,
+  loadEndpointPickerConfig,
+  createSeededRandom,
+  splitHostPort,
+  type Endpoint,
+  type InflightTracker,
+  type SchedulingRequest,
+} from "../../packages/endpoint-picker/src/index.js";
+
+function toEndpoint(view: EndpointView, inflight: InflightTracker): Endpoint {
+  const { host, port } = splitHostPort(view.id);
+  const m = view.metrics;
+  return {
+    id: view.id,
+    address: host,
+    port: port ?? 8000,
+    engine: "vllm",
+    labels: {},
+    inflight: inflight.load(view.id),
+    metrics: {
+      waitingQueueSize: m.waiting,
+      runningRequests: m.running,
+      kvCacheUsage: m.kvCacheUsage,
+      activeModels: new Set(m.runningLoras),
+      waitingModels: new Set(m.waitingLoras),
+      maxActiveModels: m.maxLoras,
+      blockSizeTokens: m.blockSize,
+      numGpuBlocks: m.numGpuBlocks,
+      updatedAtMs: m.scrapedAtMs,
+    },
+  };
+}
+
+/** A DES policy running the picker with the given EndpointPickerConfig YAML. */
+export function pickerPolicy(name: string, configYaml: (ctx: PolicyContext) => string): PolicyFactory {
+  return {
+    name,
+    create(ctx): RoutingPolicy {
+      const loaded = loadEndpointPickerConfig(configYaml(ctx));
+      if ("errors" in loaded) throw new Error(`${name}: ${loaded.errors.join("; ")}`);
+      const inflight = createInflightTracker();
+      let now = 0;
+      const control = createRequestControl({
+        scheduler: loaded.scheduler,
+        inflight,
+        saturation: defaultSaturationThresholds,
+        clock: () => now,
+        random: createSeededRandom(ctx.seed),
+        maxEndpoints: 1,
+      });
+      return {
+        name,
+        pick(req: SimRequest, view, nowMs) {
+          now = nowMs;
+          const request: SchedulingRequest = {
+            requestId: req.id,
+            targetModel: req.model,
+            prompt: req.promptText,
+            promptTokens: req.promptTokens,
+            headers: req.headers,
+            priority: 0,
+          };
+          const outcome = control.pick(
+            request,
+            view.endpoints.map((v) => toEndpoint(v, inflight)),
+          );
+          return "error" in outcome ? undefined : outcome.targets[0]?.id;
+        },
+        onFirstToken: (id) => inflight.firstToken(id),
+        onComplete: (id) => {
+          inflight.finish(id);
+        },
+      };
+    },
+  };
+}
+
+/** GIE's default scheduler: queue 2, KV-cache 2, prefix 3, max-score picker. */
+export const referenceDefaultPolicy = pickerPolicy("reference-default", () => "");
+
+/** Ours: predicted-TTFT scoring (load-aware prefix and LoRA affinity). */
+export const oursPolicy = pickerPolicy(
+  "ours",
+  (ctx) => `
+plugins:
+  - type: prefix-cache-scorer
+  - type: predicted-ttft-scorer
+    parameters:
+      prefixPluginRef: prefix-cache-scorer
+      baseModels: [${JSON.stringify(ctx.baseModel)}]
+  - type: max-score-picker
+schedulingProfiles:
+  - name: default
+    plugins:
+      - pluginRef: predicted-ttft-scorer
+        weight: 1
+      - pluginRef: max-score-picker
+`,
+);
+
+export const endpointPickerPolicies: readonly PolicyFactory[] = [referenceDefaultPolicy, oursPolicy];
