@@ -1,0 +1,82 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ExternalProcessor } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
+import { trace } from "@opentelemetry/api";
+import type { Logger } from "pino";
+import type { SdkMetrics } from "./metrics.js";
+import type { AssumedModes, FailurePolicy, Service } from "./service.js";
+import { createStreamContext } from "./stream/context.js";
+import { isProtocolError } from "./stream/errors.js";
+import { StreamMachine } from "./stream/machine.js";
+
+/** Settings of the stream machine that come from server config. */
+export interface StreamSettings {
+  readonly assumedModes: AssumedModes;
+  readonly failure: FailurePolicy;
+  readonly maxBufferedBodyBytes: number;
+  readonly replyChunkBytes: number;
+  readonly processorTimeoutMs: number;
+}
+
+/** Counts streams in flight so the drain knows when it may stop. */
+export interface StreamTracker {
+  readonly draining: boolean;
+  begin(): void;
+  end(): void;
+}
+
+const tracer = trace.getTracer("llm-callouts/ext-proc");
+let streamCounter = 0;
+
+/** ExternalProcessor.Process: one StreamMachine per stream; replies in order. */
+export function createExtProcService(
+  service: Service,
+  log: Logger,
+  metrics: SdkMetrics,
+  settings: StreamSettings,
+  tracker: StreamTracker,
+): ServiceImpl<typeof ExternalProcessor> {
+  const observer = metrics.observer(service.name);
+  const streamsTotal = metrics.streamsTotal.labels(service.name);
+  const streamsActive = metrics.streamsActive.labels(service.name);
+  return {
+    async *process(requests) {
+      if (tracker.draining) throw new ConnectError("server is draining", Code.Unavailable);
+      const streamId = `${process.pid.toString(36)}-${(++streamCounter).toString(36)}`;
+      const controller = new AbortController();
+      const context = createStreamContext(streamId, log.child({ stream_id: streamId }), controller.signal);
+      // A span per stream; a no-op unless the host registers an OpenTelemetry SDK.
+      const span = tracer.startSpan("ext_proc.stream", { attributes: { "callouts.service": service.name } });
+      const machine = new StreamMachine({ processor: service.processor(context), context, observer, ...settings });
+      tracker.begin();
+      streamsTotal.inc();
+      streamsActive.inc();
+      let aborted = true;
+      try {
+        for await (const message of requests) {
+          const replies = await machine.handle(message);
+          if (machine.observability) continue;
+          for (const reply of replies) yield reply;
+        }
+        aborted = false;
+      } catch (error) {
+        const connectError = isProtocolError(error)
+          ? new ConnectError(error.message, Code.InvalidArgument)
+          : ConnectError.from(error);
+        if (connectError.code !== Code.Canceled) {
+          metrics.streamErrors.inc({ service: service.name, code: Code[connectError.code] });
+          context.log.warn({ err: connectError }, "stream ended with an error");
+          span.recordException(connectError);
+        }
+        throw connectError;
+      } finally {
+        machine.end(aborted);
+        controller.abort();
+        streamsActive.dec();
+        tracker.end();
+        span.setAttribute("callouts.request_id", context.requestId ?? "");
+        span.end();
+      }
+    },
+  };
+}

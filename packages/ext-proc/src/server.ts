@@ -1,0 +1,257 @@
+import { once } from "node:events";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import {
+  createServer as createH2cServer,
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2Session,
+} from "node:http2";
+import type { AddressInfo } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Authorization } from "@llm-callouts/proto/gen/envoy/service/auth/v3/external_auth_pb";
+import { ExternalProcessor } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
+import { Health } from "@llm-callouts/proto/gen/grpc/health/v1/health_pb";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { createAuthzService } from "./authz.js";
+import { createExtProcService, type StreamTracker } from "./ext-proc-handler.js";
+import { createHealthService, createHealthState, type HealthState, healthServiceNames } from "./health.js";
+import { createLogger } from "./logger.js";
+import { createRegistry, createSdkMetrics } from "./metrics.js";
+import type { AssumedModes, FailurePolicy, Service } from "./service.js";
+import { loadTlsMaterial, type TlsOptions } from "./tls.js";
+
+/** Server settings; every field has a default (see `defaultServerOptions`). */
+export interface ServerOptions {
+  /** Bind address (default 0.0.0.0). */
+  readonly host?: string;
+  /** Plaintext h2c gRPC port (default 8080; 0 = any free port; null = off). */
+  readonly port?: number | null;
+  /** Admin HTTP port for /healthz, /readyz, /metrics (default 8081; 0 = any; null = off). */
+  readonly adminPort?: number | null;
+  readonly tls?: TlsOptions | undefined;
+  /** How long in-flight streams may run after SIGTERM (default 15 s). */
+  readonly drainTimeoutMs?: number;
+  readonly processorTimeoutMs?: number;
+  readonly maxBufferedBodyBytes?: number;
+  readonly replyChunkBytes?: number;
+  readonly failure?: Partial<FailurePolicy>;
+  readonly assumedModes?: Partial<AssumedModes>;
+  readonly log?: Logger;
+  readonly metrics?: Registry;
+}
+
+export const defaultServerOptions = {
+  host: "0.0.0.0",
+  port: 8080,
+  adminPort: 8081,
+  drainTimeoutMs: 15_000,
+  processorTimeoutMs: 10_000,
+  maxBufferedBodyBytes: 32 * 1024 * 1024, // 32 MiB
+  replyChunkBytes: 62_000, // GIE's chunk size; GCP closes streams on replies over 128 KB
+  failure: { mode: "closed", status: 500 } satisfies FailurePolicy,
+  assumedModes: {
+    requestBody: "BUFFERED",
+    responseBody: "NONE",
+    sendBodyWithoutWaitingForHeaderResponse: false,
+  } satisfies AssumedModes,
+} as const;
+
+export interface RunningService {
+  readonly port: number | undefined;
+  readonly tlsPort: number | undefined;
+  readonly adminPort: number | undefined;
+  readonly registry: Registry;
+  readonly health: HealthState;
+  /** Streams in flight. */
+  readonly activeStreams: number;
+  /**
+   * Graceful stop: health turns NOT_SERVING, new streams are refused (GOAWAY),
+   * in-flight streams get `drainTimeoutMs` to finish, then everything closes.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** HTTP/2 settings sized for Envoy: many concurrent streams and MiB-sized bodies. */
+const http2Settings = { maxConcurrentStreams: 100_000, initialWindowSize: 4 * 1024 * 1024 };
+const sessionWindowBytes = 32 * 1024 * 1024;
+
+/** Starts the gRPC listeners (h2c and/or TLS) and the admin listener for a service. */
+export async function startService(service: Service, options: ServerOptions = {}): Promise<RunningService> {
+  const log = options.log ?? createLogger({ service: service.name });
+  const registry = options.metrics ?? createRegistry();
+  const metrics = createSdkMetrics(registry);
+  const health = createHealthState();
+  const failure: FailurePolicy = { ...defaultServerOptions.failure, ...service.failure, ...options.failure };
+  const settings = {
+    assumedModes: { ...defaultServerOptions.assumedModes, ...service.assumedModes, ...options.assumedModes },
+    failure,
+    maxBufferedBodyBytes: options.maxBufferedBodyBytes ?? defaultServerOptions.maxBufferedBodyBytes,
+    replyChunkBytes: options.replyChunkBytes ?? defaultServerOptions.replyChunkBytes,
+    processorTimeoutMs: options.processorTimeoutMs ?? defaultServerOptions.processorTimeoutMs,
+  };
+  let active = 0;
+  let draining = false;
+  let idle: (() => void) | undefined;
+  const tracker: StreamTracker = {
+    get draining() {
+      return draining;
+    },
+    begin: () => void active++,
+    end: () => {
+      active--;
+      if (active === 0) idle?.();
+    },
+  };
+
+  const handler = connectNodeAdapter({
+    grpc: true,
+    grpcWeb: false,
+    connect: false,
+    readMaxBytes: settings.maxBufferedBodyBytes + 1024 * 1024,
+    routes(router) {
+      router.service(ExternalProcessor, createExtProcService(service, log, metrics, settings, tracker));
+      router.service(Health, createHealthService(health, healthServiceNames));
+      if (service.authorize) {
+        router.service(
+          Authorization,
+          createAuthzService(service, log, metrics, failure.status, failure.mode === "open"),
+        );
+      }
+    },
+  });
+
+  const sessions = new Set<Http2Session>();
+  const trackSessions = (server: Http2Server | Http2SecureServer) =>
+    server.on("session", (session: Http2Session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+      session.on("error", (error) => log.debug({ err: error }, "http2 session error"));
+      try {
+        session.setLocalWindowSize(sessionWindowBytes);
+      } catch {
+        // Not yet connected on some platforms; the stream windows still apply.
+      }
+    });
+
+  const host = options.host ?? defaultServerOptions.host;
+  const grpcServers: (Http2Server | Http2SecureServer)[] = [];
+  const port = options.port === undefined ? defaultServerOptions.port : options.port;
+  let boundPort: number | undefined;
+  if (port !== null) {
+    const server = createH2cServer({ settings: http2Settings, maxSessionMemory: 512 }, handler);
+    trackSessions(server);
+    boundPort = await listen(server, port, host);
+    grpcServers.push(server);
+  }
+  let tlsPort: number | undefined;
+  if (options.tls) {
+    const material = await loadTlsMaterial(options.tls);
+    const server = createSecureServer(
+      {
+        cert: material.cert,
+        key: material.key,
+        ca: material.ca,
+        requestCert: material.ca !== undefined,
+        rejectUnauthorized: material.ca !== undefined,
+        allowHTTP1: false,
+        settings: http2Settings,
+        maxSessionMemory: 512,
+      },
+      handler,
+    );
+    trackSessions(server);
+    tlsPort = await listen(server, options.tls.port, host);
+    grpcServers.push(server);
+  }
+
+  const adminPortOption = options.adminPort === undefined ? defaultServerOptions.adminPort : options.adminPort;
+  let admin: HttpServer | undefined;
+  let adminPort: number | undefined;
+  if (adminPortOption !== null) {
+    admin = createAdminServer(service, registry, health, log);
+    adminPort = await listen(admin, adminPortOption, host);
+  }
+
+  log.info({ port: boundPort, tls_port: tlsPort, admin_port: adminPort }, "serving");
+  let stopping: Promise<void> | undefined;
+  return {
+    port: boundPort,
+    tlsPort,
+    adminPort,
+    registry,
+    health,
+    get activeStreams() {
+      return active;
+    },
+    shutdown() {
+      stopping ??= (async () => {
+        draining = true;
+        health.setServing(false);
+        log.info({ active_streams: active }, "draining");
+        for (const server of grpcServers) server.close();
+        for (const session of sessions) session.close();
+        if (active > 0) {
+          const drained = new Promise<void>((resolve) => {
+            idle = resolve;
+          });
+          const timeoutMs = options.drainTimeoutMs ?? defaultServerOptions.drainTimeoutMs;
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeoutMs);
+          });
+          await Promise.race([drained, timedOut]);
+          clearTimeout(timer);
+          if (active > 0) log.warn({ active_streams: active }, "drain timed out; closing remaining streams");
+        }
+        for (const session of sessions) session.destroy();
+        await service.close?.();
+        if (admin) {
+          admin.closeAllConnections();
+          await new Promise<void>((resolve) => admin!.close(() => resolve()));
+        }
+        log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function listen(server: Http2Server | Http2SecureServer | HttpServer, port: number, host: string) {
+  server.listen(port, host);
+  await once(server, "listening");
+  return (server.address() as AddressInfo).port;
+}
+
+/** GET / and /healthz (200 while serving; GCP health checks), /readyz, /metrics. */
+function createAdminServer(service: Service, registry: Registry, health: HealthState, log: Logger): HttpServer {
+  return createHttpServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const text = (status: number, body: string, type = "text/plain; charset=utf-8") => {
+      res.writeHead(status, { "content-type": type });
+      res.end(body);
+    };
+    if (req.method !== "GET" && req.method !== "HEAD") return text(405, "method not allowed\n");
+    switch (path) {
+      case "/":
+      case "/healthz":
+        return health.serving ? text(200, "OK\n") : text(503, "draining\n");
+      case "/readyz": {
+        const ready = health.serving && (service.isReady?.() ?? true);
+        return ready ? text(200, "ready\n") : text(503, "not ready\n");
+      }
+      case "/metrics":
+        registry.metrics().then(
+          (body) => text(200, body, registry.contentType),
+          (error: unknown) => {
+            log.error({ err: error }, "metrics failed");
+            text(500, "metrics failed\n");
+          },
+        );
+        return;
+      default:
+        return text(404, "not found\n");
+    }
+  });
+}

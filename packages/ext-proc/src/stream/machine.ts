@@ -1,0 +1,622 @@
+import type {
+  HttpBody,
+  HttpHeaders,
+  HttpTrailers,
+  ProcessingRequest,
+  ProcessingResponse,
+} from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
+import { bytesEqual, concatBytes, emptyBytes } from "../bytes.js";
+import { createHeaderMap, type Header, type HeaderMap } from "../headers.js";
+import { openAiErrorResponse } from "../openai-error.js";
+import type {
+  BodyDecision,
+  BodyHandling,
+  BodyMode,
+  Direction,
+  DynamicMetadata,
+  HeaderMutation,
+  HeadersDecision,
+  ImmediateResponse,
+  ModeOverride,
+  Phase,
+  Processor,
+} from "../processor.js";
+import type { AssumedModes, FailurePolicy } from "../service.js";
+import { buildHeaderMutation, readHeaderMap } from "../wire/headers.js";
+import { mergeMetadata, readAttributes, readForwardedMetadata, toStruct } from "../wire/metadata.js";
+import { bodyModeName, buildModeOverride } from "../wire/modes.js";
+import {
+  commonReply,
+  immediateReply,
+  replaceBodyMutation,
+  streamedBodyReplies,
+  toBytes,
+  trailersReply,
+} from "../wire/replies.js";
+import type { MutableStreamContext } from "./context.js";
+import { ProtocolError } from "./errors.js";
+import type { StreamObserver } from "./observer.js";
+import { advanceOrder, initialOrder, type OrderState } from "./order.js";
+
+export interface StreamMachineOptions {
+  readonly processor: Processor;
+  readonly context: MutableStreamContext;
+  readonly assumedModes: AssumedModes;
+  readonly failure: FailurePolicy;
+  /** Largest body the SDK accumulates for `whole` handling; more gets a 413. */
+  readonly maxBufferedBodyBytes: number;
+  /** Largest FULL_DUPLEX_STREAMED reply chunk. */
+  readonly replyChunkBytes: number;
+  /** A processor call slower than this follows the failure policy (0 = no limit). */
+  readonly processorTimeoutMs: number;
+  readonly observer: StreamObserver;
+}
+
+/** Per-direction progress. */
+interface DirectionState {
+  headers: HeaderMap;
+  handling: BodyHandling | undefined;
+  bodyMode: BodyMode;
+  /** A headers reply held until the body decision (FULL_DUPLEX_STREAMED, or STREAMED without waiting). */
+  heldHeaders: HeadersDecision | undefined;
+  heldModeOverride: ModeOverride | undefined;
+  chunks: Uint8Array[];
+  bufferedBytes: number;
+  /** STREAMED/BUFFERED body messages whose replies wait for the whole body. */
+  heldBodyReplies: number;
+  carry: Uint8Array;
+  chunkIndex: number;
+  /** The body was finished (EoS, trailers or no body). */
+  bodyDone: boolean;
+  pendingMetadata: DynamicMetadata | undefined;
+}
+
+type CallResult<T> = { ok: true; value: T | undefined } | { ok: false };
+
+/**
+ * The per-stream state machine: turns Envoy's ProcessingRequests into the replies
+ * each processing mode requires, calling the processor for *what* to do.
+ * One instance per gRPC stream; `handle` must be called sequentially.
+ */
+export class StreamMachine {
+  private readonly opts: StreamMachineOptions;
+  private readonly ctx: MutableStreamContext;
+  private order: OrderState = initialOrder;
+  private first = true;
+  private sendBodyWithoutWaiting: boolean;
+  private finished = false;
+  private respondedImmediately = false;
+  private responseFinished = false;
+  private ended = false;
+  private readonly dirs: Record<Direction, DirectionState>;
+
+  constructor(options: StreamMachineOptions) {
+    this.opts = options;
+    this.ctx = options.context;
+    this.sendBodyWithoutWaiting = options.assumedModes.sendBodyWithoutWaitingForHeaderResponse;
+    this.dirs = {
+      request: newDirection(options.assumedModes.requestBody),
+      response: newDirection(options.assumedModes.responseBody),
+    };
+    this.syncModes();
+  }
+
+  /** Whether Envoy sends this stream in observability mode (replies are dropped). */
+  get observability(): boolean {
+    return this.ctx.observability;
+  }
+
+  /** Handles one message; returns the replies to send, in order. */
+  async handle(message: ProcessingRequest): Promise<ProcessingResponse[]> {
+    if (this.first) this.readProtocolConfig(message);
+    this.ctx.observability = message.observabilityMode;
+    if (message.metadataContext) this.ctx.metadata = readForwardedMetadata(message.metadataContext);
+    if (Object.keys(message.attributes).length > 0) this.ctx.attributes = readAttributes(message.attributes);
+    // After an immediate response Envoy sends nothing more; anything late is ignored.
+    if (this.finished) return [];
+    const request = message.request;
+    switch (request.case) {
+      case "requestHeaders":
+        return this.onHeaders("request", request.value);
+      case "responseHeaders":
+        return this.onHeaders("response", request.value);
+      case "requestBody":
+        return this.onBody("request", request.value);
+      case "responseBody":
+        return this.onBody("response", request.value);
+      case "requestTrailers":
+        return this.onTrailers("request", request.value);
+      case "responseTrailers":
+        return this.onTrailers("response", request.value);
+      default:
+        throw new ProtocolError("ProcessingRequest carries no known request field");
+    }
+  }
+
+  /** Ends the stream; calls the processor's onStreamEnd exactly once. */
+  end(aborted: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      this.opts.processor.onStreamEnd?.({
+        aborted,
+        respondedImmediately: this.respondedImmediately,
+        completed: !aborted && (this.responseFinished || this.respondedImmediately),
+      });
+    } catch (error) {
+      this.ctx.log.error({ err: error }, "onStreamEnd failed");
+    }
+  }
+
+  private readProtocolConfig(message: ProcessingRequest): void {
+    this.first = false;
+    const config = message.protocolConfig;
+    if (!config) return;
+    this.dirs.request.bodyMode = bodyModeName(config.requestBodyMode) ?? this.dirs.request.bodyMode;
+    this.dirs.response.bodyMode = bodyModeName(config.responseBodyMode) ?? this.dirs.response.bodyMode;
+    this.sendBodyWithoutWaiting = config.sendBodyWithoutWaitingForHeaderResponse;
+    this.syncModes();
+  }
+
+  private syncModes(): void {
+    this.ctx.bodyModes = { request: this.dirs.request.bodyMode, response: this.dirs.response.bodyMode };
+  }
+
+  private isDuplex(direction: Direction): boolean {
+    return this.dirs[direction].bodyMode === "FULL_DUPLEX_STREAMED";
+  }
+
+  /** Whether Envoy sends the body before the headers reply, so that reply can wait. */
+  private canHoldHeaders(direction: Direction): boolean {
+    const mode = this.dirs[direction].bodyMode;
+    return mode === "FULL_DUPLEX_STREAMED" || (mode === "STREAMED" && this.sendBodyWithoutWaiting);
+  }
+
+  private defaultHandling(direction: Direction): BodyHandling {
+    const p = this.opts.processor;
+    if (direction === "request") return p.onRequestBody ? "whole" : p.onRequestBodyChunk ? "chunks" : "pass";
+    return p.onResponseBody ? "whole" : p.onResponseBodyChunk ? "chunks" : "pass";
+  }
+
+  // ---- headers --------------------------------------------------------------
+
+  private async onHeaders(direction: Direction, message: HttpHeaders): Promise<ProcessingResponse[]> {
+    const phase: Phase = `${direction}Headers`;
+    this.order = advanceOrder(this.order, direction, "headers");
+    this.opts.observer.message(phase);
+    const dir = this.dirs[direction];
+    dir.headers = readHeaderMap(message.headers);
+    if (direction === "request") this.ctx.setRequestHeaders(dir.headers);
+    const hook = direction === "request" ? this.opts.processor.onRequestHeaders : this.opts.processor.onResponseHeaders;
+    const result = await this.call(phase, () =>
+      hook?.call(this.opts.processor, { headers: dir.headers, endOfStream: message.endOfStream }),
+    );
+    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
+    const decision: HeadersDecision = (result.ok ? result.value : undefined) ?? {};
+    if (decision.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
+
+    const override = this.acceptModeOverride(decision.modeOverride);
+    dir.handling = decision.body ?? this.defaultHandling(direction);
+    if (message.endOfStream) {
+      dir.bodyDone = true;
+      if (direction === "response") this.responseFinished = true;
+    } else if (dir.handling === "whole" && dir.bodyMode !== "NONE" && this.canHoldHeaders(direction)) {
+      dir.heldHeaders = decision;
+      dir.heldModeOverride = override;
+      this.opts.observer.decision(phase, "hold");
+      return [];
+    }
+    return [this.headersReply(direction, phase, decision, override)];
+  }
+
+  /** Applies a processor's mode override to our view; overriding into FULL_DUPLEX is refused (envoy #40340). */
+  private acceptModeOverride(override: ModeOverride | undefined): ModeOverride | undefined {
+    if (!override) return undefined;
+    if (override.requestBody === "FULL_DUPLEX_STREAMED" || override.responseBody === "FULL_DUPLEX_STREAMED") {
+      this.ctx.log.warn("mode override into FULL_DUPLEX_STREAMED refused (envoy #40340 drops the first chunk)");
+      return undefined;
+    }
+    // Envoy ignores overrides when it sends bodies without waiting for header replies.
+    if (this.sendBodyWithoutWaiting) return undefined;
+    if (override.requestBody && !this.dirs.request.bodyDone) this.dirs.request.bodyMode = override.requestBody;
+    if (override.responseBody) this.dirs.response.bodyMode = override.responseBody;
+    this.syncModes();
+    return override;
+  }
+
+  private headersReply(
+    direction: Direction,
+    phase: Phase,
+    decision: HeadersDecision,
+    override: ModeOverride | undefined,
+    extra: {
+      headers?: HeaderMutation;
+      extraSet?: Header[];
+      clearRouteCache?: boolean;
+      metadata?: DynamicMetadata;
+    } = {},
+  ): ProcessingResponse {
+    const headers = mergeMutations(decision.headers, extra.headers);
+    const built = buildHeaderMutation(headers, extra.extraSet);
+    this.noteRefused(built.refused);
+    const clearRouteCache = decision.clearRouteCache === true || extra.clearRouteCache === true;
+    const dynamicMetadata = mergeMetadata(decision.dynamicMetadata, extra.metadata);
+    this.opts.observer.decision(
+      phase,
+      built.mutation || clearRouteCache || dynamicMetadata || override ? "mutate" : "continue",
+    );
+    return commonReply(direction, "Headers", {
+      headerMutation: built.mutation,
+      clearRouteCache,
+      dynamicMetadata,
+      modeOverride: override
+        ? buildModeOverride(override, {
+            requestBody: this.dirs.request.bodyMode,
+            responseBody: this.dirs.response.bodyMode,
+          })
+        : undefined,
+    });
+  }
+
+  // ---- body -----------------------------------------------------------------
+
+  private async onBody(direction: Direction, message: HttpBody): Promise<ProcessingResponse[]> {
+    const phase: Phase = `${direction}Body`;
+    const dir = this.dirs[direction];
+    this.opts.observer.message(phase);
+    if (dir.bodyDone) {
+      // A second end_of_stream chunk (envoy #46237) or GCP's trailing empty chunk:
+      // answer it where a reply is due, never emit the body twice.
+      this.opts.observer.duplicateEndOfStream();
+      return this.isDuplex(direction) ? [] : [commonReply(direction, "Body", {})];
+    }
+    this.order = advanceOrder(this.order, direction, "body");
+    dir.handling ??= this.defaultHandling(direction);
+    const chunk = message.body;
+    const eos = message.endOfStream;
+    if (eos && direction === "response") this.responseFinished = true;
+    switch (dir.handling) {
+      case "pass":
+        if (eos) dir.bodyDone = true;
+        this.opts.observer.decision(phase, "continue");
+        if (this.isDuplex(direction)) return streamedBodyReplies(direction, chunk, eos, this.opts.replyChunkBytes);
+        return [commonReply(direction, "Body", {})];
+      case "chunks":
+        return this.onChunk(direction, chunk, eos);
+      case "whole":
+        return this.onWholeChunk(direction, chunk, eos);
+    }
+  }
+
+  private async onChunk(direction: Direction, chunk: Uint8Array, eos: boolean): Promise<ProcessingResponse[]> {
+    const phase: Phase = `${direction}Body`;
+    const dir = this.dirs[direction];
+    const data = dir.carry.length > 0 ? concatBytes([dir.carry, chunk]) : chunk;
+    const hook =
+      direction === "request" ? this.opts.processor.onRequestBodyChunk : this.opts.processor.onResponseBodyChunk;
+    const index = dir.chunkIndex++;
+    const result = await this.call(phase, () =>
+      hook?.call(this.opts.processor, { data, endOfStream: eos, index, headers: dir.headers }),
+    );
+    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
+    const decision = result.ok ? result.value : undefined;
+    if (decision?.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
+    let carry = decision?.carry === undefined ? emptyBytes : toBytes(decision.carry);
+    let emit = decision?.emit === undefined ? data.subarray(0, data.length - carry.length) : toBytes(decision.emit);
+    if (eos) {
+      emit = carry.length > 0 ? concatBytes([emit, carry]) : emit;
+      carry = emptyBytes;
+      dir.bodyDone = true;
+    }
+    dir.carry = carry;
+    const metadata = mergeMetadata(dir.pendingMetadata, decision?.dynamicMetadata);
+    const changed = !bytesEqual(emit, chunk);
+    this.opts.observer.decision(phase, changed || metadata ? "mutate" : "continue");
+    if (this.isDuplex(direction)) {
+      const replies = streamedBodyReplies(direction, emit, eos, this.opts.replyChunkBytes);
+      dir.pendingMetadata = attachMetadata(replies, metadata);
+      return replies;
+    }
+    dir.pendingMetadata = undefined;
+    return [
+      commonReply(direction, "Body", {
+        bodyMutation: changed ? replaceBodyMutation(emit) : undefined,
+        headerMutation:
+          changed && eos && dir.chunkIndex === 1 ? this.contentLengthFix(direction, emit.length) : undefined,
+        dynamicMetadata: metadata,
+      }),
+    ];
+  }
+
+  private async onWholeChunk(direction: Direction, chunk: Uint8Array, eos: boolean): Promise<ProcessingResponse[]> {
+    const phase: Phase = `${direction}Body`;
+    const dir = this.dirs[direction];
+    dir.chunks.push(chunk);
+    dir.bufferedBytes += chunk.length;
+    if (dir.bufferedBytes > this.opts.maxBufferedBodyBytes) {
+      this.opts.observer.error(phase, "body_too_large");
+      return this.respond(phase, payloadTooLarge(this.opts.maxBufferedBodyBytes));
+    }
+    const duplex = this.isDuplex(direction);
+    if (!duplex) dir.heldBodyReplies++;
+    const partial = !eos && dir.bodyMode === "BUFFERED_PARTIAL";
+    if (!eos && !partial) {
+      this.opts.observer.decision(phase, "hold");
+      return [];
+    }
+    return this.finishWhole(direction, eos, partial);
+  }
+
+  /** Calls the processor with the whole body and emits every held reply. */
+  private async finishWhole(
+    direction: Direction,
+    endOfStream: boolean,
+    partial: boolean,
+  ): Promise<ProcessingResponse[]> {
+    const phase: Phase = `${direction}Body`;
+    const dir = this.dirs[direction];
+    const body = concatBytes(dir.chunks);
+    dir.chunks = [];
+    dir.bodyDone = true;
+    const hook = direction === "request" ? this.opts.processor.onRequestBody : this.opts.processor.onResponseBody;
+    const result = await this.call(phase, () =>
+      hook?.call(this.opts.processor, { body, headers: dir.headers, partial }),
+    );
+    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
+    const decision: BodyDecision = (result.ok ? result.value : undefined) ?? {};
+    const held = dir.heldHeaders;
+    dir.heldHeaders = undefined;
+    if (decision.respond) {
+      return this.respond(phase, decision.respond, mergeMetadata(held?.dynamicMetadata, decision.dynamicMetadata));
+    }
+    const finalBody = decision.replaceBody === undefined ? body : toBytes(decision.replaceBody);
+    const replaced = !bytesEqual(finalBody, body);
+    const replies: ProcessingResponse[] = [];
+    let bodyLevelApplied = false;
+    if (held) {
+      // The held headers reply carries both decisions and the body's final length.
+      replies.push(
+        this.headersReply(direction, `${direction}Headers`, held, dir.heldModeOverride, {
+          headers: decision.headers,
+          extraSet: [["content-length", String(finalBody.length)]],
+          clearRouteCache: decision.clearRouteCache,
+          metadata: decision.dynamicMetadata,
+        }),
+      );
+      bodyLevelApplied = true;
+    }
+    this.opts.observer.decision(
+      phase,
+      replaced || decision.headers || decision.clearRouteCache ? "mutate" : "continue",
+    );
+    if (this.isDuplex(direction)) {
+      if (!bodyLevelApplied) this.noteDropped(phase, decision);
+      replies.push(...streamedBodyReplies(direction, finalBody, endOfStream, this.opts.replyChunkBytes));
+      return replies;
+    }
+    const count = dir.heldBodyReplies;
+    dir.heldBodyReplies = 0;
+    for (let i = 0; i < count; i++) {
+      if (i < count - 1) {
+        replies.push(
+          commonReply(direction, "Body", { bodyMutation: replaced ? replaceBodyMutation(emptyBytes) : undefined }),
+        );
+        continue;
+      }
+      // Header mutations and clear_route_cache in body replies apply only in BUFFERED.
+      const buffered = dir.bodyMode === "BUFFERED" || dir.bodyMode === "BUFFERED_PARTIAL";
+      if (!bodyLevelApplied && !buffered) this.noteDropped(phase, decision);
+      const lengthFix =
+        replaced && buffered && !bodyLevelApplied ? this.contentLengthFixPairs(direction, finalBody.length) : [];
+      const built = bodyLevelApplied || !buffered ? undefined : buildHeaderMutation(decision.headers, lengthFix);
+      if (built) this.noteRefused(built.refused);
+      replies.push(
+        commonReply(direction, "Body", {
+          bodyMutation: replaced ? replaceBodyMutation(finalBody) : undefined,
+          headerMutation: built?.mutation,
+          clearRouteCache: !bodyLevelApplied && buffered && decision.clearRouteCache,
+          dynamicMetadata: bodyLevelApplied ? undefined : decision.dynamicMetadata,
+        }),
+      );
+    }
+    return replies;
+  }
+
+  /** BUFFERED with headers SEND: a changed size needs a matching content-length (else Envoy rejects it). */
+  private contentLengthFix(direction: Direction, length: number) {
+    return buildHeaderMutation(undefined, this.contentLengthFixPairs(direction, length)).mutation;
+  }
+
+  private contentLengthFixPairs(direction: Direction, length: number): Header[] {
+    return this.dirs[direction].headers.has("content-length") ? [["content-length", String(length)]] : [];
+  }
+
+  // ---- trailers -------------------------------------------------------------
+
+  private async onTrailers(direction: Direction, message: HttpTrailers): Promise<ProcessingResponse[]> {
+    const phase: Phase = `${direction}Trailers`;
+    this.order = advanceOrder(this.order, direction, "trailers");
+    this.opts.observer.message(phase);
+    const dir = this.dirs[direction];
+    if (direction === "response") this.responseFinished = true;
+    const replies: ProcessingResponse[] = [];
+    if (!dir.bodyDone) {
+      // Trailers end a body whose last chunk carried no end_of_stream.
+      if (dir.handling === "whole" && (dir.chunks.length > 0 || dir.heldHeaders || dir.heldBodyReplies > 0)) {
+        replies.push(...(await this.finishWhole(direction, false, false)));
+        if (this.finished) return replies;
+      } else if (dir.handling === "chunks" && dir.carry.length > 0) {
+        replies.push(...(await this.flushCarry(direction)));
+        if (this.finished) return replies;
+      }
+      dir.bodyDone = true;
+    }
+    const hook =
+      direction === "request" ? this.opts.processor.onRequestTrailers : this.opts.processor.onResponseTrailers;
+    const result = await this.call(phase, () =>
+      hook?.call(this.opts.processor, { trailers: readHeaderMap(message.trailers) }),
+    );
+    if (!result.ok && this.opts.failure.mode === "closed") return [...replies, ...this.fail(phase)];
+    const decision = result.ok ? result.value : undefined;
+    if (decision?.respond) return [...replies, ...this.respond(phase, decision.respond, decision.dynamicMetadata)];
+    const built = buildHeaderMutation(decision?.trailers);
+    this.noteRefused(built.refused);
+    this.opts.observer.decision(phase, built.mutation ? "mutate" : "continue");
+    replies.push(
+      trailersReply(direction, built.mutation, mergeMetadata(dir.pendingMetadata, decision?.dynamicMetadata)),
+    );
+    dir.pendingMetadata = undefined;
+    return replies;
+  }
+
+  /** A carry still held when trailers end the body: duplex can still emit it; STREAMED cannot. */
+  private async flushCarry(direction: Direction): Promise<ProcessingResponse[]> {
+    const dir = this.dirs[direction];
+    if (!this.isDuplex(direction)) {
+      this.opts.observer.error(`${direction}Body`, "carry_dropped");
+      this.ctx.log.error({ bytes: dir.carry.length }, "carry-over dropped: STREAMED body ended by trailers");
+      dir.carry = emptyBytes;
+      return [];
+    }
+    const carry = dir.carry;
+    dir.carry = emptyBytes;
+    const hook =
+      direction === "request" ? this.opts.processor.onRequestBodyChunk : this.opts.processor.onResponseBodyChunk;
+    const phase: Phase = `${direction}Body`;
+    const result = await this.call(phase, () =>
+      hook?.call(this.opts.processor, {
+        data: carry,
+        endOfStream: true,
+        index: dir.chunkIndex++,
+        headers: dir.headers,
+      }),
+    );
+    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
+    const decision = result.ok ? result.value : undefined;
+    if (decision?.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
+    const emit = decision?.emit === undefined ? carry : toBytes(decision.emit);
+    return streamedBodyReplies(direction, emit, false, this.opts.replyChunkBytes);
+  }
+
+  // ---- shared ---------------------------------------------------------------
+
+  private respond(phase: Phase, reply: ImmediateResponse, metadata?: DynamicMetadata): ProcessingResponse[] {
+    this.finished = true;
+    this.respondedImmediately = true;
+    this.opts.observer.decision(phase, "respond");
+    return [immediateReply(reply, metadata)];
+  }
+
+  /** Fail-closed reply, or an empty list when failing open is handled by the caller. */
+  private fail(phase: Phase): ProcessingResponse[] {
+    if (this.opts.failure.mode === "open") return [];
+    return this.respond(
+      phase,
+      openAiErrorResponse(this.opts.failure.status, "callout_failure", "The request could not be processed.", {
+        type: "server_error",
+      }),
+    );
+  }
+
+  private async call<T>(phase: Phase, run: () => T | Promise<T> | undefined): Promise<CallResult<T>> {
+    const started = performance.now();
+    try {
+      const pending = run();
+      const value =
+        this.opts.processorTimeoutMs > 0 && isPromise(pending)
+          ? await withTimeout(pending, this.opts.processorTimeoutMs)
+          : await pending;
+      return { ok: true, value: value ?? undefined };
+    } catch (error) {
+      const timedOut = error instanceof ProcessorTimeout;
+      this.opts.observer.error(phase, timedOut ? "timeout" : "processor");
+      this.ctx.log.error(
+        { err: error, phase, stream_id: this.ctx.streamId, failure_mode: this.opts.failure.mode },
+        timedOut ? "processor timed out" : "processor failed",
+      );
+      return { ok: false };
+    } finally {
+      this.opts.observer.processorSeconds(phase, (performance.now() - started) / 1000);
+    }
+  }
+
+  private noteRefused(names: readonly string[]): void {
+    if (names.length === 0) return;
+    this.opts.observer.refusedHeaders(names);
+    this.ctx.log.warn({ headers: names }, "refused mutation of protected headers");
+  }
+
+  private noteDropped(phase: Phase, decision: BodyDecision): void {
+    if (!decision.headers && !decision.clearRouteCache) return;
+    this.opts.observer.error(phase, "mutation_dropped");
+    this.ctx.log.warn(
+      { phase, mode: this.dirs.request.bodyMode },
+      "header changes from a body decision cannot apply in this mode (headers were already answered)",
+    );
+  }
+}
+
+function newDirection(bodyMode: BodyMode): DirectionState {
+  return {
+    headers: createHeaderMap(),
+    handling: undefined,
+    bodyMode,
+    heldHeaders: undefined,
+    heldModeOverride: undefined,
+    chunks: [],
+    bufferedBytes: 0,
+    heldBodyReplies: 0,
+    carry: emptyBytes,
+    chunkIndex: 0,
+    bodyDone: false,
+    pendingMetadata: undefined,
+  };
+}
+
+function mergeMutations(a: HeaderMutation | undefined, b: HeaderMutation | undefined): HeaderMutation | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const list = (input: HeaderMutation["set"]) => (input ? (Array.isArray(input) ? input : Object.entries(input)) : []);
+  return {
+    set: [...list(a.set), ...list(b.set)] as Header[],
+    append: [...list(a.append), ...list(b.append)] as Header[],
+    remove: [...(a.remove ?? []), ...(b.remove ?? [])],
+  };
+}
+
+/** Puts metadata on the first reply; returns it back when there is no reply to carry it. */
+function attachMetadata(replies: ProcessingResponse[], metadata: DynamicMetadata | undefined) {
+  if (!metadata) return undefined;
+  const first = replies[0];
+  if (!first) return metadata;
+  first.dynamicMetadata = toStruct(metadata);
+  return undefined;
+}
+
+function payloadTooLarge(limit: number): ImmediateResponse {
+  return openAiErrorResponse(413, "body_too_large", `Request body exceeds the limit of ${limit} bytes.`);
+}
+
+class ProcessorTimeout extends Error {
+  override readonly name = "ProcessorTimeout";
+}
+
+function isPromise<T>(value: unknown): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === "function";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ProcessorTimeout(`processor exceeded ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
