@@ -1,0 +1,107 @@
+import { z } from "zod";
+import { baseModelEntrySchema } from "./base-model-map.js";
+
+/**
+ * The `service:` section of the body router's config. Strict (unknown keys are errors),
+ * every default in `defaults`, units in names; parsed once and frozen.
+ */
+
+/** Every default in one place. */
+export const defaults = {
+  headers: {
+    model: "x-gateway-model-name",
+    baseModel: "x-gateway-base-model-name",
+    target: "x-gateway-model-target",
+  },
+  /** Client-sent copies are removed from every request (the picker's output header by default). */
+  stripHeaders: ["x-gateway-destination-endpoint"],
+  metadataNamespace: "com.llm-callouts.body-router",
+  missingModel: "pass",
+  duplicateModel: "reject",
+  bodyLimitBytes: 16 * 1024 * 1024, // 16 MiB, encoded and decoded
+  maxModelBytes: 1024,
+  baseModelsPollIntervalMs: 5_000,
+  maxModelLabels: 100,
+} as const;
+
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (token characters)")
+  .transform((name) => name.toLowerCase());
+
+const targetSchema = z.strictObject({
+  model: z.string().min(1),
+  weight: z.number().min(0).default(1),
+});
+
+const routeSchema = z
+  .strictObject({
+    /** Incoming model name. */
+    model: z.string().min(1),
+    targets: z.array(targetSchema).min(1),
+  })
+  .refine((route) => route.targets.some((t) => t.weight > 0), {
+    message: "needs at least one target with a positive weight",
+    path: ["targets"],
+  });
+
+export const configSchema = z
+  .strictObject({
+    headers: z
+      .strictObject({
+        model: headerName.default(defaults.headers.model),
+        baseModel: headerName.default(defaults.headers.baseModel),
+        target: headerName.default(defaults.headers.target),
+      })
+      .prefault({}),
+    stripHeaders: z.array(headerName).default([...defaults.stripHeaders]),
+    metadataNamespace: z.string().min(1).default(defaults.metadataNamespace),
+    /** `pass`: no model header (like GIE); `reject`: 400. Also applies to empty and undecodable bodies. */
+    missingModel: z.enum(["pass", "reject"]).default(defaults.missingModel),
+    /** `reject`: 400 for two top-level `model` keys (parsers disagree on which wins); `last`: JSON.parse semantics. */
+    duplicateModel: z.enum(["reject", "last"]).default(defaults.duplicateModel),
+    bodyLimitBytes: z.number().int().positive().default(defaults.bodyLimitBytes),
+    /** Longer model names are rejected (a header value must stay small). */
+    maxModelBytes: z.number().int().positive().max(16_384).default(defaults.maxModelBytes),
+    routes: z.array(routeSchema).default([]),
+    /** Requests with the same value of this header get the same split target. */
+    stickyHeader: headerName.optional(),
+    baseModels: z.array(baseModelEntrySchema).optional(),
+    /** YAML/JSON file of `{baseModel, adapters}` entries; relative to the config file's directory. */
+    baseModelsFile: z.string().min(1).optional(),
+    baseModelsPollIntervalMs: z.number().int().min(0).default(defaults.baseModelsPollIntervalMs),
+    /** Distinct model/target label values in metrics before new ones count as `other`. */
+    maxModelLabels: z.number().int().min(0).default(defaults.maxModelLabels),
+  })
+  .superRefine((config, ctx) => {
+    if (config.baseModels && config.baseModelsFile) {
+      ctx.addIssue({ code: "custom", message: "set baseModels or baseModelsFile, not both", path: ["baseModelsFile"] });
+    }
+    const seen = new Set<string>();
+    for (const [k, route] of config.routes.entries()) {
+      if (seen.has(route.model)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `duplicate route for model "${route.model}"`,
+          path: ["routes", k, "model"],
+        });
+      }
+      seen.add(route.model);
+    }
+    const owned = [config.headers.model, config.headers.baseModel, config.headers.target];
+    if (new Set(owned).size !== owned.length) {
+      ctx.addIssue({ code: "custom", message: "model, baseModel and target headers must differ", path: ["headers"] });
+    }
+  })
+  .transform((config) => deepFreeze(config));
+
+/** The parsed, frozen body router config. */
+export type BodyRouterConfig = z.output<typeof configSchema>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
