@@ -1,0 +1,106 @@
+import { z } from "zod";
+
+/**
+ * The `service:` section of the semantic cache's config. Strict (unknown keys are
+ * errors), every default in `defaults`, units in names; parsed once and frozen.
+ */
+
+/** Every default in one place. */
+export const defaults = {
+  /** Redis 8 URL; empty = embedded in-memory store. Default: env REDIS_URL. */
+  redisUrl: "",
+  keyPrefix: "sc:",
+  /** Store calls slower than this fail open (MISS, no fill). */
+  storeTimeoutMs: 50,
+  breakerFailureThreshold: 5,
+  breakerCooldownMs: 5_000,
+  sweepIntervalMs: 60_000,
+  memoryMaxEntries: 10_000,
+  ttlSeconds: 3_600, // 1 h
+  maxEntryBytes: 256 * 1024, // 256 KiB serialised
+  maxRequestBytes: 1024 * 1024, // 1 MiB; larger bodies bypass the cache
+  maxTemperature: 1,
+  /** Conversations with more user turns than this use the exact layer only. */
+  maxSemanticTurns: 1,
+  semantic: true,
+  /** Similarity threshold; 0 = the embedder's tuned default. */
+  similarityThreshold: 0,
+  candidates: 3,
+  embedder: { kind: "word-vectors" as const, modelPath: "", maxWords: 200_000 },
+  tenant: { header: "", hashHeaders: ["authorization", "x-api-key"] },
+  headers: {
+    status: "x-cache-status",
+    similarity: "x-cache-similarity",
+    bypass: "x-cache-bypass",
+    purge: "x-cache-purge",
+  },
+  /** Shared secret a purge request must carry in the purge header; empty = purge disabled. */
+  purgeToken: "",
+  /** Embedding calls slower than this count as embedder failures (MISS). */
+  embedTimeoutMs: 200,
+} as const;
+
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (token characters)")
+  .transform((name) => name.toLowerCase());
+
+export const configSchema = z
+  .strictObject({
+    redisUrl: z.string().default(() => process.env.REDIS_URL ?? defaults.redisUrl),
+    keyPrefix: z.string().min(1).default(defaults.keyPrefix),
+    storeTimeoutMs: z.number().int().positive().default(defaults.storeTimeoutMs),
+    breakerFailureThreshold: z.number().int().positive().default(defaults.breakerFailureThreshold),
+    breakerCooldownMs: z.number().int().positive().default(defaults.breakerCooldownMs),
+    /** 0 disables the periodic sweep of expired vector elements. */
+    sweepIntervalMs: z.number().int().min(0).default(defaults.sweepIntervalMs),
+    memoryMaxEntries: z.number().int().positive().default(defaults.memoryMaxEntries),
+    ttlSeconds: z.number().positive().default(defaults.ttlSeconds),
+    maxEntryBytes: z.number().int().positive().default(defaults.maxEntryBytes),
+    maxRequestBytes: z.number().int().positive().default(defaults.maxRequestBytes),
+    /** Requests with a higher temperature are not cached (a missing temperature counts as 1). */
+    maxTemperature: z.number().min(0).default(defaults.maxTemperature),
+    maxSemanticTurns: z.number().int().min(1).default(defaults.maxSemanticTurns),
+    /** false = exact layer only. */
+    semantic: z.boolean().default(defaults.semantic),
+    similarityThreshold: z.number().min(0).max(1).default(defaults.similarityThreshold),
+    candidates: z.number().int().min(1).max(20).default(defaults.candidates),
+    embedder: z
+      .strictObject({
+        /** `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`. */
+        kind: z.enum(["word-vectors", "transformers"]).default(defaults.embedder.kind),
+        /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
+        modelPath: z.string().default(defaults.embedder.modelPath),
+        maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
+      })
+      .prefault({}),
+    tenant: z
+      .strictObject({
+        /** Header naming the tenant (trusted, set by the gateway); empty = hash of `hashHeaders`. */
+        header: z.union([headerName, z.literal("")]).default(defaults.tenant.header),
+        hashHeaders: z.array(headerName).default([...defaults.tenant.hashHeaders]),
+      })
+      .prefault({}),
+    headers: z
+      .strictObject({
+        status: headerName.default(defaults.headers.status),
+        similarity: headerName.default(defaults.headers.similarity),
+        bypass: headerName.default(defaults.headers.bypass),
+        purge: headerName.default(defaults.headers.purge),
+      })
+      .prefault({}),
+    purgeToken: z.string().default(defaults.purgeToken),
+    embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
+  })
+  .transform((config) => deepFreeze(config));
+
+/** The parsed, frozen `service:` section. */
+export type SemanticCacheConfig = z.output<typeof configSchema>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

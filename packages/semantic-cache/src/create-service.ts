@@ -1,0 +1,120 @@
+import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
+import { Redis } from "ioredis";
+import type { CacheStore } from "./cache-store.js";
+import { createCircuitBreaker } from "./circuit-breaker.js";
+import type { SemanticCacheConfig } from "./config.js";
+import type { Embedder } from "./embedder.js";
+import { createMemoryStore } from "./memory-store.js";
+import { createCacheMetrics } from "./metrics.js";
+import { createCacheProcessorFactory } from "./processor.js";
+import { createRedisStore } from "./redis-store.js";
+import { createSemanticCache } from "./semantic-cache.js";
+import { createStoreGuard } from "./store-guard.js";
+import type { WordKnowledge } from "./verify-candidate.js";
+import { createWordVectorEmbedder } from "./word-vector-embedder.js";
+import { loadWinkWordVectors } from "./word-vectors.js";
+
+/** Seams tests and benchmarks may replace. */
+export interface CreateServiceOverrides {
+  readonly embedder?: Embedder;
+  readonly store?: CacheStore;
+  readonly now?: () => number;
+}
+
+/**
+ * Wires the cache from its config: store (Redis 8 when `redisUrl`, else memory),
+ * embedder, guard, metrics, periodic sweep. Never fails on Redis: an unreachable
+ * server means MISS until it answers.
+ */
+export async function createSemanticCacheService(
+  config: SemanticCacheConfig,
+  runtime: ServiceRuntime,
+  overrides: CreateServiceOverrides = {},
+): Promise<Service> {
+  const log = runtime.log.child({ component: "semantic-cache" });
+  const metrics = createCacheMetrics(runtime.metrics);
+  const now = overrides.now ?? Date.now;
+
+  let words: WordKnowledge | undefined;
+  let embedder = overrides.embedder;
+  if (!embedder && config.semantic) {
+    if (config.embedder.kind === "transformers") {
+      const { createTransformersEmbedder } = await import("./transformers-embedder.js");
+      embedder = await createTransformersEmbedder({ model: config.embedder.modelPath });
+    } else {
+      const vectors = loadWinkWordVectors({ maxWords: config.embedder.maxWords });
+      words = vectors;
+      embedder = createWordVectorEmbedder({ vectors });
+    }
+  }
+  const store = overrides.store ?? (await openStore(config, log, now));
+  const breaker = createCircuitBreaker({
+    failureThreshold: config.breakerFailureThreshold,
+    cooldownMs: config.breakerCooldownMs,
+  });
+  const guard = createStoreGuard({
+    timeoutMs: config.storeTimeoutMs,
+    breaker,
+    onFailure(operation, reason, error) {
+      metrics.storeFailures.inc({ operation, reason });
+      metrics.circuitOpen.set(breaker.state() === "open" ? 1 : 0);
+      log.warn({ operation, reason, err: error }, "cache store call failed open");
+    },
+  });
+  const cache = createSemanticCache({
+    store,
+    guard,
+    embedder: config.semantic ? embedder : undefined,
+    ...(words ? { words } : {}),
+    ...(config.similarityThreshold > 0 ? { threshold: config.similarityThreshold } : {}),
+    candidates: config.candidates,
+    ttlMs: config.ttlSeconds * 1000,
+    maxEntryBytes: config.maxEntryBytes,
+    embedTimeoutMs: config.embedTimeoutMs,
+    now,
+    onReject: (reason) => metrics.rejects.inc({ reason }),
+    onEmbedderFailure(error) {
+      metrics.embedderFailures.inc();
+      log.warn({ err: error }, "embedder failed");
+    },
+  });
+
+  const sweep = async (): Promise<void> => {
+    const result = await guard.run("sweep", () => store.sweep());
+    if (result.ok) metrics.swept.inc(result.value);
+  };
+  const timer = config.sweepIntervalMs > 0 ? setInterval(sweep, config.sweepIntervalMs) : undefined;
+  timer?.unref();
+  log.info({ store: store.kind, embedder: embedder?.id, semantic: config.semantic }, "semantic cache ready");
+
+  return {
+    name: "semantic-cache",
+    processor: createCacheProcessorFactory({ config, cache, metrics, now }),
+    // The cache is optional: a processor fault continues the request unmodified.
+    failure: { mode: "open" },
+    assumedModes: { requestBody: "BUFFERED", responseBody: "NONE" },
+    async close() {
+      clearInterval(timer);
+      await store.close();
+    },
+  };
+}
+
+async function openStore(config: SemanticCacheConfig, log: ServiceRuntime["log"], now: () => number) {
+  if (!config.redisUrl) return createMemoryStore({ maxEntries: config.memoryMaxEntries, now });
+  const client = new Redis(config.redisUrl, {
+    // Fail fast instead of queueing while disconnected: the guard turns errors into MISS.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let lastLogMs = 0;
+  client.on("error", (error) => {
+    if (now() - lastLogMs > 10_000) log.warn({ err: error }, "redis connection error");
+    lastLogMs = now();
+  });
+  await client.connect().catch((error) => log.warn({ err: error }, "redis not reachable at start; failing open"));
+  return createRedisStore({ client, keyPrefix: config.keyPrefix, now });
+}

@@ -1,0 +1,148 @@
+import { exactKeyOf, partitionOf } from "./cache-key.js";
+import type { CacheEntry, CacheStore, Clock } from "./cache-store.js";
+import type { ChatRequest } from "./chat-request.js";
+import type { Embedder } from "./embedder.js";
+import type { StoreGuard } from "./store-guard.js";
+import type { StoredCompletion } from "./stored-completion.js";
+import { type RejectReason, verifyCandidate, type WordKnowledge } from "./verify-candidate.js";
+
+/** Options of {@link createSemanticCache}. */
+export interface SemanticCacheOptions {
+  readonly store: CacheStore;
+  /** Every store call goes through it: timeouts, circuit breaker, fail open. */
+  readonly guard: StoreGuard;
+  /** Undefined = exact layer only. */
+  readonly embedder: Embedder | undefined;
+  /** Vocabulary for the verifier's synonym check (the offline embedder's word vectors). */
+  readonly words?: WordKnowledge;
+  /** Cosine similarity a candidate needs; default the embedder's tuned threshold. */
+  readonly threshold?: number;
+  /** Nearest neighbours checked per lookup. Default 3. */
+  readonly candidates?: number;
+  readonly ttlMs: number;
+  readonly maxEntryBytes: number;
+  /** Embedding calls slower than this fail (MISS, exact-only fill). Default 200 ms. */
+  readonly embedTimeoutMs?: number;
+  /** How long a generation read is reused locally. Default 1 000 ms. */
+  readonly generationCacheMs?: number;
+  readonly now?: Clock;
+  readonly onReject?: (reason: RejectReason) => void;
+  readonly onEmbedderFailure?: (error: unknown) => void;
+}
+
+export interface LookupInput {
+  readonly request: ChatRequest;
+  /** Hashed tenant id (see tenantOf). */
+  readonly tenant: string;
+  /** Semantic layer allowed by policy. */
+  readonly semantic: boolean;
+  /** false for `Cache-Control: no-cache`: prepare the fill only. */
+  readonly lookup: boolean;
+}
+
+export type LookupOutcome =
+  | { readonly status: "HIT-EXACT"; readonly entry: CacheEntry }
+  | { readonly status: "HIT-SEMANTIC"; readonly entry: CacheEntry; readonly similarity: number }
+  | { readonly status: "MISS"; readonly ticket: FillTicket | undefined };
+
+/** What a miss needs to store its answer later. Undefined ticket = the store is unreachable: skip the fill. */
+export interface FillTicket {
+  readonly id: string;
+  readonly partition: string;
+  readonly prompt: string;
+  readonly vector: Float32Array | undefined;
+}
+
+export type FillOutcome = "stored" | "too-large" | "store-error";
+
+export interface SemanticCache {
+  lookup(input: LookupInput): Promise<LookupOutcome>;
+  fill(ticket: FillTicket, completion: StoredCompletion): Promise<FillOutcome>;
+  /** Bumps the tenant's generation: every entry written before becomes unreachable. */
+  purge(tenant: string): Promise<boolean>;
+}
+
+/** The two-layer lookup (L1 exact, L2 semantic + verification) and the fill, over any store. */
+export function createSemanticCache(options: SemanticCacheOptions): SemanticCache {
+  const { store, guard, embedder } = options;
+  const now = options.now ?? Date.now;
+  const threshold = options.threshold || embedder?.defaultThreshold || 1;
+  const candidates = options.candidates ?? 3;
+  const embedTimeoutMs = options.embedTimeoutMs ?? 200;
+  const generationCacheMs = options.generationCacheMs ?? 1_000;
+  const generations = new Map<string, { value: number; readAtMs: number }>();
+
+  const generationOf = async (tenant: string): Promise<number | undefined> => {
+    const cached = generations.get(tenant);
+    if (cached && now() - cached.readAtMs < generationCacheMs) return cached.value;
+    const read = await guard.run("generation", () => store.generation(tenant));
+    if (!read.ok) return undefined;
+    generations.set(tenant, { value: read.value, readAtMs: now() });
+    return read.value;
+  };
+
+  const embed = async (text: string): Promise<Float32Array | undefined> => {
+    if (!embedder) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        embedder.embed(text),
+        new Promise<never>((_, fail) => {
+          timer = setTimeout(() => fail(new Error(`embedding took over ${embedTimeoutMs} ms`)), embedTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      options.onEmbedderFailure?.(error);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    async lookup({ request, tenant, semantic, lookup }) {
+      const generation = await generationOf(tenant);
+      if (generation === undefined) return { status: "MISS", ticket: undefined };
+      const partition = partitionOf(request, { tenant, generation, embedderId: embedder?.id ?? "none" });
+      const id = exactKeyOf(request, partition);
+      const prompt = request.lastUserText ?? "";
+      if (lookup) {
+        const exact = await guard.run("get", () => store.get(id));
+        if (!exact.ok) return { status: "MISS", ticket: undefined };
+        if (exact.value) return { status: "HIT-EXACT", entry: exact.value };
+      }
+      const vector = semantic && request.lastUserText !== undefined ? await embed(request.lastUserText) : undefined;
+      if (lookup && vector) {
+        const found = await guard.run("search", () => store.search(partition, vector, candidates));
+        if (!found.ok) return { status: "MISS", ticket: undefined };
+        for (const { entry, similarity } of found.value) {
+          if (similarity < threshold) break;
+          const verdict = verifyCandidate(prompt, entry.prompt, options.words ? { words: options.words } : {});
+          if (verdict.ok) return { status: "HIT-SEMANTIC", entry, similarity };
+          options.onReject?.(verdict.reason);
+        }
+      }
+      return { status: "MISS", ticket: { id, partition, prompt, vector } };
+    },
+    async fill(ticket, completion) {
+      const createdAtMs = now();
+      const entry: CacheEntry = {
+        id: ticket.id,
+        partition: ticket.partition,
+        prompt: ticket.prompt,
+        completion,
+        createdAtMs,
+        expiresAtMs: createdAtMs + options.ttlMs,
+      };
+      if (Buffer.byteLength(JSON.stringify(entry)) > options.maxEntryBytes) return "too-large";
+      const put = await guard.run("put", () => store.put(entry, ticket.vector));
+      return put.ok ? "stored" : "store-error";
+    },
+    async purge(tenant) {
+      const bumped = await guard.run("purge", () => store.bumpGeneration(tenant));
+      if (!bumped.ok) return false;
+      generations.set(tenant, { value: bumped.value, readAtMs: now() });
+      return true;
+    },
+  };
+}
