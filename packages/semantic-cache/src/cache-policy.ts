@@ -13,12 +13,7 @@ export interface CachePolicy {
   readonly reason: PolicyReason | undefined;
 }
 
-export type PolicyReason =
-  | "bypass-header"
-  | "no-store"
-  | "no-cache"
-  | "temperature"
-  | "multiple-choices";
+export type PolicyReason = "bypass-header" | "no-store" | "no-cache" | "temperature" | "multiple-choices";
 
 /** Options of {@link decidePolicy}. */
 export interface PolicyOptions {

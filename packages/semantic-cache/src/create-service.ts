@@ -17,6 +17,8 @@ import { loadWinkWordVectors } from "./word-vectors.js";
 /** Seams tests and benchmarks may replace. */
 export interface CreateServiceOverrides {
   readonly embedder?: Embedder;
+  /** Vocabulary for the verifier (given with an injected word-vector embedder). */
+  readonly words?: WordKnowledge;
   readonly store?: CacheStore;
   readonly now?: () => number;
 }
@@ -35,7 +37,7 @@ export async function createSemanticCacheService(
   const metrics = createCacheMetrics(runtime.metrics);
   const now = overrides.now ?? Date.now;
 
-  let words: WordKnowledge | undefined;
+  let words = overrides.words;
   let embedder = overrides.embedder;
   if (!embedder && config.semantic) {
     if (config.embedder.kind === "transformers") {

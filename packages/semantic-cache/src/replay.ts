@@ -49,7 +49,12 @@ export function renderSse(completion: StoredCompletion, options: RenderSseOption
     events.push(`data: ${JSON.stringify({ ...base, choices: choice ? [choice] : [], ...extra })}\n\n`);
   };
   for (const choice of completion.choices) {
-    const delta = (d: Record<string, unknown>) => ({ index: choice.index, delta: d, logprobs: null, finish_reason: null });
+    const delta = (d: Record<string, unknown>) => ({
+      index: choice.index,
+      delta: d,
+      logprobs: null,
+      finish_reason: null,
+    });
     emit(delta({ role: choice.role, content: choice.content === null ? null : "" }));
     const content = choice.content ?? "";
     for (let i = 0; i < content.length; i += size) emit(delta({ content: content.slice(i, i + size) }));

@@ -9,7 +9,10 @@ export interface TransformersEmbedderOptions {
   readonly defaultThreshold?: number;
 }
 
-type FeatureExtractor = (text: string, options: { pooling: "mean"; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>;
+type FeatureExtractor = (
+  text: string,
+  options: { pooling: "mean"; normalize: boolean },
+) => Promise<{ data: Float32Array; dims: number[] }>;
 
 /**
  * Sentence embeddings with `@xenova/transformers` (feature extraction, mean pooling,

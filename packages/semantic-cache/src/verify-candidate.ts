@@ -88,7 +88,7 @@ function analyse(text: string): Analysis {
   const numbers: string[] = [];
   const words: string[] = [];
   for (const token of tokens) {
-    if (NEGATIONS.has(token) || token.endsWith("n't") || token.endsWith("n’t")) negations++;
+    if (NEGATIONS.has(token) || token === "n't") negations++;
     else if (/^\p{N}/u.test(token)) numbers.push(token.replace(/,/g, ""));
     else if (NUMBER_WORDS.has(token)) numbers.push(String(NUMBER_WORDS.get(token)));
     else words.push(token);
@@ -192,6 +192,19 @@ const NUMBER_WORDS = new Map(
 const INTENT = ["should", "why", "when", "where", "who"];
 
 const STOP = new Set([
+  "'s",
+  "'re",
+  "'ve",
+  "'ll",
+  "'d",
+  "'m",
+  "please",
+  "thanks",
+  "thank",
+  "kindly",
+  "hi",
+  "hello",
+  "hey",
   "the",
   "this",
   "these",

@@ -1,0 +1,359 @@
+import { startService } from "@llm-callouts/ext-proc";
+import {
+  createEnvoyClient,
+  createTestRuntime,
+  type EnvoyClient,
+  type ExchangeResult,
+  type FilterConfig,
+  type HttpMessage,
+} from "@llm-callouts/ext-proc/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CacheStore } from "./cache-store.js";
+import { configSchema } from "./config.js";
+import { createSemanticCacheService } from "./create-service.js";
+import type { Embedder } from "./embedder.js";
+import { createMemoryStore } from "./memory-store.js";
+import { createRedisStore } from "./redis-store.js";
+import { startTestRedis } from "./testing/redis-server.js";
+import { createWordVectorEmbedder } from "./word-vector-embedder.js";
+import { loadWinkWordVectors } from "./word-vectors.js";
+
+const words = loadWinkWordVectors();
+const embedder = createWordVectorEmbedder({ vectors: words });
+const redis = await startTestRedis();
+afterAll(() => redis?.stop());
+
+/** Envoy's semantic-cache filter as ext-proc-protocol.md §13 describes it. */
+const filter: FilterConfig = {
+  processingMode: { requestBodyMode: "BUFFERED", responseHeaderMode: "SEND", responseBodyMode: "NONE" },
+  allowModeOverride: true,
+  failureModeAllow: true,
+  messageTimeoutMs: 2_000,
+};
+
+let clock = 1_700_000_000_000;
+const now = (): number => clock;
+
+interface Harness {
+  client: EnvoyClient;
+  store: CacheStore;
+  upstreamCalls: number;
+  metrics: () => Promise<string>;
+  close(): Promise<void>;
+}
+
+async function startHarness(
+  storeFactory: () => CacheStore,
+  config: Record<string, unknown> = {},
+  options: { embedder?: Embedder } = {},
+): Promise<Harness> {
+  const runtime = createTestRuntime();
+  const store = storeFactory();
+  const service = await createSemanticCacheService(
+    configSchema.parse({ redisUrl: "", sweepIntervalMs: 0, purgeToken: "secret", ...config }),
+    runtime,
+    { embedder: options.embedder ?? embedder, words, store, now },
+  );
+  const server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: 0, log: runtime.log });
+  const client = createEnvoyClient(`127.0.0.1:${server.port}`);
+  const harness: Harness = {
+    client,
+    store,
+    upstreamCalls: 0,
+    metrics: () => runtime.metrics.metrics(),
+    async close() {
+      client.close();
+      await server.shutdown();
+      await service.close?.();
+    },
+  };
+  return harness;
+}
+
+function chatBody(content: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ model: "m1", messages: [{ role: "user", content }], temperature: 0, ...extra });
+}
+
+function jsonAnswer(text: string): HttpMessage {
+  return {
+    headers: { ":status": "200", "content-type": "application/json" },
+    body: [
+      JSON.stringify({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: "m1",
+        choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+      }),
+    ],
+  };
+}
+
+function sseAnswer(parts: string[], finish = true): HttpMessage {
+  const chunk = (delta: Record<string, unknown>, reason: string | null) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-2", object: "chat.completion.chunk", created: 1, model: "m1", choices: [{ index: 0, delta, finish_reason: reason }] })}\n\n`;
+  const body = [chunk({ role: "assistant", content: "" }, null), ...parts.map((p) => chunk({ content: p }, null))];
+  if (finish) body.push(chunk({}, "stop"), "data: [DONE]\n\n");
+  return { headers: { ":status": "200", "content-type": "text/event-stream" }, body };
+}
+
+async function ask(
+  h: Harness,
+  body: string,
+  answer: HttpMessage = jsonAnswer("Paris"),
+  headers: Record<string, string> = {},
+  extra: { abortAfterResponseChunks?: number } = {},
+): Promise<ExchangeResult> {
+  return h.client.exchange(filter, {
+    request: {
+      headers: { ":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json", ...headers },
+      body: [body],
+    },
+    upstream: () => {
+      h.upstreamCalls++;
+      return answer;
+    },
+    ...extra,
+  });
+}
+
+function header(result: ExchangeResult, name: string): string | undefined {
+  return result.downstream.headers.find(([n]) => n === name)?.[1];
+}
+const text = (result: ExchangeResult): string => Buffer.from(result.downstream.body).toString();
+
+type StoreCase = [name: string, factory: (() => CacheStore) | undefined];
+const stores: StoreCase[] = [
+  ["memory", () => createMemoryStore({ now })],
+  [
+    "redis",
+    redis
+      ? () =>
+          createRedisStore({
+            client: new Redis(redis.url),
+            keyPrefix: `p${Math.random().toString(36).slice(2, 8)}:`,
+            now,
+          })
+      : undefined,
+  ],
+];
+
+describe.each(stores)("semantic-cache processor with the %s store", (_name, factory) => {
+  let h: Harness;
+  beforeAll(async () => {
+    if (factory) h = await startHarness(factory);
+  });
+  afterAll(() => h?.close());
+  beforeEach(() => {
+    clock += 10 * 3_600_000; // every test starts after the previous test's entries expired
+  });
+  const test = it.skipIf(!factory);
+
+  test("misses, fills from a JSON answer, then answers the same request from L1", async () => {
+    const first = await ask(h, chatBody("What is the capital of France?"));
+    expect([header(first, "x-cache-status"), first.upstream !== undefined]).toEqual(["MISS", true]);
+    const second = await ask(h, chatBody("What is the capital of France?"));
+    expect(second.upstream).toBeUndefined();
+    expect(second.immediateResponse?.status).toBe(200);
+    expect(header(second, "x-cache-status")).toBe("HIT-EXACT");
+    expect(JSON.parse(text(second)).choices[0].message.content).toBe("Paris");
+  });
+
+  test("serves a paraphrase from L2 with its similarity", async () => {
+    await ask(h, chatBody("How do I reset my password?"), jsonAnswer("Use the reset link."));
+    const hit = await ask(h, chatBody("How can I reset my password?"));
+    expect(header(hit, "x-cache-status")).toBe("HIT-SEMANTIC");
+    expect(Number(header(hit, "x-cache-similarity"))).toBeGreaterThanOrEqual(0.98);
+    expect(JSON.parse(text(hit)).choices[0].message.content).toBe("Use the reset link.");
+  });
+
+  test("rejects an antonym paraphrase above the threshold", async () => {
+    await ask(h, chatBody("How do I turn on dark mode?"), jsonAnswer("Settings > Dark > On"));
+    const result = await ask(h, chatBody("How do I turn off dark mode?"));
+    expect(header(result, "x-cache-status")).toBe("MISS");
+  });
+
+  test("passes SSE chunks through, stores the finished stream and replays it as SSE and as JSON", async () => {
+    const body = chatBody("Write a haiku about caches", { stream: true });
+    const first = await ask(h, body, sseAnswer(["Fast ", "answers ", "wait"]));
+    expect(first.downstream.chunks.length).toBe(6);
+    expect(header(first, "x-cache-status")).toBe("MISS");
+    const replay = await ask(h, body);
+    expect(header(replay, "content-type")).toBe("text/event-stream");
+    const events = text(replay).trim().split("\n\n");
+    expect(events.at(-1)).toBe("data: [DONE]");
+    const deltas = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    expect(deltas.every((d) => d.object === "chat.completion.chunk")).toBe(true);
+    expect(deltas.map((d) => d.choices[0].delta.content ?? "").join("")).toBe("Fast answers wait");
+    expect(deltas.at(-1).choices[0].finish_reason).toBe("stop");
+    const asJson = await ask(h, chatBody("Write a haiku about caches"));
+    expect(JSON.parse(text(asJson)).choices[0].message.content).toBe("Fast answers wait");
+  });
+
+  test("replays a JSON answer as SSE to a streaming request", async () => {
+    await ask(h, chatBody("Name a prime number"), jsonAnswer("7"));
+    const replay = await ask(h, chatBody("Name a prime number", { stream: true }));
+    expect(text(replay)).toContain('"content":"7"');
+    expect(text(replay).endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+
+  test("never stores an interrupted stream", async () => {
+    const body = chatBody("Tell me a long story", { stream: true });
+    await ask(h, body, sseAnswer(["Once ", "upon"], false));
+    await ask(h, body, sseAnswer(["Once ", "upon", " a", " time"]), {}, { abortAfterResponseChunks: 2 });
+    const after = await ask(h, body, sseAnswer(["x"]));
+    expect(header(after, "x-cache-status")).toBe("MISS");
+  });
+
+  test("never stores a non-200 answer", async () => {
+    const error: HttpMessage = { headers: { ":status": "500", "content-type": "application/json" }, body: ["{}"] };
+    await ask(h, chatBody("Is the server up?"), error);
+    expect(header(await ask(h, chatBody("Is the server up?")), "x-cache-status")).toBe("MISS");
+  });
+
+  test.each([
+    ["tenant", { authorization: "Bearer key-b" }, chatBody("Which planet is largest?")],
+    ["model", {}, chatBody("Which planet is largest?", { model: "m2" })],
+    [
+      "system prompt",
+      {},
+      JSON.stringify({
+        model: "m1",
+        temperature: 0,
+        messages: [
+          { role: "system", content: "Be brief" },
+          { role: "user", content: "Which planet is largest?" },
+        ],
+      }),
+    ],
+    ["parameters", {}, chatBody("Which planet is largest?", { max_tokens: 5 })],
+  ])("keeps partitions apart: %s", async (_what, headers, body) => {
+    await ask(h, chatBody("Which planet is largest?"), jsonAnswer("Jupiter"), { authorization: "Bearer key-a" });
+    const other = await ask(h, body, jsonAnswer("other"), { authorization: "Bearer key-a", ...headers });
+    expect(header(other, "x-cache-status")).toBe("MISS");
+  });
+
+  test("expires entries after their TTL", async () => {
+    await ask(h, chatBody("What is TTL?"), jsonAnswer("time to live"));
+    clock += 3_600_000;
+    expect(header(await ask(h, chatBody("What is TTL?")), "x-cache-status")).toBe("MISS");
+  });
+
+  test("purges a tenant's entries by bumping its generation", async () => {
+    const auth = { authorization: "Bearer purge-me" };
+    await ask(h, chatBody("What is a generation?"), jsonAnswer("a counter"), auth);
+    const purge = await ask(h, "", jsonAnswer("x"), { ...auth, "x-cache-purge": "secret" });
+    expect([purge.immediateResponse?.status, text(purge)]).toEqual([200, '{"purged":true}']);
+    expect(header(await ask(h, chatBody("What is a generation?"), jsonAnswer("a"), auth), "x-cache-status")).toBe(
+      "MISS",
+    );
+  });
+
+  test("refuses a purge with the wrong token", async () => {
+    const purge = await ask(h, "", jsonAnswer("x"), { "x-cache-purge": "guess" });
+    expect(purge.immediateResponse?.status).toBe(403);
+  });
+
+  test.each([
+    ["Cache-Control: no-store", { "cache-control": "no-store" }, "BYPASS", "MISS"],
+    ["the bypass header", { "x-cache-bypass": "1" }, "BYPASS", "MISS"],
+    ["Cache-Control: no-cache", { "cache-control": "no-cache" }, "MISS", "HIT-EXACT"],
+  ])("honours %s", async (_name, headers, status, next) => {
+    const body = chatBody(`Policy check ${status} ${next} ${JSON.stringify(headers)}`);
+    const first = await ask(h, body, jsonAnswer("answer"), headers);
+    expect(header(first, "x-cache-status")).toBe(status);
+    expect(header(await ask(h, body), "x-cache-status")).toBe(next);
+  });
+
+  test.each([
+    ["n > 1", chatBody("Give me a color", { n: 2 })],
+    ["a high temperature", chatBody("Give me a color", { temperature: 1.5 })],
+    ["a malformed body", "{not json"],
+    ["a body without messages", JSON.stringify({ model: "m1" })],
+  ])("bypasses %s and forwards it unchanged", async (_name, body) => {
+    const result = await ask(h, body);
+    expect(header(result, "x-cache-status")).toBe("BYPASS");
+    expect(Buffer.from(result.upstream?.body ?? []).toString()).toBe(body);
+    expect(header(await ask(h, body), "x-cache-status")).toBe("BYPASS");
+  });
+});
+
+describe("semantic-cache processor when the embedder fails", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const failing: Embedder = { ...embedder, embed: () => Promise.reject(new Error("model crashed")) };
+    h = await startHarness(() => createMemoryStore({ now }), {}, { embedder: failing });
+  });
+  afterAll(() => h.close());
+
+  it("answers MISS, still fills and still serves exact hits", async () => {
+    expect(header(await ask(h, chatBody("Exact only?")), "x-cache-status")).toBe("MISS");
+    expect(header(await ask(h, chatBody("Exact only?")), "x-cache-status")).toBe("HIT-EXACT");
+    expect(await h.metrics()).toContain("callouts_cache_embedder_failures_total 1");
+  });
+});
+
+const killable = await startTestRedis({ forcePrivate: true });
+
+describe.skipIf(!killable)("semantic-cache processor when Redis dies mid-test", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const runtime = createTestRuntime();
+    const config = configSchema.parse({
+      redisUrl: killable?.url,
+      keyPrefix: "kill:",
+      sweepIntervalMs: 0,
+      storeTimeoutMs: 100,
+      breakerFailureThreshold: 2,
+      breakerCooldownMs: 200,
+    });
+    const service = await createSemanticCacheService(config, runtime, { embedder, words, now });
+    const server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: 0, log: runtime.log });
+    const client = createEnvoyClient(`127.0.0.1:${server.port}`);
+    h = {
+      client,
+      store: createMemoryStore(),
+      upstreamCalls: 0,
+      metrics: () => runtime.metrics.metrics(),
+      async close() {
+        client.close();
+        await server.shutdown();
+        await service.close?.();
+      },
+    };
+  });
+  afterAll(async () => {
+    await h?.close();
+    await killable?.stop();
+  });
+
+  it("fails open while Redis is down and caches again once it is back", async () => {
+    expect(header(await ask(h, chatBody("Is Redis up?")), "x-cache-status")).toBe("MISS");
+    expect(header(await ask(h, chatBody("Is Redis up?")), "x-cache-status")).toBe("HIT-EXACT");
+
+    await killable?.kill();
+    for (let i = 0; i < 4; i++) {
+      const result = await ask(h, chatBody("Is Redis up?"), jsonAnswer("from upstream"));
+      expect([header(result, "x-cache-status"), result.downstream.status, result.error]).toEqual([
+        "MISS",
+        200,
+        undefined,
+      ]);
+      expect(JSON.parse(text(result)).choices[0].message.content).toBe("from upstream");
+    }
+    const metrics = await h.metrics();
+    expect(metrics).toMatch(/callouts_cache_store_failures_total\{operation="[a-z]+",reason="error"\} \d/);
+    expect(metrics).toMatch(/callouts_cache_store_failures_total\{operation="[a-z]+",reason="circuit-open"\} \d/);
+
+    await killable?.restart();
+    let status: string | undefined;
+    for (let attempt = 0; attempt < 50 && status !== "HIT-EXACT"; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await ask(h, chatBody("Is Redis back?"));
+      status = header(await ask(h, chatBody("Is Redis back?")), "x-cache-status");
+    }
+    expect(status).toBe("HIT-EXACT");
+  });
+});
