@@ -1,0 +1,67 @@
+import type { Confidence } from "../finding.js";
+import { extractFeatures } from "./features.js";
+import { dequantize, type LinearModel, predict } from "./linear-model.js";
+import { matchSignatures } from "./signatures.js";
+
+/** Serialised classifiers as written by scripts/train.ts. */
+export interface AttackModelFile {
+  readonly bits: number;
+  readonly maxChars: number;
+  readonly models: Readonly<
+    Record<
+      string,
+      {
+        readonly thresholds: Readonly<Record<Confidence, number>>;
+        readonly scale: number;
+        readonly bias: number;
+        readonly int8: string;
+      }
+    >
+  >;
+}
+
+/** Score of one attack kind for one text. */
+export interface AttackScore {
+  readonly kind: "injection" | "jailbreak";
+  /** Probability in [0, 1] (0.99 floor when a curated signature matches). */
+  readonly score: number;
+  /** Highest confidence level whose threshold the score reaches, if any. */
+  readonly confidence: Confidence | undefined;
+  /** Ids of matching curated signatures. */
+  readonly signatures: readonly string[];
+}
+
+/** A loaded injection + jailbreak classifier. */
+export interface AttackClassifier {
+  classify(text: string): AttackScore[];
+}
+
+/** Loads the int8 weights once and returns a pure classifier. */
+export function createAttackClassifier(file: AttackModelFile): AttackClassifier {
+  const loaded = Object.entries(file.models).map(([kind, m]) => ({
+    kind: kind as AttackScore["kind"],
+    model: dequantize(m) as LinearModel,
+    thresholds: m.thresholds,
+  }));
+  const options = { bits: file.bits, maxChars: file.maxChars };
+  return {
+    classify(text) {
+      const x = extractFeatures(text, options);
+      const matched = matchSignatures(text);
+      return loaded.map(({ kind, model, thresholds }) => {
+        const signatures = matched.filter((s) => s.kind === kind || kind === "injection").map((s) => s.id);
+        const p = predict(model, x);
+        const score = signatures.length > 0 ? Math.max(p, 0.99) : p;
+        const confidence: Confidence | undefined =
+          score >= thresholds.HIGH
+            ? "HIGH"
+            : score >= thresholds.MEDIUM
+              ? "MEDIUM"
+              : score >= thresholds.LOW
+                ? "LOW"
+                : undefined;
+        return { kind, score, confidence, signatures };
+      });
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { extractFeatures, type SparseVector } from "./features.js";
+import { createRng, type LinearModel, predict, trainLogistic } from "./linear-model.js";
+import { matchSignatures } from "./signatures.js";
+
+/** One labelled training row. */
+export interface LabelledText {
+  readonly text: string;
+  readonly positive: boolean;
+}
+
+/** An operating-point rule for picking a threshold from held-out scores. */
+export type ThresholdRule = { readonly maxFpr: number } | { readonly minPrecision: number };
+
+export const trainingDefaults = { bits: 17, epochs: 40, learningRate: 0.5, l2: 1e-5, seed: 1 } as const;
+
+/** Featurises rows once (features do not depend on the training fold). */
+export function featurise(rows: readonly LabelledText[]): SparseVector[] {
+  return rows.map((r) => extractFeatures(r.text));
+}
+
+/** Trains on the given row indices with the project defaults. */
+export function trainOn(
+  xs: readonly SparseVector[],
+  rows: readonly LabelledText[],
+  indices: readonly number[],
+): LinearModel {
+  return trainLogistic(
+    indices.map((i) => xs[i] as SparseVector),
+    indices.map((i) => (rows[i] as LabelledText).positive),
+    {
+      dims: 1 << trainingDefaults.bits,
+      epochs: trainingDefaults.epochs,
+      learningRate: trainingDefaults.learningRate,
+      l2: trainingDefaults.l2,
+      seed: trainingDefaults.seed,
+    },
+  );
+}
+
+/** Classifier probability, raised to 0.99 when a curated signature matches. */
+export function combinedScore(model: LinearModel, x: SparseVector, text: string): number {
+  const p = predict(model, x);
+  return matchSignatures(text).length > 0 ? Math.max(p, 0.99) : p;
+}
+
+/** Stratified, seeded fold assignment. */
+export function assignFolds(rows: readonly LabelledText[], k: number, seed: number): number[] {
+  const rng = createRng(seed);
+  const folds = new Array<number>(rows.length).fill(0);
+  for (const label of [true, false]) {
+    const members = rows.map((r, i) => (r.positive === label ? i : -1)).filter((i) => i >= 0);
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [members[i], members[j]] = [members[j] as number, members[i] as number];
+    }
+    members.forEach((row, n) => {
+      folds[row] = n % k;
+    });
+  }
+  return folds;
+}
+
+/** Out-of-fold scores for `indices` (each row scored by a model that never saw it). */
+export function outOfFoldScores(
+  xs: readonly SparseVector[],
+  rows: readonly LabelledText[],
+  indices: readonly number[],
+  k: number,
+  seed: number,
+): Map<number, number> {
+  const subset = indices.map((i) => rows[i] as LabelledText);
+  const folds = assignFolds(subset, k, seed);
+  const scores = new Map<number, number>();
+  for (let f = 0; f < k; f++) {
+    const train = indices.filter((_, n) => folds[n] !== f);
+    const model = trainOn(xs, rows, train);
+    indices.forEach((row, n) => {
+      if (folds[n] === f)
+        scores.set(row, combinedScore(model, xs[row] as SparseVector, (rows[row] as LabelledText).text));
+    });
+  }
+  return scores;
+}
+
+/** Confusion counts at a threshold. */
+export function confusion(scores: readonly number[], labels: readonly boolean[], threshold: number) {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let tn = 0;
+  scores.forEach((s, i) => {
+    if (s >= threshold) labels[i] ? tp++ : fp++;
+    else labels[i] ? fn++ : tn++;
+  });
+  return {
+    tp,
+    fp,
+    fn,
+    tn,
+    precision: tp / Math.max(1, tp + fp),
+    recall: tp / Math.max(1, tp + fn),
+    fpr: fp / Math.max(1, fp + tn),
+  };
+}
+
+/** The threshold with the highest recall that satisfies the rule on held-out scores. */
+export function pickThreshold(scores: readonly number[], labels: readonly boolean[], rule: ThresholdRule): number {
+  const candidates = [...new Set(scores)].sort((a, b) => a - b);
+  for (const t of candidates) {
+    const c = confusion(scores, labels, t);
+    if ("maxFpr" in rule ? c.fpr <= rule.maxFpr : c.precision >= rule.minPrecision && c.tp > 0) return t;
+  }
+  return 1;
+}

@@ -1,0 +1,78 @@
+/** A sparse, L2-normalised feature vector. */
+export interface SparseVector {
+  readonly indices: Uint32Array;
+  readonly values: Float32Array;
+}
+
+/** Feature hashing settings; the model file records them so scoring matches training. */
+export interface FeatureOptions {
+  /** log2 of the hashed dimension (default 17 = 131 072 buckets). */
+  readonly bits: number;
+  /** Characters of input considered, head and tail kept (default 6 000). */
+  readonly maxChars: number;
+}
+
+export const defaultFeatureOptions: FeatureOptions = { bits: 17, maxChars: 6000 };
+
+const wordPattern = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+
+// FNV-1a over UTF-16 code units, 32-bit.
+function fnv(seed: number, text: string, start: number, end: number): number {
+  let h = seed >>> 0;
+  for (let i = start; i < end; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Lower-cases, collapses whitespace and keeps the head and tail of long texts. */
+export function prepareText(text: string, maxChars: number): string {
+  const flat = text.toLowerCase().replace(/\s+/g, " ").trim();
+  if (flat.length <= maxChars) return flat;
+  const half = Math.floor(maxChars / 2);
+  return `${flat.slice(0, half)} ${flat.slice(flat.length - half)}`;
+}
+
+/**
+ * Hashed word 1-2-grams and character 3-5-grams, sublinear term frequency
+ * (1 + ln tf), L2-normalised. Word and character grams use different hash seeds.
+ */
+export function extractFeatures(text: string, options: FeatureOptions = defaultFeatureOptions): SparseVector {
+  const mask = (1 << options.bits) - 1;
+  const counts = new Map<number, number>();
+  const add = (h: number): void => {
+    const k = h & mask;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  };
+  const flat = prepareText(text, options.maxChars);
+  let previous = -1;
+  for (const m of flat.matchAll(wordPattern)) {
+    const h = fnv(0x811c9dc5, m[0], 0, m[0].length);
+    add(h);
+    if (previous >= 0) add(Math.imul(previous ^ 0x5bd1e995, 31) ^ h);
+    previous = h;
+  }
+  const padded = ` ${flat} `;
+  for (let i = 0; i + 3 <= padded.length; i++) {
+    let h = 0x9747b28c;
+    for (let n = 0; n < 5 && i + n < padded.length; n++) {
+      h = fnv(h, padded, i + n, i + n + 1);
+      if (n >= 2) add(h ^ n);
+    }
+  }
+  const indices = new Uint32Array(counts.size);
+  const values = new Float32Array(counts.size);
+  let norm = 0;
+  let k = 0;
+  for (const [index, count] of counts) {
+    const v = 1 + Math.log(count);
+    indices[k] = index;
+    values[k] = v;
+    norm += v * v;
+    k++;
+  }
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) * scale;
+  return { indices, values };
+}

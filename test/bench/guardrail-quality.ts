@@ -1,0 +1,107 @@
+/**
+ * Prompt-injection and jailbreak quality with nested, stratified 5-fold
+ * cross-validation on the shared training sets: each outer fold is scored by a
+ * model trained on the other four, with the decision threshold chosen by an
+ * inner 4-fold CV on those four only. No row is ever scored by a model (or a
+ * threshold) that saw it. Also reports the curated signatures alone (a regex
+ * baseline) and the published baselines.
+ *
+ *   node --import tsx test/bench/guardrail-quality.ts [dataDir]
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  assignFolds,
+  combinedScore,
+  confusion,
+  featurise,
+  type LabelledText,
+  outOfFoldScores,
+  pickThreshold,
+  type ThresholdRule,
+  trainOn,
+} from "../../packages/guardrail/src/detect/attack/cross-validate.js";
+import type { SparseVector } from "../../packages/guardrail/src/detect/attack/features.js";
+import { matchSignatures } from "../../packages/guardrail/src/detect/attack/signatures.js";
+
+const dataDir = resolve(process.argv[2] ?? "../shared/data");
+const load = (file: string, key: string): LabelledText[] =>
+  readFileSync(resolve(dataDir, file), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .map((r) => ({ text: String(r.text), positive: Boolean(r[key]) }));
+
+const tasks: {
+  name: string;
+  file: string;
+  rows: LabelledText[];
+  rule: ThresholdRule;
+  target: string;
+  published: string;
+}[] = [
+  {
+    name: "injection (deepset)",
+    file: "prompt-injection-deepset-train.jsonl",
+    rows: load("prompt-injection-deepset-train.jsonl", "injection"),
+    rule: { minPrecision: 0.95 },
+    target: "recall >= 0.80 at precision >= 0.95",
+    published: "regex baseline recall 0.25",
+  },
+  {
+    name: "jailbreak (jackhhao)",
+    file: "jailbreak-jackhhao-train.jsonl",
+    rows: load("jailbreak-jackhhao-train.jsonl", "jailbreak"),
+    rule: { maxFpr: 0.03 },
+    target: "recall >= 0.90 at FPR <= 0.03",
+    published: "regex baseline recall 0.82 at FPR 0.089",
+  },
+];
+
+const f3 = (n: number): string => n.toFixed(3);
+console.log("Prompt-attack quality, nested stratified 5-fold CV (inner 4-fold for thresholds), seed 7\n");
+console.log("| data set | rows | method | threshold | precision | recall | FPR | target | published |");
+console.log("|---|---:|---|---:|---:|---:|---:|---|---|");
+for (const task of tasks) {
+  const t0 = Date.now();
+  const xs: SparseVector[] = featurise(task.rows);
+  const labels = task.rows.map((r) => r.positive);
+  const outer = assignFolds(task.rows, 5, 7);
+  const scores = new Array<number>(task.rows.length).fill(0);
+  const decisions = new Array<boolean>(task.rows.length).fill(false);
+  const thresholds: number[] = [];
+  for (let f = 0; f < 5; f++) {
+    const train = task.rows.map((_, i) => i).filter((i) => outer[i] !== f);
+    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f);
+    const threshold = pickThreshold(
+      train.map((i) => inner.get(i) as number),
+      train.map((i) => labels[i] as boolean),
+      task.rule,
+    );
+    thresholds.push(threshold);
+    const model = trainOn(xs, task.rows, train);
+    task.rows.forEach((row, i) => {
+      if (outer[i] !== f) return;
+      scores[i] = combinedScore(model, xs[i] as SparseVector, row.text);
+      decisions[i] = (scores[i] as number) >= threshold;
+    });
+  }
+  const c = confusion(
+    decisions.map((d) => (d ? 1 : 0)),
+    labels,
+    1,
+  );
+  const meanT = thresholds.reduce((a, b) => a + b, 0) / thresholds.length;
+  console.log(
+    `| ${task.name} | ${task.rows.length} | classifier + signatures | ${f3(meanT)} (mean) | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.fpr)} | ${task.target} | ${task.published} |`,
+  );
+  const sig = confusion(
+    task.rows.map((r) => (matchSignatures(r.text).length > 0 ? 1 : 0)),
+    labels,
+    1,
+  );
+  console.log(
+    `| ${task.name} | ${task.rows.length} | signatures only | - | ${f3(sig.precision)} | ${f3(sig.recall)} | ${f3(sig.fpr)} | | |`,
+  );
+  console.error(`${task.name}: ${Date.now() - t0} ms`);
+}
