@@ -2,24 +2,25 @@
  * The endpoint picker's real scheduling code (request control, scheduler, plugins,
  * in-flight accounting) as routing policies for the model-server-sim DES harness.
  */
-import type {
-  PolicyContext,
-  PolicyFactory,
-  RoutingPolicy,
-  EndpointView,
-  SimRequest,
-} from "../../packages/model-server-sim/src/des/types.js";
+
 import {
   createInflightTracker,
   createRequestControl,
-  defaultSaturationThresholds,
-  loadEndpointPickerConfig,
   createSeededRandom,
-  splitHostPort,
+  defaultSaturationThresholds,
   type Endpoint,
   type InflightTracker,
+  loadEndpointPickerConfig,
   type SchedulingRequest,
+  splitHostPort,
 } from "../../packages/endpoint-picker/src/index.js";
+import type {
+  EndpointView,
+  PolicyContext,
+  PolicyFactory,
+  RoutingPolicy,
+  SimRequest,
+} from "../../packages/model-server-sim/src/des/types.js";
 
 function toEndpoint(view: EndpointView, inflight: InflightTracker): Endpoint {
   const { host, port } = splitHostPort(view.id);

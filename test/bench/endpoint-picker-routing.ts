@@ -10,13 +10,14 @@ import { runSimulation } from "../../packages/model-server-sim/src/des/simulate.
 import type { PolicyFactory, RunResult, Workload } from "../../packages/model-server-sim/src/des/types.js";
 import {
   loraMixWorkload,
-  shareGptWorkload,
   sharedPrefixWorkload,
+  shareGptWorkload,
 } from "../../packages/model-server-sim/src/des/workloads.js";
 import { endpointPickerPolicies } from "./endpoint-picker-policies.js";
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1] ?? "");
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1] ?? "");
 
 const count = Number(args.get("count") ?? 3000);
 const seed = Number(args.get("seed") ?? 7);
@@ -40,7 +41,9 @@ const results: RunResult[] = [];
 for (const w of workloads) {
   const rates = args.has("rates") ? args.get("rates")!.split(",").map(Number) : defaultRates[w]!;
   console.log(`\n### ${w} (${count} requests, 8 replicas, seed ${seed})\n`);
-  console.log("| rate/s | policy | out tok/s | TTFT p50 ms | TTFT p90 ms | TTFT p99 ms | E2E p99 ms | prefix hit | preempt |");
+  console.log(
+    "| rate/s | policy | out tok/s | TTFT p50 ms | TTFT p90 ms | TTFT p99 ms | E2E p99 ms | prefix hit | preempt |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|");
   for (const rate of rates) {
     const workload = makers[w]!(rate);

@@ -1,10 +1,19 @@
 export { bytesEqual, concatBytes } from "./bytes.js";
+export {
+  ConfigError,
+  type ConfigOverrides,
+  formatIssues,
+  loadConfig,
+  type ServerConfig,
+  serverConfigSchema,
+} from "./config.js";
 export type { Header, HeaderInput, HeaderMap } from "./headers.js";
 export { createHeaderMap, toHeaderList } from "./headers.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { createRegistry } from "./metrics.js";
 export { type OpenAiErrorType, openAiErrorBody, openAiErrorResponse } from "./openai-error.js";
 export type * from "./processor.js";
+export { runService, serverOptionsFrom } from "./run.js";
 export { defaultServerOptions, type RunningService, type ServerOptions, startService } from "./server.js";
 export type * from "./service.js";
 export { defineServiceModule } from "./service.js";

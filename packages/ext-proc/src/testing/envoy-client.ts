@@ -255,9 +255,9 @@ class Exchange {
     } else if (!hasBody || (bodyMode === "NONE" && !headerReplyPending) || !this.serverActive || observability) {
       chunks = await collect(message.body, dir === "response" ? this.abortCheck() : undefined);
       if (observability && hasBody && bodyMode !== "NONE") {
-        chunks.forEach((chunk, i) =>
-          this.send(dir, "Body", { body: chunk, endOfStream: i === chunks.length - 1 && !hasTrailers }),
-        );
+        for (const [i, chunk] of chunks.entries()) {
+          this.send(dir, "Body", { body: chunk, endOfStream: i === chunks.length - 1 && !hasTrailers });
+        }
       }
       body = concatBytes(chunks);
     } else if (duplex) {
@@ -298,7 +298,9 @@ class Exchange {
     }
     const sent = partial ? all.subarray(0, limit) : all;
     this.send(dir, "Body", { body: sent, endOfStream: !partial && message.trailers === undefined });
-    const reply = await this.expect(dir, ["Body"], this.messageTimeout());
+    // Envoy's default max_receive_message_length is unlimited; the 128 KiB cap is GCP's,
+    // and GCP has no BUFFERED mode.
+    const reply = await this.expect(dir, ["Body"], this.messageTimeout(), true);
     if (!reply) return { body: all, headers };
     const common = commonOf(reply);
     const mutation = common?.bodyMutation?.mutation;
@@ -486,7 +488,12 @@ class Exchange {
   }
 
   /** Waits for the reply to the oldest unanswered message and checks its type. */
-  private async expect(dir: Direction, kinds: ("Headers" | "Body" | "Trailers")[], timeoutMs: number | undefined) {
+  private async expect(
+    dir: Direction,
+    kinds: ("Headers" | "Body" | "Trailers")[],
+    timeoutMs: number | undefined,
+    uncapped = false,
+  ) {
     if (!this.serverActive) return undefined;
     const next = await this.queue.next(timeoutMs);
     switch (next.kind) {
@@ -502,7 +509,7 @@ class Exchange {
         return undefined;
     }
     const message = next.message;
-    if (this.config.maxReplyBytes !== 0 && next.size > (this.config.maxReplyBytes ?? 128 * 1024)) {
+    if (!uncapped && this.config.maxReplyBytes !== 0 && next.size > (this.config.maxReplyBytes ?? 128 * 1024)) {
       this.protocolFault("grpc", `reply of ${next.size} bytes exceeds ${this.config.maxReplyBytes ?? 131072}`);
       return undefined;
     }

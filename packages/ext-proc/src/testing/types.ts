@@ -35,7 +35,10 @@ export interface FilterConfig {
   readonly statusOnError?: number;
   /** Envoy's per-connection buffer limit for BUFFERED bodies (default 32 MiB here; Envoy's is 1 MiB). */
   readonly bufferLimitBytes?: number;
-  /** Largest reply message accepted (default 128 KiB: GCP closes the stream above it). */
+  /**
+   * Largest reply message accepted (default 128 KiB: GCP closes the stream above it; 0 = no
+   * limit). Replies to BUFFERED bodies are exempt: only Envoy has that mode, and it has no limit.
+   */
   readonly maxReplyBytes?: number;
   /** Safety limit for a whole exchange (default 10 s), reported as a timeout. */
   readonly exchangeTimeoutMs?: number;

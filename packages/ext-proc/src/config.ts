@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { LogLevel } from "./logger.js";
+
+const bodyMode = z.enum(["NONE", "STREAMED", "BUFFERED", "BUFFERED_PARTIAL", "FULL_DUPLEX_STREAMED"]);
+const port = z.number().int().min(0).max(65535);
+
+/** The `server:` section shared by every service. Defaults mirror `defaultServerOptions`. */
+export const serverConfigSchema = z
+  .object({
+    host: z.string().default("0.0.0.0"),
+    /** Plaintext h2c gRPC port (GCP convention 8080); null disables it. */
+    port: port.nullable().default(8080),
+    /** Admin HTTP port: /healthz, /readyz, /metrics (GCP health checks use 80). */
+    adminPort: port.nullable().default(8081),
+    tls: z
+      .object({
+        /** TLS gRPC port (GCP convention 443). */
+        port: port.default(8443),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        selfSigned: z.boolean().default(false),
+        clientCaFile: z.string().optional(),
+      })
+      .strict()
+      .refine((t) => t.selfSigned || (t.certFile && t.keyFile), {
+        message: "needs certFile and keyFile, or selfSigned: true",
+      })
+      .optional(),
+    drainTimeoutMs: z.number().int().min(0).default(15_000),
+    processorTimeoutMs: z.number().int().min(0).default(10_000),
+    maxBufferedBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(32 * 1024 * 1024),
+    replyChunkBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(128 * 1024)
+      .default(62_000),
+    failure: z
+      .object({ mode: z.enum(["open", "closed"]).optional(), status: z.number().int().min(200).max(599).optional() })
+      .strict()
+      .default({}),
+    /** Modes assumed when Envoy sends no protocol_config (Envoy < 1.34). */
+    assumedModes: z
+      .object({
+        requestBody: bodyMode.optional(),
+        responseBody: bodyMode.optional(),
+        sendBodyWithoutWaitingForHeaderResponse: z.boolean().optional(),
+      })
+      .strict()
+      .default({}),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/** Raised for invalid configuration; the message names every failing field. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Command-line overrides (flags win over environment, which wins over the file). */
+export interface ConfigOverrides {
+  readonly configFile?: string | undefined;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly adminPort?: number | undefined;
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+  readonly tlsPort?: number | undefined;
+  readonly tlsSelfSigned?: boolean | undefined;
+  readonly tlsClientCa?: string | undefined;
+  readonly logLevel?: LogLevel | undefined;
+}
+
+export interface LoadedConfig<S> {
+  readonly server: ServerConfig;
+  readonly service: S;
+  /** Directory of the config file (or cwd), for relative paths. */
+  readonly configDir: string;
+}
+
+/** Environment variables read by every service. */
+export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
+  const num = (value: string | undefined) => (value === undefined || value === "" ? undefined : Number(value));
+  return {
+    configFile: env.CALLOUTS_CONFIG,
+    host: env.CALLOUTS_HOST,
+    port: num(env.CALLOUTS_PORT),
+    adminPort: num(env.CALLOUTS_ADMIN_PORT),
+    tlsCert: env.CALLOUTS_TLS_CERT,
+    tlsKey: env.CALLOUTS_TLS_KEY,
+    tlsPort: num(env.CALLOUTS_TLS_PORT),
+    logLevel: env.CALLOUTS_LOG_LEVEL as LogLevel | undefined,
+  };
+}
+
+/**
+ * Loads YAML file + environment + flags, validates with zod (server section and the
+ * service's own schema), and freezes the result. Throws ConfigError listing every issue.
+ */
+export function loadConfig<S>(
+  serviceSchema: z.ZodType<S>,
+  flags: ConfigOverrides,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedConfig<S> {
+  const fromEnv = overridesFromEnv(env);
+  const pick = <K extends keyof ConfigOverrides>(key: K) => flags[key] ?? fromEnv[key];
+  const file = pick("configFile");
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+    try {
+      raw = (parseYaml(text) ?? {}) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(`config file ${file} must be a mapping`);
+    const unknown = Object.keys(raw).filter((k) => k !== "server" && k !== "service");
+    if (unknown.length > 0)
+      throw new ConfigError(`config: unknown top-level key(s) ${unknown.join(", ")} (expected server, service)`);
+  }
+  const server = { ...((raw.server as Record<string, unknown>) ?? {}) };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) server[key] = value;
+  };
+  set("host", pick("host"));
+  set("port", pick("port"));
+  set("adminPort", pick("adminPort"));
+  set("logLevel", pick("logLevel"));
+  const tlsCert = pick("tlsCert");
+  const tlsKey = pick("tlsKey");
+  const tlsPort = pick("tlsPort");
+  const selfSigned = flags.tlsSelfSigned;
+  const clientCa = flags.tlsClientCa;
+  if (tlsCert || tlsKey || tlsPort !== undefined || selfSigned || clientCa) {
+    const tls = { ...((server.tls as Record<string, unknown>) ?? {}) };
+    if (tlsCert) tls.certFile = tlsCert;
+    if (tlsKey) tls.keyFile = tlsKey;
+    if (tlsPort !== undefined) tls.port = tlsPort;
+    if (selfSigned) tls.selfSigned = true;
+    if (clientCa) tls.clientCaFile = clientCa;
+    server.tls = tls;
+  }
+  const issues: string[] = [];
+  const serverResult = serverConfigSchema.safeParse(server);
+  if (!serverResult.success) issues.push(...formatIssues("server", serverResult.error));
+  const serviceResult = serviceSchema.safeParse(raw.service ?? {});
+  if (!serviceResult.success) issues.push(...formatIssues("service", serviceResult.error));
+  if (issues.length > 0 || !serverResult.success || !serviceResult.success) {
+    throw new ConfigError(`invalid configuration:\n  ${issues.join("\n  ")}`);
+  }
+  return Object.freeze({
+    server: deepFreeze(serverResult.data),
+    service: deepFreeze(serviceResult.data),
+    configDir: file ? dirname(resolve(file)) : process.cwd(),
+  });
+}
+
+/** `service.routes[2].weight: Too small: expected number to be >=0` */
+export function formatIssues(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.reduce<string>(
+      (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
+      prefix,
+    );
+    return `${path}: ${issue.message}`;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

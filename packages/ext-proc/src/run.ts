@@ -1,0 +1,77 @@
+import type { Logger } from "pino";
+import { ConfigError, type ConfigOverrides, loadConfig, type ServerConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { createRegistry } from "./metrics.js";
+import { type RunningService, startService } from "./server.js";
+import type { ServiceModule } from "./service.js";
+
+/** Server options from a validated `server:` section. */
+export function serverOptionsFrom(server: ServerConfig) {
+  return {
+    host: server.host,
+    port: server.port,
+    adminPort: server.adminPort,
+    tls: server.tls,
+    drainTimeoutMs: server.drainTimeoutMs,
+    processorTimeoutMs: server.processorTimeoutMs,
+    maxBufferedBodyBytes: server.maxBufferedBodyBytes,
+    replyChunkBytes: server.replyChunkBytes,
+    failure: server.failure,
+    assumedModes: server.assumedModes,
+  };
+}
+
+/**
+ * Runs a service as a process: config, logger, metrics, server; SIGTERM/SIGINT drain
+ * and exit 0; invalid config exits 1 naming each bad field. Returns the running
+ * service (for embedding); the process stays up until a signal.
+ */
+export async function runService(
+  module: ServiceModule,
+  flags: ConfigOverrides,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(module.configSchema, flags, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${module.name}: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger({ level: config.server.logLevel, service: module.name });
+  installProcessGuards(log);
+  const registry = createRegistry();
+  const controller = new AbortController();
+  const service = await module.create(config.service, {
+    log,
+    metrics: registry,
+    signal: controller.signal,
+    configDir: config.configDir,
+  });
+  const running = await startService(service, { ...serverOptionsFrom(config.server), log, metrics: registry });
+  const stop = (signal: string) => {
+    log.info({ signal }, "shutdown requested");
+    running.shutdown().then(
+      () => {
+        controller.abort();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  return running;
+}
+
+/** A stray rejection or exception is logged, never allowed to take the process down mid-traffic. */
+function installProcessGuards(log: Logger): void {
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+  process.on("uncaughtException", (error) => log.error({ err: error }, "uncaught exception"));
+}
