@@ -9,7 +9,10 @@ import type { Endpoint } from "./scheduling/types.js";
 export function parseSubsetHint(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : [];
-  return items.filter((v): v is string => typeof v === "string").map((v) => v.trim()).filter((v) => v !== "");
+  return items
+    .filter((v): v is string => typeof v === "string")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
 }
 
 /** Splits `ip:port`, `[v6]:port`, `ip` or `[v6]` into host and optional port. */

@@ -20,6 +20,8 @@ export interface InflightTracker {
   /** Stops tracking (idempotent). Returns the endpoint it was counted on. */
   finish(requestId: string): string | undefined;
   load(endpointId: string): InflightLoad;
+  /** In-flight request counts of endpoints with at least one. */
+  byEndpoint(): Map<string, number>;
   /** Requests tracked in total. */
   readonly size: number;
 }
@@ -27,7 +29,10 @@ export interface InflightTracker {
 const idle: InflightLoad = { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0 };
 
 export function createInflightTracker(): InflightTracker {
-  const requests = new Map<string, { endpointId: string; tokens: number; prefillTokens: number; prefilling: boolean }>();
+  const requests = new Map<
+    string,
+    { endpointId: string; tokens: number; prefillTokens: number; prefilling: boolean }
+  >();
   const loads = new Map<string, { requests: number; tokens: number; prefillTokens: number; prefillRequests: number }>();
 
   function loadOf(endpointId: string) {
@@ -51,7 +56,7 @@ export function createInflightTracker(): InflightTracker {
     },
     firstToken(requestId) {
       const r = requests.get(requestId);
-      if (!r || !r.prefilling) return;
+      if (!r?.prefilling) return;
       const l = loadOf(r.endpointId);
       l.prefillTokens -= r.prefillTokens;
       l.prefillRequests -= 1;
@@ -74,6 +79,7 @@ export function createInflightTracker(): InflightTracker {
       const l = loads.get(endpointId);
       return l ? { ...l } : idle;
     },
+    byEndpoint: () => new Map([...loads].map(([id, l]) => [id, l.requests])),
     get size() {
       return requests.size;
     },

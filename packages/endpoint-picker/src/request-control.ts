@@ -49,14 +49,21 @@ export function createRequestControl(o: RequestControlOptions): RequestControl {
     saturated: (candidates) => isSaturated(saturation(candidates)),
     pick(request, candidates) {
       if (candidates.length === 0) {
-        return { error: inferenceError("ServiceUnavailable", "failed to find endpoint candidates for serving the request") };
+        return {
+          error: inferenceError("ServiceUnavailable", "failed to find endpoint candidates for serving the request"),
+        };
       }
       if (request.priority < 0 && isSaturated(saturation(candidates))) {
         return { error: inferenceError("ResourceExhausted", "system saturated, sheddable request dropped") };
       }
       const nowMs = o.clock();
-      const result = o.scheduler.schedule({ nowMs, random: o.random, maxEndpoints: o.maxEndpoints }, request, candidates);
-      if ("error" in result) return { error: inferenceError("ResourceExhausted", `failed to find target endpoint: ${result.error}`) };
+      const result = o.scheduler.schedule(
+        { nowMs, random: o.random, maxEndpoints: o.maxEndpoints },
+        request,
+        candidates,
+      );
+      if ("error" in result)
+        return { error: inferenceError("ResourceExhausted", `failed to find target endpoint: ${result.error}`) };
       const primary = result.targets[0] as Endpoint;
       o.scheduler.preRequest(request, result.targets, nowMs);
       const uncached = result.state.get(uncachedTokensStateKey) as Map<string, number> | undefined;

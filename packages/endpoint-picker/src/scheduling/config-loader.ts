@@ -52,7 +52,9 @@ export const defaultEndpointPickerConfig: EndpointPickerConfig = {
   ],
 };
 
-export type LoadResult = { readonly scheduler: Scheduler; readonly config: EndpointPickerConfig } | { readonly errors: string[] };
+export type LoadResult =
+  | { readonly scheduler: Scheduler; readonly config: EndpointPickerConfig }
+  | { readonly errors: string[] };
 
 export interface LoadOptions {
   readonly registry?: PluginRegistry;
@@ -60,7 +62,9 @@ export interface LoadOptions {
 }
 
 /** Phase 1: YAML text -> decoded config with defaults. Errors name their path. */
-export function decodeEndpointPickerConfig(text: string | undefined): { value: EndpointPickerConfig } | { errors: string[] } {
+export function decodeEndpointPickerConfig(
+  text: string | undefined,
+): { value: EndpointPickerConfig } | { errors: string[] } {
   if (text === undefined || text.trim() === "") return { value: defaultEndpointPickerConfig };
   let raw: unknown;
   try {
@@ -71,7 +75,8 @@ export function decodeEndpointPickerConfig(text: string | undefined): { value: E
   const parsed = endpointPickerConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) return { errors: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) };
   const value = parsed.data;
-  if (value.plugins.length === 0 && value.schedulingProfiles.length === 0) return { value: defaultEndpointPickerConfig };
+  if (value.plugins.length === 0 && value.schedulingProfiles.length === 0)
+    return { value: defaultEndpointPickerConfig };
   return { value };
 }
 
@@ -80,15 +85,17 @@ export function instantiateEndpointPickerConfig(config: EndpointPickerConfig, op
   const registry = options.registry ?? registerBuiltins(createPluginRegistry());
   const errors: string[] = [];
   const plugins = new Map<string, AnyPlugin>();
-  config.plugins.forEach((spec, i) => {
+  for (const [i, spec] of config.plugins.entries()) {
     const name = spec.name ?? spec.type;
-    if (plugins.has(name)) return errors.push(`plugins[${i}].name: duplicate plugin name "${name}"`);
     const factory = registry.get(spec.type);
-    if (!factory) return errors.push(`plugins[${i}].type: unknown plugin type "${spec.type}"`);
-    const made = factory(name, spec.parameters, { plugin: (n) => plugins.get(n) });
-    if ("error" in made) return errors.push(`plugins[${i}].parameters: ${made.error}`);
-    plugins.set(name, made.plugin);
-  });
+    if (plugins.has(name)) errors.push(`plugins[${i}].name: duplicate plugin name "${name}"`);
+    else if (!factory) errors.push(`plugins[${i}].type: unknown plugin type "${spec.type}"`);
+    else {
+      const made = factory(name, spec.parameters, { plugin: (n) => plugins.get(n) });
+      if ("error" in made) errors.push(`plugins[${i}].parameters: ${made.error}`);
+      else plugins.set(name, made.plugin);
+    }
+  }
   const profileSpecs: EndpointPickerConfig["schedulingProfiles"] =
     config.schedulingProfiles.length > 0
       ? config.schedulingProfiles
@@ -101,15 +108,15 @@ export function instantiateEndpointPickerConfig(config: EndpointPickerConfig, op
     const filters: Filter[] = [];
     const scorers: { scorer: Scorer; weight: number }[] = [];
     let picker: Picker | undefined;
-    p.plugins.forEach((ref, j) => {
+    for (const [j, ref] of p.plugins.entries()) {
       const path = `schedulingProfiles[${i}].plugins[${j}]`;
       const plugin = plugins.get(ref.pluginRef);
-      if (!plugin) return errors.push(`${path}.pluginRef: no plugin named "${ref.pluginRef}"`);
-      if (plugin.kind === "filter") filters.push(plugin);
+      if (!plugin) errors.push(`${path}.pluginRef: no plugin named "${ref.pluginRef}"`);
+      else if (plugin.kind === "filter") filters.push(plugin);
       else if (plugin.kind === "scorer") scorers.push({ scorer: plugin, weight: ref.weight ?? 1 });
       else if (picker) errors.push(`${path}.pluginRef: profile "${p.name}" has a second picker "${ref.pluginRef}"`);
       else picker = plugin;
-    });
+    }
     profiles.push({ name: p.name, filters, scorers, picker: picker ?? createMaxScorePicker() });
   });
   if (errors.length > 0) return { errors };
@@ -125,6 +132,7 @@ export function loadEndpointPickerConfig(text: string | undefined, options: Load
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
-  for (const part of path) out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+  for (const part of path)
+    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
   return out === "" ? "(root)" : out;
 }

@@ -11,14 +11,8 @@ import { loraAffinityScorerFactory, loraAffinityScorerType } from "./scorer/lora
 import { predictedTtftScorerFactory, predictedTtftScorerType } from "./scorer/predicted-ttft/predicted-ttft.js";
 import { prefixCacheScorerFactory, prefixCacheScorerType } from "./scorer/prefix-cache/prefix-cache.js";
 import { queueScorerFactory, queueScorerType } from "./scorer/queue-depth/queue-depth.js";
-import {
-  runningRequestsScorerFactory,
-  runningRequestsScorerType,
-} from "./scorer/running-requests/running-requests.js";
-import {
-  sessionAffinityScorerFactory,
-  sessionAffinityScorerType,
-} from "./scorer/session-affinity/session-affinity.js";
+import { runningRequestsScorerFactory, runningRequestsScorerType } from "./scorer/running-requests/running-requests.js";
+import { sessionAffinityScorerFactory, sessionAffinityScorerType } from "./scorer/session-affinity/session-affinity.js";
 import { tokenLoadScorerFactory, tokenLoadScorerType } from "./scorer/token-load/token-load.js";
 
 /** Every built-in plugin type, in one explicit list. */

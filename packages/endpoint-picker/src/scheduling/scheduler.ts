@@ -31,7 +31,11 @@ export type ScheduleResult =
   | { readonly error: string };
 
 /** Observes plugin calls (for the plugin-duration histogram). */
-export type PluginObserver = (extensionPoint: "filter" | "scorer" | "picker", plugin: AnyPlugin, seconds: number) => void;
+export type PluginObserver = (
+  extensionPoint: "filter" | "scorer" | "picker",
+  plugin: AnyPlugin,
+  seconds: number,
+) => void;
 
 export interface Scheduler {
   readonly profiles: readonly SchedulerProfile[];
@@ -48,7 +52,7 @@ export interface Scheduler {
 /** Clamps a raw score into [0, 1]; NaN counts as 0 (GIE enforceScoreRange). */
 export function clampScore(score: number): number {
   if (!(score > 0)) return 0;
-  return score > 1 ? 1 : score;
+  return Math.min(score, 1);
 }
 
 /** Weighted sum of clamped scores per endpoint, in candidate order. */

@@ -19,7 +19,10 @@ export function pickWeightedRandom(scored: readonly ScoredEndpoint[], count: num
     .map((k) => k.endpoint);
 }
 
-export function createWeightedRandomPicker(name: string = weightedRandomPickerType, options: PickerOptions = {}): Picker {
+export function createWeightedRandomPicker(
+  name: string = weightedRandomPickerType,
+  options: PickerOptions = {},
+): Picker {
   return {
     kind: "picker",
     typedName: { type: weightedRandomPickerType, name },

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parsePluginParams, toScoreMap } from "../../plugin-params.js";
-import type { Endpoint, PluginFactory, Scorer, SchedulingRequest } from "../../types.js";
+import type { Endpoint, PluginFactory, SchedulingRequest, Scorer } from "../../types.js";
 import { isPrefixCacheScorer, type PrefixCacheScorer } from "../prefix-cache/prefix-cache.js";
 
 export const predictedTtftScorerType = "predicted-ttft-scorer";
@@ -79,7 +79,11 @@ export function scoreFromCosts(costs: readonly number[], smoothingTokens: number
 }
 
 /** LoRA state of an endpoint for a target model (base-model requests are "none"). */
-export function loraState(request: SchedulingRequest, endpoint: Endpoint, baseModels: ReadonlySet<string>): TtftCostInput["lora"] {
+export function loraState(
+  request: SchedulingRequest,
+  endpoint: Endpoint,
+  baseModels: ReadonlySet<string>,
+): TtftCostInput["lora"] {
   const m = endpoint.metrics;
   if (baseModels.has(request.targetModel) || m.maxActiveModels === 0) return "none";
   if (m.activeModels.has(request.targetModel)) return "loaded";
@@ -154,7 +158,8 @@ export const predictedTtftScorerFactory: PluginFactory = (name, params, handle) 
   let prefix: PrefixCacheScorer | undefined;
   if (prefixPluginRef !== undefined) {
     const plugin = handle.plugin(prefixPluginRef);
-    if (!isPrefixCacheScorer(plugin)) return { error: `prefixPluginRef: "${prefixPluginRef}" is not a prefix-cache-scorer` };
+    if (!isPrefixCacheScorer(plugin))
+      return { error: `prefixPluginRef: "${prefixPluginRef}" is not a prefix-cache-scorer` };
     prefix = plugin;
   }
   return { plugin: createPredictedTtftScorer(name, { ...rest, prefix }) };

@@ -5,8 +5,8 @@ import type {
   EndpointLifecycleHook,
   PluginFactory,
   PreRequestHook,
-  Scorer,
   SchedulingRequest,
+  Scorer,
 } from "../../types.js";
 import { blockHashes, modelSeed } from "./block-hash.js";
 import { createPrefixIndex, type PrefixIndex } from "./prefix-index.js";

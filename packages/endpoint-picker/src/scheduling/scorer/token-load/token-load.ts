@@ -18,7 +18,10 @@ export interface TokenLoadScorerOptions {
 }
 
 /** Favours endpoints with few in-flight tokens routed by this picker. */
-export function createTokenLoadScorer(name: string = tokenLoadScorerType, options: TokenLoadScorerOptions = {}): Scorer {
+export function createTokenLoadScorer(
+  name: string = tokenLoadScorerType,
+  options: TokenLoadScorerOptions = {},
+): Scorer {
   const threshold = options.queueThresholdTokens ?? defaultQueueThresholdTokens;
   return {
     kind: "scorer",

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { endpointSpecSchema } from "./discovery/endpoint-list.js";
+
+/** Defaults in one place; units in names. */
+export const endpointPickerDefaults = {
+  /** Fallback endpoints after the primary in the destination header. */
+  fallbackEndpoints: 0,
+  scrapeIntervalMs: 50, // GIE --refresh-metrics-interval
+  scrapeTimeoutMs: 1000, // GIE collection timeout
+  metricsPath: "/metrics",
+  /** Endpoints with older metrics are excluded unless all are stale (GIE 2 s). */
+  metricsStalenessMs: 2000,
+  filePollIntervalMs: 1000,
+  queueDepthThreshold: 5,
+  kvCacheUtilThreshold: 0.8,
+  saturationStalenessMs: 200,
+  headroom: 0,
+  flowControlTtlMs: 60_000,
+  flowControlMaxRequests: 5000,
+  flowControlMaxBytes: 1_073_741_824, // 1 GiB (GIE band default)
+  flowControlPollMs: 10,
+} as const;
+
+const d = endpointPickerDefaults;
+
+export const endpointPickerConfigSchema = z
+  .strictObject({
+    endpoints: z
+      .strictObject({
+        /** A fixed list. */
+        static: z.array(endpointSpecSchema).default([]),
+        /** A YAML/JSON file re-read every `pollIntervalMs`. */
+        file: z
+          .strictObject({
+            path: z.string().min(1),
+            pollIntervalMs: z.number().int().positive().default(d.filePollIntervalMs),
+          })
+          .optional(),
+        /** An InferencePool of inference.networking.k8s.io/v1. */
+        kubernetes: z.strictObject({ namespace: z.string().min(1), poolName: z.string().min(1) }).optional(),
+      })
+      .prefault({}),
+    metrics: z
+      .strictObject({
+        scrapeIntervalMs: z.number().int().positive().default(d.scrapeIntervalMs),
+        scrapeTimeoutMs: z.number().int().positive().default(d.scrapeTimeoutMs),
+        path: z.string().startsWith("/").default(d.metricsPath),
+        stalenessMs: z.number().int().positive().default(d.metricsStalenessMs),
+      })
+      .prefault({}),
+    /** EndpointPickerConfig YAML (inline) or a file relative to the config dir; default: GIE defaults. */
+    scheduler: z.strictObject({ configText: z.string().optional(), configFile: z.string().optional() }).prefault({}),
+    fallbackEndpoints: z.number().int().min(0).max(16).default(d.fallbackEndpoints),
+    saturation: z
+      .strictObject({
+        queueDepthThreshold: z.number().positive().default(d.queueDepthThreshold),
+        kvCacheUtilThreshold: z.number().positive().max(1).default(d.kvCacheUtilThreshold),
+        metricsStalenessThresholdMs: z.number().int().positive().default(d.saturationStalenessMs),
+        headroom: z.number().min(0).default(d.headroom),
+      })
+      .prefault({}),
+    /** InferenceObjective name (header x-gateway-inference-objective) -> priority; negative = sheddable. */
+    objectives: z.record(z.string(), z.strictObject({ priority: z.number().int() })).default({}),
+    /** Model rewrites by configuration: requests for `from` are served as `to`. */
+    modelRewrites: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).default([]),
+    flowControl: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        defaultRequestTtlMs: z.number().int().positive().default(d.flowControlTtlMs),
+        maxRequests: z.number().int().positive().default(d.flowControlMaxRequests),
+        maxBytes: z.number().int().positive().default(d.flowControlMaxBytes),
+        pollIntervalMs: z.number().int().positive().default(d.flowControlPollMs),
+      })
+      .prefault({}),
+  })
+  .readonly();
+
+export type EndpointPickerServiceConfig = z.infer<typeof endpointPickerConfigSchema>;

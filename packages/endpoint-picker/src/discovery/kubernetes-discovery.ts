@@ -1,0 +1,77 @@
+import type { EndpointSpec } from "../datastore.js";
+import type { Discovery } from "./file-discovery.js";
+import { type InferencePoolLike, inferencePoolEndpoints, type PodLike } from "./inference-pool.js";
+
+export interface KubernetesDiscoveryOptions {
+  readonly namespace: string;
+  readonly poolName: string;
+  readonly onEndpoints: (endpoints: EndpointSpec[]) => void;
+  readonly onError: (error: string) => void;
+}
+
+/**
+ * Watches one InferencePool (`inference.networking.k8s.io/v1`) and the pods of its
+ * namespace with `@kubernetes/client-node` (loaded lazily: only this mode needs it),
+ * re-deriving endpoints on every event. The translation is unit-tested with fake
+ * objects (inference-pool.test.ts); this wiring is not tested against an API server.
+ */
+export function createKubernetesDiscovery(o: KubernetesDiscoveryOptions): Discovery {
+  let pool: InferencePoolLike | undefined;
+  const pods = new Map<string, PodLike>();
+  const aborts: AbortController[] = [];
+  let stopped = false;
+
+  const publish = () => {
+    if (pool) o.onEndpoints(inferencePoolEndpoints(pool, pods.values()));
+  };
+
+  return {
+    async start() {
+      const k8s = await import("@kubernetes/client-node");
+      const kc = new k8s.KubeConfig();
+      kc.loadFromDefault();
+      const watch = new k8s.Watch(kc);
+      const watchPath = async (
+        path: string,
+        query: Record<string, string>,
+        onEvent: (type: string, obj: unknown) => void,
+      ) => {
+        while (!stopped) {
+          await new Promise<void>((resolve) => {
+            watch
+              .watch(path, query, onEvent, (err) => {
+                if (err && !stopped) o.onError(`watch ${path}: ${(err as Error).message ?? String(err)}`);
+                resolve();
+              })
+              .then((req) => aborts.push(req))
+              .catch((err: Error) => {
+                o.onError(`watch ${path}: ${err.message}`);
+                resolve();
+              });
+          });
+          if (!stopped) await new Promise((r) => setTimeout(r, 1000));
+        }
+      };
+      void watchPath(
+        `/apis/inference.networking.k8s.io/v1/namespaces/${o.namespace}/inferencepools`,
+        { fieldSelector: `metadata.name=${o.poolName}` },
+        (type, obj) => {
+          pool = type === "DELETED" ? undefined : (obj as InferencePoolLike);
+          if (pool) publish();
+          else o.onEndpoints([]);
+        },
+      );
+      void watchPath(`/api/v1/namespaces/${o.namespace}/pods`, {}, (type, obj) => {
+        const pod = obj as PodLike;
+        const name = pod.metadata?.name ?? "";
+        if (type === "DELETED") pods.delete(name);
+        else pods.set(name, pod);
+        publish();
+      });
+    },
+    stop() {
+      stopped = true;
+      for (const a of aborts) a.abort();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import type { EndpointMetrics, EngineType } from "../scheduling/types.js";
+import type { PromSample } from "./prom-text-parser.js";
+
+/** A PromQL-style instant selector: family plus required label values. */
+export interface MetricSelector {
+  readonly family: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Which series carry each signal for one engine (GIE datalayer/extractor/metrics/factories.go). */
+export interface EngineMetricSpec {
+  readonly waiting: MetricSelector;
+  readonly running: MetricSelector;
+  readonly kvCacheUsage: MetricSelector;
+  /** vLLM `lora_requests_info` (value = timestamp, newest series wins). */
+  readonly lora?: MetricSelector;
+  /** One info series with block-size and block-count labels. */
+  readonly cacheInfo?: {
+    readonly selector: MetricSelector;
+    readonly blockSizeLabel: string;
+    readonly numBlocksLabel: string;
+  };
+  /** Or two gauges. */
+  readonly blockSize?: MetricSelector;
+  readonly numBlocks?: MetricSelector;
+}
+
+export const engineMetricSpecs: Readonly<Record<EngineType, EngineMetricSpec>> = {
+  vllm: {
+    waiting: { family: "vllm:num_requests_waiting" },
+    running: { family: "vllm:num_requests_running" },
+    kvCacheUsage: { family: "vllm:kv_cache_usage_perc" },
+    lora: { family: "vllm:lora_requests_info" },
+    cacheInfo: {
+      selector: { family: "vllm:cache_config_info" },
+      blockSizeLabel: "block_size",
+      numBlocksLabel: "num_gpu_blocks",
+    },
+  },
+  sglang: {
+    waiting: { family: "sglang:num_queue_reqs" },
+    running: { family: "sglang:num_running_reqs" },
+    kvCacheUsage: { family: "sglang:token_usage" },
+    cacheInfo: {
+      selector: { family: "sglang:cache_config_info" },
+      blockSizeLabel: "page_size",
+      numBlocksLabel: "num_pages",
+    },
+  },
+  "trtllm-serve": {
+    waiting: { family: "trtllm_num_requests_waiting" },
+    running: { family: "trtllm_num_requests_running" },
+    kvCacheUsage: { family: "trtllm_kv_cache_utilization" },
+    blockSize: { family: "trtllm_kv_cache_tokens_per_block" },
+    numBlocks: { family: "trtllm_kv_cache_max_blocks" },
+  },
+  "triton-trtllm": {
+    waiting: { family: "nv_trt_llm_request_metrics", labels: { request_type: "waiting" } },
+    running: { family: "nv_trt_llm_request_metrics", labels: { request_type: "scheduled" } },
+    kvCacheUsage: { family: "nv_trt_llm_kv_cache_block_metrics", labels: { kv_cache_block_type: "fraction" } },
+    blockSize: { family: "nv_trt_llm_kv_cache_block_metrics", labels: { kv_cache_block_type: "tokens_per" } },
+    numBlocks: { family: "nv_trt_llm_kv_cache_block_metrics", labels: { kv_cache_block_type: "max" } },
+  },
+};
+
+/** Family names a spec reads (what the parser should keep). */
+export function familiesOf(spec: EngineMetricSpec): Set<string> {
+  const s = new Set<string>([spec.waiting.family, spec.running.family, spec.kvCacheUsage.family]);
+  if (spec.lora) s.add(spec.lora.family);
+  if (spec.cacheInfo) s.add(spec.cacheInfo.selector.family);
+  if (spec.blockSize) s.add(spec.blockSize.family);
+  if (spec.numBlocks) s.add(spec.numBlocks.family);
+  return s;
+}
+
+function select(samples: ReadonlyMap<string, PromSample[]>, sel: MetricSelector): PromSample[] {
+  const list = samples.get(sel.family) ?? [];
+  const want = sel.labels;
+  if (!want) return list;
+  return list.filter((s) => Object.entries(want).every(([k, v]) => s.labels[k] === v));
+}
+
+/** Sum of the selected series (several series for one family, e.g. per model_name, add up). */
+function sumOf(samples: ReadonlyMap<string, PromSample[]>, sel: MetricSelector): number | undefined {
+  const list = select(samples, sel);
+  if (list.length === 0) return undefined;
+  return list.reduce((acc, s) => acc + s.value, 0);
+}
+
+const csv = (v: string | undefined) =>
+  new Set(
+    (v ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== ""),
+  );
+
+/** Maps parsed samples to EndpointMetrics; waiting, running and KV usage are required. */
+export function extractEngineMetrics(
+  samples: ReadonlyMap<string, PromSample[]>,
+  spec: EngineMetricSpec,
+  nowMs: number,
+): { value: EndpointMetrics } | { error: string } {
+  const waiting = sumOf(samples, spec.waiting);
+  const running = sumOf(samples, spec.running);
+  const kvList = select(samples, spec.kvCacheUsage);
+  if (waiting === undefined) return { error: `missing ${spec.waiting.family}` };
+  if (running === undefined) return { error: `missing ${spec.running.family}` };
+  if (kvList.length === 0) return { error: `missing ${spec.kvCacheUsage.family}` };
+  const kv = Math.max(...kvList.map((s) => s.value));
+  if (![waiting, running, kv].every(Number.isFinite)) return { error: "non-finite gauge value" };
+
+  let activeModels = new Set<string>();
+  let waitingModels = new Set<string>();
+  let maxActiveModels = 0;
+  if (spec.lora) {
+    let newest: PromSample | undefined;
+    for (const s of select(samples, spec.lora)) if (!newest || s.value > newest.value) newest = s;
+    if (newest) {
+      activeModels = csv(newest.labels.running_lora_adapters);
+      waitingModels = csv(newest.labels.waiting_lora_adapters);
+      maxActiveModels = Number(newest.labels.max_lora ?? 0) || 0;
+    }
+  }
+  let blockSizeTokens: number | undefined;
+  let numGpuBlocks: number | undefined;
+  if (spec.cacheInfo) {
+    const info = select(samples, spec.cacheInfo.selector)[0];
+    blockSizeTokens = positive(Number(info?.labels[spec.cacheInfo.blockSizeLabel]));
+    numGpuBlocks = positive(Number(info?.labels[spec.cacheInfo.numBlocksLabel]));
+  }
+  if (spec.blockSize) blockSizeTokens = positive(sumOf(samples, spec.blockSize));
+  if (spec.numBlocks) numGpuBlocks = positive(sumOf(samples, spec.numBlocks));
+  return {
+    value: {
+      waitingQueueSize: waiting,
+      runningRequests: running,
+      kvCacheUsage: kv,
+      activeModels,
+      waitingModels,
+      maxActiveModels,
+      ...(blockSizeTokens === undefined ? {} : { blockSizeTokens }),
+      ...(numGpuBlocks === undefined ? {} : { numGpuBlocks }),
+      updatedAtMs: nowMs,
+    },
+  };
+}
+
+function positive(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
+}

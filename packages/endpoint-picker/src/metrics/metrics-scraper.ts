@@ -1,0 +1,122 @@
+import { Agent, get as httpGet } from "node:http";
+import { joinHostPort } from "../candidates.js";
+import type { Datastore } from "../datastore.js";
+import type { EngineType } from "../scheduling/types.js";
+import { type EngineMetricSpec, engineMetricSpecs, extractEngineMetrics, familiesOf } from "./engine-metrics.js";
+import { parsePromText } from "./prom-text-parser.js";
+
+/** Fetches a URL's body as text, honouring the abort signal. */
+export type FetchText = (url: string, signal: AbortSignal) => Promise<string>;
+
+export interface MetricsScraperOptions {
+  readonly datastore: Datastore;
+  /** Scrape period per endpoint (GIE 50 ms). */
+  readonly intervalMs: number;
+  /** Per-scrape timeout. */
+  readonly timeoutMs: number;
+  /** Path of the metrics page. */
+  readonly path: string;
+  readonly clock: () => number;
+  readonly fetchText?: FetchText;
+  /** Per-engine overrides of the metric names. */
+  readonly specs?: Partial<Record<EngineType, EngineMetricSpec>>;
+  /** Outcome of each scrape (for metrics): "ok", "timeout", "http", "parse". */
+  readonly onScrape?: (result: "ok" | "timeout" | "http" | "parse") => void;
+}
+
+export interface MetricsScraper {
+  /** Scrapes every endpoint once (not overlapping with a scrape still in flight). */
+  scrapeOnce(): Promise<void>;
+  start(): void;
+  stop(): void;
+}
+
+/** Body size cap: a metrics page larger than this is treated as garbage. */
+const maxBodyBytes = 4 * 1024 * 1024;
+const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+
+/** GET over a keep-alive agent (cheaper per request than fetch for 20 scrapes/s per endpoint). */
+export const httpGetText: FetchText = (url, signal) =>
+  new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent, signal }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { kind: "http" }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > maxBodyBytes) req.destroy(Object.assign(new Error("metrics page too large"), { kind: "parse" }));
+        else chunks.push(c);
+      });
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+
+export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
+  const fetchText = o.fetchText ?? httpGetText;
+  const inFlight = new Set<string>();
+  const familyCache = new Map<EngineType, { spec: EngineMetricSpec; families: Set<string> }>();
+  let timer: NodeJS.Timeout | undefined;
+
+  function specFor(engine: EngineType) {
+    let entry = familyCache.get(engine);
+    if (!entry) {
+      const spec = o.specs?.[engine] ?? engineMetricSpecs[engine];
+      entry = { spec, families: familiesOf(spec) };
+      familyCache.set(engine, entry);
+    }
+    return entry;
+  }
+
+  async function scrape(id: string, address: string, port: number, engine: EngineType): Promise<void> {
+    const url = `http://${joinHostPort(address, port)}${o.path}`;
+    const signal = AbortSignal.timeout(o.timeoutMs);
+    let text: string;
+    try {
+      text = await fetchText(url, signal);
+    } catch (err) {
+      const kind = signal.aborted ? "timeout" : ((err as { kind?: string }).kind ?? "http");
+      o.datastore.recordScrapeError(id, `${kind}: ${(err as Error).message}`);
+      o.onScrape?.(kind === "timeout" ? "timeout" : kind === "parse" ? "parse" : "http");
+      return;
+    }
+    const { spec, families } = specFor(engine);
+    const parsed = parsePromText(text, families);
+    const extracted = "error" in parsed ? parsed : extractEngineMetrics(parsed.value, spec, o.clock());
+    if ("error" in extracted) {
+      o.datastore.recordScrapeError(id, `parse: ${extracted.error}`);
+      o.onScrape?.("parse");
+      return;
+    }
+    o.datastore.recordMetrics(id, extracted.value);
+    o.onScrape?.("ok");
+  }
+
+  const scraper: MetricsScraper = {
+    async scrapeOnce() {
+      const jobs: Promise<void>[] = [];
+      for (const [id, s] of o.datastore.specs()) {
+        if (inFlight.has(id)) continue;
+        inFlight.add(id);
+        jobs.push(scrape(id, s.address, s.metricsPort ?? s.port, s.engine).finally(() => inFlight.delete(id)));
+      }
+      await Promise.all(jobs);
+    },
+    start() {
+      if (timer) return;
+      void scraper.scrapeOnce();
+      timer = setInterval(() => void scraper.scrapeOnce(), o.intervalMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return scraper;
+}

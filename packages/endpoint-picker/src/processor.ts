@@ -1,0 +1,212 @@
+import { randomUUID } from "node:crypto";
+import type {
+  ChunkDecision,
+  HeadersDecision,
+  ImmediateResponse,
+  Processor,
+  ProcessorFactory,
+  StreamContext,
+} from "@llm-callouts/ext-proc";
+import { filterBySubset, freshOrAll, parseSubsetHint } from "./candidates.js";
+import type { EndpointPickerServiceConfig } from "./config.js";
+import type { Datastore } from "./datastore.js";
+import type { FlowControl } from "./flow-control.js";
+import type { InflightTracker } from "./inflight-tracker.js";
+import { errorBody, type InferenceError, inferenceError } from "./picker-error.js";
+import type { PickerMetrics } from "./picker-metrics.js";
+import { detectApi, parseRequestBody, rewriteModelInText } from "./request-body.js";
+import type { RequestControl } from "./request-control.js";
+import type { Endpoint, SchedulingRequest } from "./scheduling/types.js";
+import { createSseUsageReader, type TokenUsage, usageFromBody } from "./usage-parser.js";
+
+/** Protocol names (GIE pkg/epp/metadata/consts.go). */
+export const eppNames = {
+  destinationHeader: "x-gateway-destination-endpoint",
+  destinationNamespace: "envoy.lb",
+  subsetNamespace: "envoy.lb.subset_hint",
+  subsetKey: "x-gateway-destination-endpoint-subset",
+  objectiveHeader: "x-gateway-inference-objective",
+  fairnessHeader: "x-gateway-inference-fairness-id",
+  rewriteHeader: "x-gateway-model-name-rewrite",
+  defaultFairnessId: "default-flow",
+} as const;
+
+export interface PickerProcessorDeps {
+  readonly config: EndpointPickerServiceConfig;
+  readonly datastore: Datastore;
+  readonly control: RequestControl;
+  readonly inflight: InflightTracker;
+  readonly flowControl: FlowControl | undefined;
+  readonly metrics: PickerMetrics;
+  readonly clock: () => number;
+}
+
+/** Non-streamed response bodies are kept up to this size for usage parsing. */
+const maxUsageBodyBytes = 1024 * 1024;
+
+function respond(err: InferenceError): { respond: ImmediateResponse } {
+  return {
+    respond: {
+      status: err.status,
+      headers: { "content-type": "application/json" },
+      body: errorBody(err),
+      details: `endpoint_picker_${err.code}`,
+    },
+  };
+}
+
+/** Header mutation + `envoy.lb` metadata naming the targets (primary first). */
+export function destinationDecision(targets: readonly Endpoint[]): HeadersDecision {
+  const value = targets.map((t) => t.id).join(",");
+  return {
+    headers: { set: { [eppNames.destinationHeader]: value } },
+    dynamicMetadata: { [eppNames.destinationNamespace]: { [eppNames.destinationHeader]: value } },
+    clearRouteCache: true,
+  };
+}
+
+/** One Endpoint Picker Protocol exchange per stream. */
+export function createPickerProcessorFactory(deps: PickerProcessorDeps): ProcessorFactory {
+  const { config, datastore, control, inflight, metrics } = deps;
+  const rewrites = new Map(config.modelRewrites.map((r) => [r.from, r.to]));
+
+  return (ctx: StreamContext): Processor => {
+    let requestId = "";
+    let headers: Record<string, string> = {};
+    let clientModel: string | undefined;
+    let servedModel: string | undefined;
+    let sse = false;
+    let sseReader = createSseUsageReader();
+    const decoder = new TextDecoder();
+    let bodyText = "";
+    let picked = false;
+
+    function candidates(): { value: readonly Endpoint[] } | { error: InferenceError } {
+      const hint = ctx.metadata[eppNames.subsetNamespace]?.[eppNames.subsetKey];
+      const subset = parseSubsetHint(hint);
+      let pool = datastore.endpoints();
+      if (subset !== undefined) {
+        pool = filterBySubset(pool, subset);
+        if (pool.length === 0) {
+          return {
+            error: inferenceError("ServiceUnavailable", "failed to find endpoint candidates for serving the request"),
+          };
+        }
+      }
+      return { value: freshOrAll(pool, deps.clock(), config.metrics.stalenessMs) };
+    }
+
+    function finishPick(outcome: { targets: readonly Endpoint[] } | { error: InferenceError }, started: number) {
+      metrics.schedulingSeconds.observe((performance.now() - started) / 1000);
+      if ("error" in outcome) {
+        metrics.requests.inc({ result: String(outcome.error.status) });
+        ctx.log.info({ status: outcome.error.status, code: outcome.error.code }, "request rejected");
+        return respond(outcome.error);
+      }
+      picked = true;
+      metrics.requests.inc({ result: "picked" });
+      metrics.picks.inc({ endpoint: outcome.targets[0]?.id ?? "" });
+      return destinationDecision(outcome.targets);
+    }
+
+    function fail(err: InferenceError) {
+      metrics.requests.inc({ result: String(err.status) });
+      ctx.log.info({ status: err.status, code: err.code }, "request rejected");
+      return respond(err);
+    }
+
+    return {
+      onRequestHeaders(event) {
+        headers = event.headers.toRecord();
+        // In-flight accounting is keyed by stream: client request ids may repeat.
+        requestId = ctx.streamId || randomUUID();
+        if (!event.endOfStream) return { body: "whole" };
+        // Header-only request (e.g. GET): random endpoint, no body phase (GIE).
+        const started = performance.now();
+        const c = candidates();
+        if ("error" in c) return fail(c.error);
+        return finishPick(control.pickRandom(schedulingRequest("", "", 0), c.value), started);
+      },
+
+      async onRequestBody(event) {
+        const started = performance.now();
+        const path = headers[":path"] ?? headers["x-original-path"] ?? headers["x-forwarded-path"];
+        const parsed = parseRequestBody(event.body, detectApi(path));
+        if ("error" in parsed) return fail(parsed.error);
+        clientModel = parsed.value.model;
+        servedModel = headers[eppNames.rewriteHeader] || rewrites.get(clientModel) || clientModel;
+        const priority = config.objectives[headers[eppNames.objectiveHeader] ?? ""]?.priority ?? 0;
+        let c = candidates();
+        if ("error" in c) return fail(c.error);
+        if (deps.flowControl) {
+          const fairnessId = headers[eppNames.fairnessHeader] || eppNames.defaultFairnessId;
+          const admitted = await deps.flowControl.admit(
+            { priority, fairnessId, bytes: event.body.byteLength },
+            ctx.signal,
+          );
+          if ("error" in admitted) return fail(admitted.error);
+          c = candidates(); // late binding: pick with the metrics of dispatch time
+          if ("error" in c) return fail(c.error);
+        }
+        const request = schedulingRequest(
+          servedModel,
+          parsed.value.prompt,
+          priority,
+          Math.ceil(event.body.byteLength / 4),
+        );
+        const decision = finishPick(control.pick(request, c.value), started);
+        if ("respond" in decision || servedModel === clientModel) return decision;
+        // The SDK fixes content-length (and re-chunks at <= 62,000 bytes in duplex mode).
+        return { ...decision, replaceBody: JSON.stringify({ ...parsed.value.json, model: servedModel }) };
+      },
+
+      onResponseHeaders(event) {
+        sse = (event.headers.get("content-type") ?? "").includes("text/event-stream");
+        sseReader = createSseUsageReader();
+        if (event.endOfStream) inflight.firstToken(requestId);
+        return { body: "chunks" };
+      },
+
+      onResponseBodyChunk(event): ChunkDecision | undefined {
+        if (event.index === 0) inflight.firstToken(requestId);
+        const rewrite = clientModel !== undefined && servedModel !== undefined && clientModel !== servedModel;
+        if (sse) {
+          sseReader.push(decoder.decode(event.data, { stream: !event.endOfStream }));
+          if (!rewrite) return undefined; // pass through immediately
+          // Rewrite complete lines now; hold only a trailing partial line.
+          const cut = event.endOfStream ? event.data.length : event.data.lastIndexOf(0x0a) + 1;
+          const ready = Buffer.from(event.data.subarray(0, cut)).toString("utf8");
+          return {
+            emit: rewriteModelInText(ready, servedModel as string, clientModel as string),
+            carry: event.data.subarray(cut),
+          };
+        }
+        if (!rewrite) {
+          if (bodyText.length < maxUsageBodyBytes)
+            bodyText += decoder.decode(event.data, { stream: !event.endOfStream });
+          return undefined;
+        }
+        // Non-streamed JSON: buffer to the end (carry), then rewrite once (as GIE).
+        if (!event.endOfStream) return { emit: new Uint8Array(0), carry: event.data };
+        bodyText = Buffer.from(event.data).toString("utf8");
+        return { emit: rewriteModelInText(bodyText, servedModel as string, clientModel as string) };
+      },
+
+      onStreamEnd(outcome) {
+        if (!picked) return;
+        inflight.finish(requestId);
+        const usage: TokenUsage | undefined = sse ? sseReader.usage : usageFromBody(bodyText);
+        if (usage) {
+          metrics.tokens.inc({ kind: "prompt" }, usage.promptTokens);
+          metrics.tokens.inc({ kind: "completion" }, usage.completionTokens);
+          metrics.tokens.inc({ kind: "cached" }, usage.cachedTokens);
+        }
+        if (outcome.aborted) ctx.log.debug("stream aborted; in-flight released");
+      },
+    };
+
+    function schedulingRequest(model: string, prompt: string, priority: number, promptTokens = 0): SchedulingRequest {
+      return { requestId, targetModel: model, prompt, promptTokens, headers, priority };
+    }
+  };
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
+import { freshOrAll } from "./candidates.js";
+import type { EndpointPickerServiceConfig } from "./config.js";
+import { createDatastore, type EndpointSpec } from "./datastore.js";
+import { createFileDiscovery, type Discovery } from "./discovery/file-discovery.js";
+import { createKubernetesDiscovery } from "./discovery/kubernetes-discovery.js";
+import { createFlowControl } from "./flow-control.js";
+import { createInflightTracker } from "./inflight-tracker.js";
+import { createMetricsScraper } from "./metrics/metrics-scraper.js";
+import { createPickerMetrics } from "./picker-metrics.js";
+import { createPickerProcessorFactory } from "./processor.js";
+import { createRequestControl } from "./request-control.js";
+import { loadEndpointPickerConfig } from "./scheduling/config-loader.js";
+
+/** Builds the endpoint picker: discovery -> datastore <- scraper; scheduler; processor. */
+export function createEndpointPickerService(config: EndpointPickerServiceConfig, runtime: ServiceRuntime): Service {
+  const clock = () => Date.now();
+  const schedulerText =
+    config.scheduler.configText ??
+    (config.scheduler.configFile === undefined
+      ? undefined
+      : readFileSync(
+          isAbsolute(config.scheduler.configFile)
+            ? config.scheduler.configFile
+            : join(runtime.configDir, config.scheduler.configFile),
+          "utf8",
+        ));
+  const loaded = loadEndpointPickerConfig(schedulerText);
+  if ("errors" in loaded) throw new Error(`endpoint-picker scheduler config: ${loaded.errors.join("; ")}`);
+  const { scheduler } = loaded;
+
+  const inflight = createInflightTracker();
+  const datastore = createDatastore(inflight);
+  let flowControl: ReturnType<typeof createFlowControl> | undefined;
+  const metrics = createPickerMetrics(runtime.metrics, {
+    queuedRequests: () => flowControl?.queuedRequests ?? 0,
+    inflightByEndpoint: () => inflight.byEndpoint(),
+    readyEndpoints: () => freshOrAll(datastore.endpoints(), clock(), config.metrics.stalenessMs).length,
+  });
+  const control = createRequestControl({
+    scheduler,
+    inflight,
+    saturation: config.saturation,
+    clock,
+    random: Math.random,
+    maxEndpoints: 1 + config.fallbackEndpoints,
+    onSaturation: (s) => metrics.saturation.set(s),
+  });
+  if (config.flowControl.enabled) {
+    flowControl = createFlowControl({
+      maxRequests: config.flowControl.maxRequests,
+      maxBytes: config.flowControl.maxBytes,
+      ttlMs: config.flowControl.defaultRequestTtlMs,
+      pollIntervalMs: config.flowControl.pollIntervalMs,
+      saturated: () => control.saturated(freshOrAll(datastore.endpoints(), clock(), config.metrics.stalenessMs)),
+      clock,
+    });
+  }
+
+  // Discovery sources are merged: static entries plus the latest file / Kubernetes lists.
+  const sources = {
+    static: config.endpoints.static as EndpointSpec[],
+    file: [] as EndpointSpec[],
+    k8s: [] as EndpointSpec[],
+  };
+  const apply = () => {
+    for (const id of datastore.setEndpoints([...sources.static, ...sources.file, ...sources.k8s]))
+      scheduler.endpointRemoved(id);
+  };
+  apply();
+  const discoveries: Discovery[] = [];
+  if (config.endpoints.file) {
+    discoveries.push(
+      createFileDiscovery({
+        path: isAbsolute(config.endpoints.file.path)
+          ? config.endpoints.file.path
+          : join(runtime.configDir, config.endpoints.file.path),
+        pollIntervalMs: config.endpoints.file.pollIntervalMs,
+        onEndpoints: (list) => {
+          sources.file = list;
+          apply();
+        },
+        onError: (error) => runtime.log.error({ error }, "endpoints file rejected"),
+      }),
+    );
+  }
+  if (config.endpoints.kubernetes) {
+    discoveries.push(
+      createKubernetesDiscovery({
+        ...config.endpoints.kubernetes,
+        onEndpoints: (list) => {
+          sources.k8s = list;
+          apply();
+        },
+        onError: (error) => runtime.log.error({ error }, "kubernetes discovery error"),
+      }),
+    );
+  }
+  for (const d of discoveries) void d.start();
+
+  const scraper = createMetricsScraper({
+    datastore,
+    intervalMs: config.metrics.scrapeIntervalMs,
+    timeoutMs: config.metrics.scrapeTimeoutMs,
+    path: config.metrics.path,
+    clock,
+    onScrape: (result) => metrics.scrapes.inc({ result }),
+  });
+  scraper.start();
+
+  const close = () => {
+    scraper.stop();
+    flowControl?.stop();
+    for (const d of discoveries) d.stop();
+  };
+  runtime.signal.addEventListener("abort", close, { once: true });
+
+  return {
+    name: "endpoint-picker",
+    processor: createPickerProcessorFactory({ config, datastore, control, inflight, flowControl, metrics, clock }),
+    isReady: () => datastore.synced && datastore.specs().size > 0,
+    close,
+    assumedModes: { requestBody: "FULL_DUPLEX_STREAMED", responseBody: "FULL_DUPLEX_STREAMED" },
+    // Fail closed: a picker that cannot decide must not let the request go wherever its header points.
+    failure: { mode: "closed", status: 500 },
+  };
+}
