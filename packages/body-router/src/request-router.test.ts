@@ -20,15 +20,16 @@ const config = configSchema.parse({
   ],
   stickyHeader: "x-session-id",
 });
-const index = buildBaseModelIndex([{ baseModel: "llama-8b", adapters: ["sql-lora"] }]);
-if (!("value" in index)) throw new Error("bad index");
+const built = buildBaseModelIndex([{ baseModel: "llama-8b", adapters: ["sql-lora"] }]);
+if (!("value" in built)) throw new Error("bad index");
+const index = built.value;
 
 function makeRouter(overrides: Record<string, unknown> = {}, random = () => 0.25) {
   const cfg = configSchema.parse({ ...config, ...overrides });
   return createRequestRouter({
     config: cfg,
     models: createModelRouter({ routes: cfg.routes, random }),
-    baseModels: createStaticBaseModelSource(index.value),
+    baseModels: createStaticBaseModelSource(index),
   });
 }
 

@@ -78,7 +78,6 @@ export interface RequestRouter {
   routeBody(input: BodyInput): Promise<RouteOutcome>;
 }
 
-const modelNameProblem = /[\u0000-\u001f\u007f]/;
 const encoder = new TextEncoder();
 
 export function createRequestRouter(options: RequestRouterOptions): RequestRouter {
@@ -113,7 +112,7 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
     if (encoder.encode(model).length > config.maxModelBytes) {
       return reject(api, "invalid_model", `'model' is longer than ${config.maxModelBytes} bytes`);
     }
-    if (modelNameProblem.test(model)) return reject(api, "invalid_model", "'model' contains control characters");
+    if (hasControlCharacter(model)) return reject(api, "invalid_model", "'model' contains control characters");
     const sticky = config.stickyHeader === undefined ? undefined : headers.get(config.stickyHeader);
     const choice = models.choose(model, sticky);
     const baseModel = baseModels?.lookup(choice.target);
@@ -210,4 +209,13 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
       }));
     },
   };
+}
+
+/** CTLs (U+0000-U+001F, U+007F) are invalid in header values (RFC 9110 field-value). */
+function hasControlCharacter(value: string): boolean {
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
