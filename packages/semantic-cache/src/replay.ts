@@ -56,11 +56,12 @@ export function renderSse(completion: StoredCompletion, options: RenderSseOption
       finish_reason: null,
     });
     emit(delta({ role: choice.role, content: choice.content === null ? null : "" }));
-    const content = choice.content ?? "";
-    for (let i = 0; i < content.length; i += size) emit(delta({ content: content.slice(i, i + size) }));
-    choice.toolCalls?.forEach((call, index) =>
-      emit(delta({ tool_calls: [{ index, id: call.id, type: call.type, function: call.function }] })),
-    );
+    // Split by code point so no chunk ends inside a surrogate pair.
+    const chars = Array.from(choice.content ?? "");
+    for (let i = 0; i < chars.length; i += size) emit(delta({ content: chars.slice(i, i + size).join("") }));
+    for (const [index, call] of (choice.toolCalls ?? []).entries()) {
+      emit(delta({ tool_calls: [{ index, id: call.id, type: call.type, function: call.function }] }));
+    }
     if (choice.refusal) emit(delta({ refusal: choice.refusal }));
     emit({ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finishReason });
   }

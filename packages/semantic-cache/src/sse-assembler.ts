@@ -76,7 +76,8 @@ export function createSseAssembler(): SseAssembler {
       for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
         if (!isRecord(call)) continue;
         const at = typeof call.index === "number" ? call.index : state.toolCalls.length;
-        const slot = (state.toolCalls[at] ??= { id: "", type: "function", name: "", arguments: "" });
+        const slot = state.toolCalls[at] ?? { id: "", type: "function", name: "", arguments: "" };
+        state.toolCalls[at] = slot;
         if (typeof call.id === "string") slot.id = call.id;
         if (typeof call.type === "string") slot.type = call.type;
         const fn = isRecord(call.function) ? call.function : {};
