@@ -90,6 +90,19 @@ describe("createBaseModelFileSource()", () => {
     await waitFor(() => source.lookup("l") === "c");
   });
 
+  it("keeps the last good mapping when the file becomes empty", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "m.yaml");
+    await writeFile(path, "- baseModel: b\n");
+    const { log, errors } = recordingLog();
+    const source = await createBaseModelFileSource({ path, log, pollIntervalMs: 0 });
+    sources.push(source);
+    await writeFile(path, "");
+    await source.refresh();
+    expect(source.lookup("b")).toBe("b");
+    expect(errors).toEqual([{ path, error: "file is empty (a write in progress?)" }]);
+  });
+
   it("keeps the last good mapping while the file is missing", async () => {
     const dir = await tempDir();
     const path = join(dir, "m.yaml");

@@ -51,7 +51,9 @@ export async function createBaseModelFileSource(options: BaseModelFileSourceOpti
     // The file is small: compare contents rather than trust mtime granularity.
     const text = await readFile(path, "utf8");
     if (text === fingerprint) return;
-    const parsed = parseBaseModelFile(text);
+    // An empty file mid-way through an in-place rewrite would drop every mapping.
+    const parsed =
+      !initial && text.trim() === "" ? { error: "file is empty (a write in progress?)" } : parseBaseModelFile(text);
     fingerprint = text;
     if ("error" in parsed) {
       onReload?.("error");
