@@ -339,8 +339,12 @@ export class StreamMachine {
     }
     const duplex = this.isDuplex(direction);
     if (!duplex) dir.heldBodyReplies++;
+    // BUFFERED modes send exactly one body message. It lacks end_of_stream when trailers
+    // follow (or, in BUFFERED_PARTIAL, when the body outgrew Envoy's buffer) and Envoy
+    // waits for its reply before sending the trailers.
+    const buffered = dir.bodyMode === "BUFFERED" || dir.bodyMode === "BUFFERED_PARTIAL";
     const partial = !eos && dir.bodyMode === "BUFFERED_PARTIAL";
-    if (!eos && !partial) {
+    if (!eos && !buffered) {
       this.opts.observer.decision(phase, "hold");
       return [];
     }
