@@ -1,5 +1,4 @@
 import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
-import { Redis } from "ioredis";
 import type { CacheStore } from "./cache-store.js";
 import { createCircuitBreaker } from "./circuit-breaker.js";
 import type { SemanticCacheConfig } from "./config.js";
@@ -7,7 +6,7 @@ import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createCacheMetrics } from "./metrics.js";
 import { createCacheProcessorFactory } from "./processor.js";
-import { createRedisStore } from "./redis-store.js";
+import { createRedisClient, createRedisStore } from "./redis-store.js";
 import { createSemanticCache } from "./semantic-cache.js";
 import { createStoreGuard } from "./store-guard.js";
 import type { WordKnowledge } from "./verify-candidate.js";
@@ -104,14 +103,7 @@ export async function createSemanticCacheService(
 
 async function openStore(config: SemanticCacheConfig, log: ServiceRuntime["log"], now: () => number) {
   if (!config.redisUrl) return createMemoryStore({ maxEntries: config.memoryMaxEntries, now });
-  const client = new Redis(config.redisUrl, {
-    // Fail fast instead of queueing while disconnected: the guard turns errors into MISS.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1_000,
-    lazyConnect: true,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-  });
+  const client = createRedisClient(config.redisUrl);
   let lastLogMs = 0;
   client.on("error", (error) => {
     if (now() - lastLogMs > 10_000) log.warn({ err: error }, "redis connection error");

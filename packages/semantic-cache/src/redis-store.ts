@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import type { CacheEntry, CacheStore, Clock, SimilarEntry } from "./cache-store.js";
 
 /** Options of {@link createRedisStore}. */
@@ -114,4 +114,19 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
       client.disconnect();
     },
   };
+}
+
+/**
+ * An ioredis client tuned for a fail-open cache: no offline queue and no retries per
+ * command (a disconnected client fails at once, the guard turns that into MISS),
+ * reconnecting in the background with backoff up to 2 s.
+ */
+export function createRedisClient(url: string, options: { connectTimeoutMs?: number } = {}): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: options.connectTimeoutMs ?? 1_000,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
 }
