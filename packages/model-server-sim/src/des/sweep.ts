@@ -64,7 +64,7 @@ export const defaultScenarios: readonly Scenario[] = [
   {
     name: "lora-mix",
     engine: { ...a100, maxLoras: 4 },
-    ratesPerS: [10, 20, 40, 60, 90],
+    ratesPerS: [10, 30, 60, 90, 120],
     workload: (ratePerS, seed) => loraMixWorkload({ ratePerS, seed, count: countFor(ratePerS, 40, 800, 6000) }),
   },
 ];

@@ -93,8 +93,8 @@ export interface SharedPrefixOptions extends WorkloadOptions {
 /**
  * Many long system prompts reused by many users, after inference-perf's
  * `shared_prefix` data set: each request picks a group uniformly and appends a
- * fresh question. Defaults size the prefixes at ~1.3x one replica's KV cache
- * (A100-40GB preset) and ~17% of the 8-replica pool's.
+ * fresh question. Defaults size the prefixes (128 x 2048 = 262k tokens) at
+ * ~1.8x one replica's KV cache (A100-40GB preset) and ~23% of the 8-replica pool's.
  */
 export function sharedPrefixWorkload(o: SharedPrefixOptions): Workload {
   const rng = createRng(o.seed);

@@ -140,6 +140,20 @@ describe("startSimulator() OpenAI endpoints", () => {
     expect((await res.json()).error).toMatchObject({ type, code: status });
   });
 
+  it("rejects a request that could never fit in the KV cache", async () => {
+    const tiny = await startSimulator({ engine: { numGpuBlocks: 2 } });
+    try {
+      const res = await fetch(`${tiny.url}/v1/completions`, {
+        method: "POST",
+        body: JSON.stringify({ model, prompt: "x".repeat(200), max_tokens: 1 }),
+      });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toBe("Request needs 4 KV blocks but the cache has 2.");
+    } finally {
+      await tiny.close();
+    }
+  });
+
   it("answers 404 on unknown paths", async () => {
     const res = await fetch(`${sim.url}/nope`);
     expect(res.status).toBe(404);

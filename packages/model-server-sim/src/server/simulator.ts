@@ -190,6 +190,15 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
         message: `This model's maximum context length is ${config.maxModelLen} tokens. However, you requested ${promptTokenIds.length + p.maxTokens} tokens (${promptTokenIds.length} in the messages, ${p.maxTokens} in the completion). Please reduce the length of the messages or completion.`,
       });
     }
+    const blocksNeeded = Math.ceil((promptTokenIds.length + p.maxTokens) / engineConfig.blockSize);
+    if (blocksNeeded > engineConfig.numGpuBlocks) {
+      // vLLM refuses to start when max_model_len exceeds the KV cache; a request that can never fit would hang here.
+      return apiError(res, {
+        status: 400,
+        type: "BadRequestError",
+        message: `Request needs ${blocksNeeded} KV blocks but the cache has ${engineConfig.numGpuBlocks}.`,
+      });
+    }
     const meta: ResponseMeta = {
       id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replace(/-/g, "")}`,
       created: Math.floor(Date.now() / 1000),
