@@ -12,6 +12,14 @@ describe("verifyCandidate()", () => {
     ["intent", "How do I become a mortgage broker?", "Should I become a mortgage broker?", "intent"],
     ["named entity", "Visa rules for Brazil", "Visa rules for Argentina", "content"],
     ["c++ vs c", "Is C++ hard to learn?", "Is C hard to learn?", "content"],
+    ["yes/no vs how", "Does chiropractic work?", "How does chiropractic work?", "intent"],
+    ["swapped roles", "What do Americans think of the Chinese?", "What do the Chinese think of Americans?", "order"],
+    [
+      "an acronym that looks like a stop word",
+      "What are the top IT job sites?",
+      "What are the top job sites?",
+      "content",
+    ],
   ])("rejects %s", (_name, a, b, reason) => {
     const verdict = verifyCandidate(a, b);
     expect(verdict.ok ? "accepted" : verdict.reason).toBe(reason);

@@ -1,7 +1,7 @@
 import { tokenize } from "./text-tokens.js";
 
 /** Why a semantic candidate was rejected. */
-export type RejectReason = "negation" | "number" | "intent" | "antonym" | "content";
+export type RejectReason = "negation" | "number" | "intent" | "antonym" | "content" | "order";
 
 export type Verdict =
   | { readonly ok: true }
@@ -35,6 +35,8 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
   const b = analyse(cached);
   if (a.negated !== b.negated) return { ok: false, reason: "negation" };
   if (a.numbers.join(" ") !== b.numbers.join(" ")) return { ok: false, reason: "number" };
+  if (a.questionKind !== b.questionKind && a.questionKind !== "other" && b.questionKind !== "other")
+    return { ok: false, reason: "intent", word: a.questionKind };
   for (const word of INTENT) {
     if (a.stemSet.has(word) !== b.stemSet.has(word)) return { ok: false, reason: "intent", word };
   }
@@ -52,7 +54,7 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
   const unmatched = (side: Analysis, other: Analysis, diff: string[]): string | undefined => {
     for (const stem of diff) {
       const word = side.wordOfStem.get(stem) ?? stem;
-      if (STOP.has(word)) continue;
+      if (STOP.has(word) && !side.acronyms.has(word)) continue;
       const rank = words?.rank(word);
       const salient = side.entities.has(word) || rank === undefined || rank >= salientRank;
       if (!salient) continue;
@@ -68,6 +70,8 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
   };
   const missing = unmatched(a, b, onlyA) ?? unmatched(b, a, onlyB);
   if (missing !== undefined) return { ok: false, reason: "content", word: missing };
+  const swapped = swappedRoles(a, b);
+  if (swapped !== undefined) return { ok: false, reason: "order", word: swapped };
   return { ok: true };
 }
 
@@ -78,8 +82,12 @@ interface Analysis {
   readonly stems: string[];
   readonly stemSet: Set<string>;
   readonly wordOfStem: Map<string, string>;
+  /** "Does X work?" (yes/no) asks something else than "How does X work?" (wh). */
+  readonly questionKind: "wh" | "yes-no" | "other";
   /** Lower-cased words written with a capital letter after the first word. */
   readonly entities: Set<string>;
+  /** Lower-cased all-capital words ("IT", "US"), salient even when they look like stop words. */
+  readonly acronyms: Set<string>;
 }
 
 function analyse(text: string): Analysis {
@@ -94,17 +102,22 @@ function analyse(text: string): Analysis {
     else words.push(token);
   }
   const entities = new Set<string>();
+  const acronyms = new Set<string>();
   const raw = text.normalize("NFKC").match(/[\p{L}\p{M}]+/gu) ?? [];
   raw.forEach((word, i) => {
     // Capitalised after the first word (Python, Canada), or an acronym anywhere (AWS).
     if ((i > 0 && /^\p{Lu}/u.test(word)) || /^\p{Lu}{2,}$/u.test(word)) entities.add(word.toLowerCase());
+    if (/^\p{Lu}{2,}$/u.test(word)) acronyms.add(word.toLowerCase());
   });
   const stems = words.map(stem);
   const wordOfStem = new Map<string, string>();
   stems.forEach((s, i) => {
     wordOfStem.set(s, words[i] as string);
   });
+  const first = tokens[0] ?? "";
+  const questionKind = WH.has(first) ? "wh" : AUX.has(first) ? "yes-no" : "other";
   return {
+    questionKind,
     negated: negations % 2 === 1,
     numbers: numbers.sort(),
     words,
@@ -112,8 +125,44 @@ function analyse(text: string): Analysis {
     stemSet: new Set(stems),
     wordOfStem,
     entities,
+    acronyms,
   };
 }
+
+/**
+ * "Are cats afraid of tigers?" vs "Are tigers afraid of cats?": the same words with
+ * two named or salient nouns on opposite sides of a relation. Returns the first
+ * swapped word when the shared entities appear in a different order.
+ */
+function swappedRoles(a: Analysis, b: Analysis): string | undefined {
+  const key = (side: Analysis) =>
+    side.stems.filter((s, i) => !STOP.has(side.words[i] as string) && side.stems.indexOf(s) === i);
+  const orderA = key(a).filter((s) => b.stemSet.has(s));
+  const orderB = key(b).filter((s) => a.stemSet.has(s));
+  const roles = new Set([...a.entities, ...b.entities, ...ROLE_NOUNS].map(stem));
+  const ra = orderA.filter((s) => roles.has(s));
+  const rb = orderB.filter((s) => roles.has(s));
+  if (ra.length < 2 || ra.length !== rb.length) return undefined;
+  const at = ra.findIndex((s, i) => rb[i] !== s);
+  return at >= 0 ? ra[at] : undefined;
+}
+
+/** Nouns that often fill the two roles of a relation (who does what to whom). */
+const ROLE_NOUNS = [
+  "men",
+  "women",
+  "parents",
+  "children",
+  "kids",
+  "students",
+  "teachers",
+  "buyer",
+  "seller",
+  "employer",
+  "employee",
+  "client",
+  "server",
+];
 
 /** A light suffix stripper: "turning" -> "turn", "enabled" -> "enabl", "boxes" -> "box". */
 function stem(word: string): string {
@@ -187,6 +236,30 @@ const NUMBER_WORDS = new Map(
       [w, w === "half" || w === "double" || w === "twice" || w === "once" ? w : i < 21 ? String(i) : w] as const,
   ),
 );
+
+const WH = new Set(["what", "which", "how", "why", "when", "where", "who", "whom", "whose"]);
+const AUX = new Set([
+  "is",
+  "are",
+  "was",
+  "were",
+  "do",
+  "does",
+  "did",
+  "can",
+  "could",
+  "should",
+  "would",
+  "will",
+  "shall",
+  "may",
+  "might",
+  "must",
+  "has",
+  "have",
+  "had",
+  "am",
+]);
 
 /** Question words that change what is asked ("how do I" vs "should I" vs "why"). */
 const INTENT = ["should", "why", "when", "where", "who"];
