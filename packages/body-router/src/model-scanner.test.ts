@@ -104,6 +104,15 @@ describe("scanModel()", () => {
     });
   });
 
+  it.each([0, 1, 2, 3])("finds a control byte deep in a long string at buffer offset %i", (offset) => {
+    const text = `{"model":"${"abcd".repeat(40)}x\u0001"}`;
+    const bytes = new Uint8Array(text.length + 8).subarray(offset, offset + text.length);
+    bytes.set(bytesOf(text));
+    expect(scanModel(bytes)).toEqual({
+      error: { kind: "invalid-json", offset: text.indexOf("\u0001"), message: "control character in string" },
+    });
+  });
+
   it("reports the JSON type of a non-string model", () => {
     expect(scanModel(bytesOf('{"model":[1]}'))).toEqual({
       error: { kind: "not-string", type: "array", duplicate: false },
@@ -163,6 +172,28 @@ describe("scanModel() against JSON.parse (property)", () => {
         expect(summary(scanModel(bytes))).toEqual(oracle(bytes));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("agrees on long strings at every buffer alignment (word-at-a-time path)", () => {
+    const longText = fc.string({ unit: "binary", minLength: 60, maxLength: 400 });
+    fc.assert(
+      fc.property(
+        longText,
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.nat(3),
+        fc.array(fc.record({ at: fc.nat(), byte: fc.constantFrom(0x22, 0x5c, 0x0a, 0x00, 0x1f, 0x20, 0x7f, 0x80) }), {
+          maxLength: 2,
+        }),
+        (model, other, offset, mutations) => {
+          const bytes = bytesOf(JSON.stringify({ prompt: model, other, model }));
+          for (const { at, byte } of mutations) bytes[at % bytes.length] = byte;
+          const shifted = new Uint8Array(bytes.length + offset + 5).subarray(offset, offset + bytes.length);
+          shifted.set(bytes);
+          expect(summary(scanModel(shifted))).toEqual(oracle(bytes));
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 
