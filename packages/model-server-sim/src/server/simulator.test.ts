@@ -6,6 +6,10 @@ import { type SimulatorHandle, startSimulator } from "./simulator.js";
 const model = "meta-llama/Llama-3.1-8B-Instruct";
 let sim: SimulatorHandle;
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+type Json = any;
+const json = async (res: Response): Promise<Json> => res.json();
+
 beforeAll(async () => {
   sim = await startSimulator({ speedUp: 1000, loras: ["sql-lora"], engine: { numGpuBlocks: 500, maxLoras: 2 } });
 });
@@ -48,7 +52,7 @@ describe("startSimulator() OpenAI endpoints", () => {
     const res = await post("/v1/chat/completions", { model, messages, max_tokens: 5 });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-sim-served-by")).toBe(sim.url.replace("http://", ""));
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({
       object: "chat.completion",
       model,
@@ -104,7 +108,7 @@ describe("startSimulator() OpenAI endpoints", () => {
   });
 
   it("generates defaultMaxTokens and finishes with stop when max_tokens is absent", async () => {
-    const body = await (await post("/v1/completions", { model, prompt: "hi" })).json();
+    const body = await json(await post("/v1/completions", { model, prompt: "hi" }));
     expect(body.object).toBe("text_completion");
     expect(body.choices[0].finish_reason).toBe("stop");
     expect(body.usage.completion_tokens).toBe(16);
@@ -112,8 +116,8 @@ describe("startSimulator() OpenAI endpoints", () => {
 
   it("reports prefix-cache hits in usage.prompt_tokens_details.cached_tokens", async () => {
     const prompt = "abcdefgh".repeat(32); // 256 chars = 64 tokens = 4 blocks of 16
-    const first = await (await post("/v1/completions", { model, prompt, max_tokens: 1 })).json();
-    const second = await (await post("/v1/completions", { model, prompt, max_tokens: 1 })).json();
+    const first = await json(await post("/v1/completions", { model, prompt, max_tokens: 1 }));
+    const second = await json(await post("/v1/completions", { model, prompt, max_tokens: 1 }));
     expect(first.usage.prompt_tokens_details.cached_tokens).toBe(0);
     // The last block is always recomputed: floor((64 - 1) / 16) = 3 blocks.
     expect(second.usage.prompt_tokens_details.cached_tokens).toBe(48);
@@ -137,7 +141,7 @@ describe("startSimulator() OpenAI endpoints", () => {
   ])("rejects $name with $status", async ({ body, status, type }) => {
     const res = await post("/v1/chat/completions", body);
     expect(res.status).toBe(status);
-    expect((await res.json()).error).toMatchObject({ type, code: status });
+    expect((await json(res)).error).toMatchObject({ type, code: status });
   });
 
   it("rejects a request that could never fit in the KV cache", async () => {
@@ -148,7 +152,7 @@ describe("startSimulator() OpenAI endpoints", () => {
         body: JSON.stringify({ model, prompt: "x".repeat(200), max_tokens: 1 }),
       });
       expect(res.status).toBe(400);
-      expect((await res.json()).error.message).toBe("Request needs 4 KV blocks but the cache has 2.");
+      expect((await json(res)).error.message).toBe("Request needs 4 KV blocks but the cache has 2.");
     } finally {
       await tiny.close();
     }
@@ -167,14 +171,14 @@ describe("startSimulator() LoRA adapters", () => {
     expect(await load.text()).toBe("Success: LoRA adapter 'math-lora' added successfully.");
     const again = await post("/v1/load_lora_adapter", { lora_name: "math-lora", lora_path: "/adapters/math" });
     expect(again.status).toBe(400);
-    const models = await (await fetch(`${sim.url}/v1/models`)).json();
+    const models = await json(await fetch(`${sim.url}/v1/models`));
     expect(models.data.map((m: { id: string; parent: string | null }) => [m.id, m.parent])).toEqual([
       [model, null],
       ["sql-lora", model],
       ["math-lora", model],
     ]);
     const served = await post("/v1/completions", { model: "math-lora", prompt: "1+1=", max_tokens: 1 });
-    expect((await served.json()).model).toBe("math-lora");
+    expect((await json(served)).model).toBe("math-lora");
     const unload = await post("/v1/unload_lora_adapter", { lora_name: "math-lora" });
     expect(await unload.text()).toBe("Success: LoRA adapter 'math-lora' removed successfully.");
     expect((await post("/v1/unload_lora_adapter", { lora_name: "math-lora" })).status).toBe(404);
@@ -243,7 +247,7 @@ describe("startSimulator() metrics", () => {
         waitingLoras: ["c"],
       }),
     });
-    expect((await put.json()).mode).toBe("fixed");
+    expect((await json(put)).mode).toBe("fixed");
     const text = await metrics();
     expect(text).toContain(`vllm:num_requests_waiting{engine="0",model_name="${model}"} 5.0`);
     expect(text).toContain(`vllm:num_requests_running{engine="0",model_name="${model}"} 2.0`);
@@ -293,7 +297,7 @@ describe("startSimulator() request record", () => {
       { model, prompt: "recorded", max_tokens: 1 },
       { "x-gateway-destination-endpoint": "a:1" },
     );
-    const { requests } = await (await fetch(`${sim.url}/debug/requests`)).json();
+    const { requests } = await json(await fetch(`${sim.url}/debug/requests`));
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({
       method: "POST",
