@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   assignFolds,
+  benignTexts,
   combinedScore,
   confusion,
   featurise,
@@ -31,6 +32,17 @@ const load = (file: string, key: string): LabelledText[] =>
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .map((r) => ({ text: String(r.text), positive: Boolean(r[key]) }));
+
+const lines = (file: string): string[] =>
+  readFileSync(resolve(dataDir, file), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+const qqp = lines("qqp-pairs-dev.jsonl");
+const pii = lines("pii-presidio-synth-dev.jsonl");
+// Training-only negatives, and a disjoint held-out set of ordinary prompts for an extra FPR figure.
+const extra = { xs: featurise(benignTexts(qqp, pii, [0, 2500], [0, 500]).map((text) => ({ text, positive: false }))) };
+const heldOutBenign = benignTexts(qqp, pii, [2500, 2000], [500, 500]);
+const heldOutXs = featurise(heldOutBenign.map((text) => ({ text, positive: false })));
 
 const tasks: {
   name: string;
@@ -62,6 +74,7 @@ const f3 = (n: number): string => n.toFixed(3);
 console.log("Prompt-attack quality, nested stratified 5-fold CV (inner 4-fold for thresholds), seed 7\n");
 console.log("| data set | rows | method | threshold | precision | recall | FPR | target | published |");
 console.log("|---|---:|---|---:|---:|---:|---:|---|---|");
+const benignFpr: string[] = [];
 for (const task of tasks) {
   const t0 = Date.now();
   const xs: SparseVector[] = featurise(task.rows);
@@ -70,16 +83,20 @@ for (const task of tasks) {
   const scores = new Array<number>(task.rows.length).fill(0);
   const decisions = new Array<boolean>(task.rows.length).fill(false);
   const thresholds: number[] = [];
+  let benignFlagged = 0;
   for (let f = 0; f < 5; f++) {
     const train = task.rows.map((_, i) => i).filter((i) => outer[i] !== f);
-    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f);
+    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, extra);
     const threshold = pickThreshold(
       train.map((i) => inner.get(i) as number),
       train.map((i) => labels[i] as boolean),
       task.rule,
     );
     thresholds.push(threshold);
-    const model = trainOn(xs, task.rows, train);
+    const model = trainOn(xs, task.rows, train, extra);
+    benignFlagged += heldOutXs.filter(
+      (x, n) => combinedScore(model, x, heldOutBenign[n] as string) >= threshold,
+    ).length;
     task.rows.forEach((row, i) => {
       if (outer[i] !== f) return;
       scores[i] = combinedScore(model, xs[i] as SparseVector, row.text);
@@ -95,6 +112,7 @@ for (const task of tasks) {
   console.log(
     `| ${task.name} | ${task.rows.length} | classifier + signatures | ${f3(meanT)} (mean) | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.fpr)} | ${task.target} | ${task.published} |`,
   );
+  benignFpr.push(`${task.name}: ${f3(benignFlagged / (5 * heldOutBenign.length))}`);
   const sig = confusion(
     task.rows.map((r) => (matchSignatures(r.text).length > 0 ? 1 : 0)),
     labels,
@@ -105,3 +123,6 @@ for (const task of tasks) {
   );
   console.error(`${task.name}: ${Date.now() - t0} ms`);
 }
+console.log(
+  `\nFPR on ${heldOutBenign.length} held-out ordinary prompts (QQP questions + PII-set sentences not used in training), mean over the 5 outer models: ${benignFpr.join("; ")}`,
+);

@@ -266,9 +266,9 @@ describe("a second client built from Envoy's npm-shipped protos", () => {
             end_of_stream: false,
           },
         });
-        chunks.forEach((c, i) =>
-          call.write({ request_body: { body: Buffer.from(c), end_of_stream: i === chunks.length - 1 } }),
-        );
+        for (const [i, c] of chunks.entries()) {
+          call.write({ request_body: { body: Buffer.from(c), end_of_stream: i === chunks.length - 1 } });
+        }
         await new Promise((resolve) => setTimeout(resolve, 100));
         call.end();
         await done;

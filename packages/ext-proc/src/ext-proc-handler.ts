@@ -43,8 +43,7 @@ export function createExtProcService(
     async *process(requests) {
       if (tracker.draining) throw new ConnectError("server is draining", Code.Unavailable);
       const streamId = `${process.pid.toString(36)}-${(++streamCounter).toString(36)}`;
-      const controller = new AbortController();
-      const context = createStreamContext(streamId, log.child({ stream_id: streamId }), controller.signal);
+      const context = createStreamContext(streamId, log);
       // A span per stream; a no-op unless the host registers an OpenTelemetry SDK.
       const span = tracer.startSpan("ext_proc.stream", { attributes: { "callouts.service": service.name } });
       const machine = new StreamMachine({ processor: service.processor(context), context, observer, ...settings });
@@ -71,7 +70,7 @@ export function createExtProcService(
         throw connectError;
       } finally {
         machine.end(aborted);
-        controller.abort();
+        context.abort();
         streamsActive.dec();
         tracker.end();
         span.setAttribute("callouts.request_id", context.requestId ?? "");
