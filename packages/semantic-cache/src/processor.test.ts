@@ -357,3 +357,62 @@ describe.skipIf(!killable)("semantic-cache processor when Redis dies mid-test", 
     expect(status).toBe("HIT-EXACT");
   });
 });
+
+describe("semantic-cache processor with a store that hangs", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const hanging = (): CacheStore => ({
+      ...createMemoryStore({ now }),
+      get: () => new Promise(() => {}),
+      generation: () => new Promise(() => {}),
+    });
+    h = await startHarness(hanging, { storeTimeoutMs: 20 });
+  });
+  afterAll(() => h.close());
+
+  it("gives up after storeTimeoutMs and forwards the request (MISS, no fill)", async () => {
+    const result = await ask(h, chatBody("Slow store?"), jsonAnswer("from upstream"));
+    expect([header(result, "x-cache-status"), result.error, h.upstreamCalls]).toEqual(["MISS", undefined, 1]);
+    expect(await h.metrics()).toContain(
+      'callouts_cache_store_failures_total{operation="generation",reason="timeout"} 1',
+    );
+  });
+});
+
+describe("semantic-cache processor in other request body modes", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(() => createMemoryStore({ now }));
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ["STREAMED", "SKIP"],
+    ["FULL_DUPLEX_STREAMED", "SEND"],
+  ] as const)("answers an exact hit with an immediate response when the request body is %s", async (mode, trailers) => {
+    const config: FilterConfig = {
+      ...filter,
+      processingMode: { ...filter.processingMode, requestBodyMode: mode, requestTrailerMode: trailers },
+    };
+    const body = chatBody(`Body mode ${mode}`);
+    const send = () =>
+      h.client.exchange(config, {
+        request: {
+          headers: { ":method": "POST", ":path": "/v1/chat/completions" },
+          body: [body.slice(0, 10), body.slice(10)],
+        },
+        upstream: jsonAnswer("moded"),
+      });
+    const first = await send();
+    expect([header(first, "x-cache-status"), Buffer.from(first.upstream?.body ?? []).toString()]).toEqual([
+      "MISS",
+      body,
+    ]);
+    const second = await send();
+    expect([second.immediateResponse?.status, header(second, "x-cache-status"), second.error]).toEqual([
+      200,
+      "HIT-EXACT",
+      undefined,
+    ]);
+  });
+});
