@@ -1,3 +1,5 @@
+import { type OpenAiErrorType, openAiErrorBody } from "@llm-callouts/ext-proc";
+
 /** Error codes of GIE `pkg/common/error/error.go` and their HTTP statuses. */
 export const inferenceErrorStatus = {
   BadRequest: 400,
@@ -20,14 +22,14 @@ export function inferenceError(code: InferenceErrorCode, msg: string): Inference
   return { code, status: inferenceErrorStatus[code], message: `inference error: ${code} - ${msg}` };
 }
 
-const openAiType: Record<InferenceErrorCode, string> = {
+const openAiType: Record<InferenceErrorCode, OpenAiErrorType> = {
   BadRequest: "invalid_request_error",
-  ResourceExhausted: "rate_limit_exceeded",
-  ServiceUnavailable: "service_unavailable",
-  Internal: "internal_error",
+  ResourceExhausted: "rate_limit_error",
+  ServiceUnavailable: "server_error",
+  Internal: "server_error",
 };
 
-/** OpenAI-shaped JSON error body carrying GIE's message. */
+/** OpenAI-shaped JSON error body (`{"error":{message,type,code}}`) carrying GIE's message and code. */
 export function errorBody(err: InferenceError): string {
-  return JSON.stringify({ error: { message: err.message, type: openAiType[err.code], code: err.status } });
+  return openAiErrorBody(err.message, openAiType[err.code], err.code);
 }

@@ -80,6 +80,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
     const decoder = new TextDecoder();
     let bodyText = "";
     let picked = false;
+    let carried = 0;
 
     function candidates(): { value: readonly Endpoint[] } | { error: InferenceError } {
       const hint = ctx.metadata[eppNames.subsetNamespace]?.[eppNames.subsetKey];
@@ -171,10 +172,12 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         if (event.index === 0) inflight.firstToken(requestId);
         const rewrite = clientModel !== undefined && servedModel !== undefined && clientModel !== servedModel;
         if (sse) {
-          sseReader.push(decoder.decode(event.data, { stream: !event.endOfStream }));
+          // `data` starts with the bytes carried from the previous chunk: read only the new ones.
+          sseReader.push(decoder.decode(event.data.subarray(carried), { stream: !event.endOfStream }));
           if (!rewrite) return undefined; // pass through immediately
           // Rewrite complete lines now; hold only a trailing partial line.
           const cut = event.endOfStream ? event.data.length : event.data.lastIndexOf(0x0a) + 1;
+          carried = event.data.length - cut;
           const ready = Buffer.from(event.data.subarray(0, cut)).toString("utf8");
           return {
             emit: rewriteModelInText(ready, servedModel as string, clientModel as string),

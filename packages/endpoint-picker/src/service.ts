@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
-import { freshOrAll } from "./candidates.js";
+import { freshOrAll, isStale } from "./candidates.js";
 import type { EndpointPickerServiceConfig } from "./config.js";
 import { createDatastore, type EndpointSpec } from "./datastore.js";
 import { createFileDiscovery, type Discovery } from "./discovery/file-discovery.js";
@@ -37,7 +37,7 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   const metrics = createPickerMetrics(runtime.metrics, {
     queuedRequests: () => flowControl?.queuedRequests ?? 0,
     inflightByEndpoint: () => inflight.byEndpoint(),
-    readyEndpoints: () => freshOrAll(datastore.endpoints(), clock(), config.metrics.stalenessMs).length,
+    readyEndpoints: () => datastore.endpoints().filter((e) => !isStale(e, clock(), config.metrics.stalenessMs)).length,
   });
   const control = createRequestControl({
     scheduler,
