@@ -29,7 +29,7 @@ const filter: FilterConfig = {
   processingMode: { requestBodyMode: "BUFFERED", responseHeaderMode: "SEND", responseBodyMode: "NONE" },
   allowModeOverride: true,
   failureModeAllow: true,
-  messageTimeoutMs: 2_000,
+  messageTimeoutMs: 10_000,
 };
 
 let clock = 1_700_000_000_000;
@@ -51,7 +51,15 @@ async function startHarness(
   const runtime = createTestRuntime();
   const store = storeFactory();
   const service = await createSemanticCacheService(
-    configSchema.parse({ redisUrl: "", sweepIntervalMs: 0, purgeToken: "secret", ...config }),
+    // Generous timeouts: a loaded CI machine must not turn hits into fail-open misses.
+    configSchema.parse({
+      redisUrl: "",
+      sweepIntervalMs: 0,
+      purgeToken: "secret",
+      storeTimeoutMs: 2_000,
+      embedTimeoutMs: 5_000,
+      ...config,
+    }),
     runtime,
     { embedder: options.embedder ?? embedder, words, store, now },
   );
@@ -305,7 +313,8 @@ describe.skipIf(!killable)("semantic-cache processor when Redis dies mid-test", 
       redisUrl: killable?.url,
       keyPrefix: "kill:",
       sweepIntervalMs: 0,
-      storeTimeoutMs: 100,
+      storeTimeoutMs: 500,
+      embedTimeoutMs: 5_000,
       breakerFailureThreshold: 2,
       breakerCooldownMs: 200,
     });
