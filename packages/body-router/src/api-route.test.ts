@@ -10,6 +10,8 @@ describe("detectApi()", () => {
     { path: "/v1/embeddings", api: "embeddings" },
     { path: "/v1/responses", api: "responses" },
     { path: "/v1/messages", api: "messages" },
+    { path: "/v1/audio/transcriptions", api: "audio" },
+    { path: "/v1/images/edits", api: "images" },
     { path: "/v1/models", api: "other" },
     { path: "/", api: "other" },
   ])("classifies $path as $api", ({ path, api }) => {

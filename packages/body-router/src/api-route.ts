@@ -10,6 +10,8 @@ export type ApiKind =
   | "embeddings"
   | "responses"
   | "messages"
+  | "audio"
+  | "images"
   | "path_addressed"
   | "other";
 
@@ -34,6 +36,12 @@ const BODY_APIS: readonly (readonly [suffix: string, api: ApiKind])[] = [
   ["/embeddings", "embeddings"],
   ["/responses", "responses"],
   ["/messages", "messages"],
+  ["/audio/transcriptions", "audio"],
+  ["/audio/translations", "audio"],
+  ["/audio/speech", "audio"],
+  ["/images/generations", "images"],
+  ["/images/edits", "images"],
+  ["/images/variations", "images"],
 ];
 
 /**

@@ -71,6 +71,11 @@ describe("configSchema", () => {
       input: { headers: { target: "x-gateway-model-name" } },
       issue: "headers: model, baseModel and target headers must differ",
     },
+    {
+      name: "control character in a target",
+      input: { routes: [{ model: "a", targets: [{ model: "b\r\nx-evil: 1" }] }] },
+      issue: "routes.0.targets.0.model: model name contains control characters",
+    },
     { name: "bad missingModel", input: { missingModel: "drop" }, issue: "missingModel: Invalid option" },
   ])("reports $name with its path", ({ input, issue }) => {
     expect(issues(input).join("\n")).toContain(issue);

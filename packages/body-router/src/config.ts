@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { baseModelEntrySchema } from "./base-model-map.js";
+import { modelNameProblem } from "./model-name.js";
 
 /**
  * The `service:` section of the body router's config. Strict (unknown keys are errors),
@@ -29,15 +30,24 @@ const headerName = z
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (token characters)")
   .transform((name) => name.toLowerCase());
 
+/** A model name that can be a header value. */
+const modelName = z
+  .string()
+  .min(1)
+  .superRefine((name, ctx) => {
+    const problem = modelNameProblem(name, 16_384);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `model name ${problem}` });
+  });
+
 const targetSchema = z.strictObject({
-  model: z.string().min(1),
+  model: modelName,
   weight: z.number().min(0).default(1),
 });
 
 const routeSchema = z
   .strictObject({
     /** Incoming model name. */
-    model: z.string().min(1),
+    model: modelName,
     targets: z.array(targetSchema).min(1),
   })
   .refine((route) => route.targets.some((t) => t.weight > 0), {

@@ -3,9 +3,10 @@ import type { BaseModelSource } from "./base-model-source.js";
 import type { BodyRouterConfig } from "./config.js";
 import { decodeBody } from "./decode-body.js";
 import { type ClientError, clientError, type RouterErrorCode } from "./error-body.js";
+import { encodeModelToken, extractModel } from "./extract-model.js";
+import { modelNameProblem } from "./model-name.js";
 import type { ModelRouter } from "./model-router.js";
-import { scanModel } from "./model-scanner.js";
-import { rewriteModel } from "./rewrite-model.js";
+import { spliceBytes } from "./rewrite-model.js";
 
 /**
  * The body router's decisions as plain data: which model a request asks for, which
@@ -78,8 +79,6 @@ export interface RequestRouter {
   routeBody(input: BodyInput): Promise<RouteOutcome>;
 }
 
-const encoder = new TextEncoder();
-
 export function createRequestRouter(options: RequestRouterOptions): RequestRouter {
   const { config, models, baseModels } = options;
   const now = options.now ?? (() => performance.now() / 1000);
@@ -109,10 +108,8 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
     model: string,
     rewrite: (target: string) => { set?: Record<string, string>; body?: Uint8Array; remove?: string[] },
   ): RouteOutcome {
-    if (encoder.encode(model).length > config.maxModelBytes) {
-      return reject(api, "invalid_model", `'model' is longer than ${config.maxModelBytes} bytes`);
-    }
-    if (hasControlCharacter(model)) return reject(api, "invalid_model", "'model' contains control characters");
+    const problem = modelNameProblem(model, config.maxModelBytes);
+    if (problem !== undefined) return reject(api, "invalid_model", `'model' ${problem}`);
     const sticky = config.stickyHeader === undefined ? undefined : headers.get(config.stickyHeader);
     const choice = models.choose(model, sticky);
     const baseModel = baseModels?.lookup(choice.target);
@@ -178,44 +175,20 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
           `content-encoding ${error.encoding} is not supported`,
         );
       }
-      const scan = scanModel(decoded.value);
+      const extraction = extractModel(decoded.value, headers.get("content-type"));
       options.onExtraction?.(now() - started);
-      if ("error" in scan) {
-        const { error } = scan;
-        switch (error.kind) {
-          case "invalid-json":
-            return reject(
-              api,
-              "invalid_json",
-              `request body is not valid JSON: ${error.message} at byte ${error.offset}`,
-            );
-          case "not-object":
-            return reject(api, "invalid_body", `request body must be a JSON object, got ${error.type}`);
-          case "not-string":
-            return reject(api, "invalid_model", `'model' must be a string, got ${error.type}`);
-          case "missing":
-            return missing(api, headers, "missing_model", "request body has no 'model'");
-        }
-      }
-      const field = scan.value;
+      if ("error" in extraction) return reject(api, extraction.error.code, extraction.error.message);
+      if ("missing" in extraction) return missing(api, headers, "missing_model", "request body has no 'model'");
+      const field = extraction.value;
       if (field.duplicate && config.duplicateModel === "reject") {
-        return reject(api, "duplicate_model", "request body has more than one 'model' key");
+        return reject(api, "duplicate_model", "request body has more than one 'model' field");
       }
       if (field.model === "") return missing(api, headers, "empty_model", "'model' is empty");
       return route(api, headers, field.model, (target) => ({
-        body: rewriteModel(decoded.value, field, target),
+        body: spliceBytes(decoded.value, field, encodeModelToken(field.format, target)),
         // The rewritten body is sent decoded.
         remove: decoded.decoded ? ["content-encoding"] : [],
       }));
     },
   };
-}
-
-/** CTLs (U+0000-U+001F, U+007F) are invalid in header values (RFC 9110 field-value). */
-function hasControlCharacter(value: string): boolean {
-  for (let k = 0; k < value.length; k++) {
-    const c = value.charCodeAt(k);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
 }

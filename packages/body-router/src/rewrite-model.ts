@@ -14,7 +14,11 @@ export interface TokenSpan {
 
 /** Returns a new body with `span` replaced by `JSON.stringify(model)`. */
 export function rewriteModel(body: Uint8Array, span: TokenSpan, model: string): Uint8Array {
-  const token = encoder.encode(JSON.stringify(model));
+  return spliceBytes(body, span, encoder.encode(JSON.stringify(model)));
+}
+
+/** Returns a new body with `span` replaced by `token` (one copy). */
+export function spliceBytes(body: Uint8Array, span: TokenSpan, token: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.length - (span.end - span.start) + token.length);
   out.set(body.subarray(0, span.start), 0);
   out.set(token, span.start);

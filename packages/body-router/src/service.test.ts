@@ -165,6 +165,26 @@ describe.each(modes)("body router in $name", ({ filter }) => {
     expect(text(result.upstream?.body)).toBe('{"contents":[]}');
   });
 
+  it("routes a multipart audio transcription by its model field and rewrites it for an alias", async () => {
+    const audio = Buffer.from([0x52, 0x49, 0x46, 0x46, 0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x2d]);
+    const form = (model: string) =>
+      Buffer.concat([
+        Buffer.from('--b0undary\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'),
+        audio,
+        Buffer.from(
+          `\r\n--b0undary\r\nContent-Disposition: form-data; name="model"\r\n\r\n${model}\r\n--b0undary--\r\n`,
+        ),
+      ]);
+    const result = await send(filter, [form("fast")], {
+      ":path": "/v1/audio/transcriptions",
+      "content-type": "multipart/form-data; boundary=b0undary",
+    });
+    expect(result.error).toBeUndefined();
+    expect(routing(result)).toEqual({ model: ["fast"], target: ["sql-lora"], base: ["llama-8b"] });
+    expect(Buffer.from(result.upstream?.body ?? []).equals(form("sql-lora"))).toBe(true);
+    expect(result.dynamicMetadata[namespace]?.api).toBe("audio");
+  });
+
   it.each([
     { name: "missing", body: '{"messages":[]}' },
     { name: "empty", body: '{"model":"","messages":[]}' },
