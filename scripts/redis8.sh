@@ -67,6 +67,15 @@ install() {
     echo "$root"
     return 0
   fi
+  # Parallel test workers may all call install: one downloads, the others wait.
+  mkdir -p "$cache"
+  exec 9>"$cache/.lock"
+  flock 9
+  if is_installed; then
+    flock -u 9
+    echo "$root"
+    return 0
+  fi
   mkdir -p "$apt_dir/empty" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$debs" "$root"
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   echo "deb [signed-by=$keyring] $mirror $suite main" >"$apt_dir/sources.list"
@@ -89,6 +98,7 @@ install() {
   fi
   "$loader" --library-path "$lib_path" --argv0 redis-server "$root/usr/bin/redis-check-rdb" --version >&2
   touch "$stamp"
+  flock -u 9
   echo "$root"
 }
 

