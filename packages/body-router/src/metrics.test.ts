@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { createBodyRouterMetrics } from "./metrics.js";
@@ -41,5 +42,18 @@ describe("createBodyRouterMetrics()", () => {
     expect(await registry.getSingleMetricAsString("callouts_body_router_extraction_duration_seconds")).toContain(
       'callouts_body_router_extraction_duration_seconds_bucket{le="0.00025"} 1',
     );
+  });
+
+  it("matches the golden exposition", async () => {
+    const registry = new Registry();
+    const metrics = createBodyRouterMetrics(registry, 100);
+    metrics.request("chat_completions", "routed", "gpt-4o", "llama-70b");
+    metrics.request("messages", "rejected");
+    metrics.error("invalid_json");
+    metrics.extraction(0.0003);
+    metrics.spoofedHeaders(1);
+    metrics.baseModelReload("ok");
+    const golden = await readFile(new URL("./metrics.testdata.txt", import.meta.url), "utf8");
+    expect(await registry.metrics()).toBe(golden);
   });
 });
