@@ -16,11 +16,12 @@ import {
   type PolicyFactory,
   runSweep,
 } from "../../packages/model-server-sim/src/index.js";
+import { endpointPickerPolicies } from "./endpoint-picker-policies.js";
 
 // Policies under test, in table order. The endpoint picker adds its policies
 // here, built from its real scheduler (adapters in packages/endpoint-picker):
 //   "reference-default" (queue 2, kv-cache 2, prefix 3, max-score picker) and "ours".
-const policies: PolicyFactory[] = [...baselinePolicies];
+const policies: PolicyFactory[] = [...baselinePolicies, ...endpointPickerPolicies];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

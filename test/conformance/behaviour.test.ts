@@ -42,6 +42,11 @@ describe("immediate response", () => {
       const result = await echo.client.exchange(everything, exchangeWithTrailers);
       expect(result.error).toBeUndefined();
       expect(result.immediateResponse).toEqual({ status: 403, details: "echo_respond" });
+      if (phase === "responseTrailers") {
+        // Headers and body already went downstream: Envoy can only reset the stream.
+        expect(result.downstream.reset).toBe(true);
+        return;
+      }
       expect(result.downstream.status).toBe(403);
       expect(text(result.downstream.body)).toBe("denied");
       expect(result.downstream.headers).toContainEqual(["x-reason", phase]);
@@ -104,6 +109,10 @@ describe("processor failures", () => {
     try {
       const result = await echo.client.exchange(everything, exchangeWithTrailers);
       expect(result.error).toBeUndefined();
+      if (phase === "responseTrailers") {
+        expect(result.downstream.reset).toBe(true);
+        return;
+      }
       expect(result.downstream.status).toBe(503);
       expect(JSON.parse(text(result.downstream.body))).toMatchObject({ error: { code: "callout_failure" } });
     } finally {
@@ -264,12 +273,17 @@ describe("concurrency", () => {
       const results = await Promise.all(
         Array.from({ length: 1000 }, (_, i) =>
           echo.client.exchange(
-            { processingMode: { requestBodyMode: "BUFFERED" }, messageTimeoutMs: 5000, exchangeTimeoutMs: 30_000 },
+            { processingMode: { requestBodyMode: "BUFFERED" }, messageTimeoutMs: 30_000, exchangeTimeoutMs: 60_000 },
             { request: { headers: { "x-i": String(i) }, body: [`{"i":${i}}`] } },
           ),
         ),
       );
-      expect(results.filter((r) => r.error !== undefined)).toEqual([]);
+      expect(
+        results
+          .filter((r) => r.error !== undefined)
+          .map((r) => r.error)
+          .slice(0, 3),
+      ).toEqual([]);
       expect(results.every((r) => text(r.upstream!.body) === "x")).toBe(true);
     } finally {
       await echo.close();

@@ -1,4 +1,16 @@
-export { createEnvoyClient } from "./envoy-client.js";
+export { Channel } from "./channel.js";
+export { createEnvoyClient, createExtProcChannel, extProcChannelOptions } from "./envoy-client.js";
+export {
+  ExtProcFilter,
+  type FilterError,
+  type FilterMessage,
+  LocalReply,
+  normalizeRequest,
+  normalizeResponse,
+  type ProcessedRequest,
+  type ProcessedResponse,
+  StreamReset,
+} from "./ext-proc-filter.js";
 export { applyHeaderMutation, isDisallowedByDefault } from "./header-rules.js";
 export { createTestRuntime } from "./runtime.js";
 export type * from "./types.js";
