@@ -53,19 +53,19 @@ export const defaultScenarios: readonly Scenario[] = [
     name: "sharegpt",
     engine: a100,
     ratesPerS: [25, 50, 100, 150, 200],
-    workload: (ratePerS, seed) => shareGptWorkload({ ratePerS, seed, count: countFor(ratePerS, 40, 800, 6000) }),
+    workload: (ratePerS, seed) => shareGptWorkload({ ratePerS, seed, count: countFor(ratePerS, 30, 600, 4000) }),
   },
   {
     name: "shared-prefix",
     engine: a100,
-    ratesPerS: [10, 20, 40, 60, 80],
-    workload: (ratePerS, seed) => sharedPrefixWorkload({ ratePerS, seed, count: countFor(ratePerS, 40, 800, 6000) }),
+    ratesPerS: [20, 40, 80, 140, 200],
+    workload: (ratePerS, seed) => sharedPrefixWorkload({ ratePerS, seed, count: countFor(ratePerS, 30, 600, 4000) }),
   },
   {
     name: "lora-mix",
     engine: { ...a100, maxLoras: 4 },
     ratesPerS: [10, 30, 60, 90, 120],
-    workload: (ratePerS, seed) => loraMixWorkload({ ratePerS, seed, count: countFor(ratePerS, 40, 800, 6000) }),
+    workload: (ratePerS, seed) => loraMixWorkload({ ratePerS, seed, count: countFor(ratePerS, 30, 600, 4000) }),
   },
 ];
 
