@@ -44,6 +44,22 @@ describe("createRealtimeEngine()", () => {
     rt.close();
   });
 
+  it("reports modelled latencies even when timers fire late", async () => {
+    let wall = 0;
+    const rt = createRealtimeEngine({ engine: createEngine(config), speedUp: 1000, nowMs: () => wall });
+    const got: TokenEvent[] = [];
+    rt.submit({ id: "a", promptTokenIds: [1, 2, 3, 4, 5, 6, 7, 8], maxTokens: 2 }, "length", (t) => got.push(t));
+    // Steps of 18 and 10 virtual ms should take 0.018 and 0.01 wall ms; the timers fire 5 ms late.
+    wall = 5;
+    await vi.advanceTimersByTimeAsync(5);
+    wall = 10;
+    await vi.advanceTimersByTimeAsync(5);
+    expect(got).toHaveLength(2);
+    expect(rt.ttft.sum()).toBeCloseTo(0.018, 9);
+    expect(rt.itl.sum()).toBeCloseTo(0.01, 9);
+    rt.close();
+  });
+
   it("counts an abort and stops delivering tokens", async () => {
     const engine = createEngine(config);
     const rt = createRealtimeEngine({ engine, speedUp: 1 });

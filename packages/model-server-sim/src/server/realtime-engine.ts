@@ -1,8 +1,10 @@
 /**
  * Drives an engine model in wall-clock time: each step's modelled duration is
  * slept (divided by `speedUp`), then its tokens go to the request handlers.
- * Latency histograms record virtual (modelled GPU) time, so they do not depend
- * on `speedUp`.
+ * Latency histograms record virtual (modelled GPU) time: a virtual clock that
+ * advances by exactly each step's duration while the engine is busy and follows
+ * wall time x `speedUp` while it is idle, so timer overshoot (setTimeout's 1 ms
+ * floor at high `speedUp`) never leaks into the reported latencies.
  */
 import type { Engine, EngineRequest, TokenEvent } from "../engine/engine.js";
 import { createHistogram, e2eBucketsS, type Histogram, itlBucketsS, ttftBucketsS } from "./histogram.js";
@@ -41,8 +43,14 @@ interface Pending {
 /** Starts idle; steps only while requests are queued. */
 export function createRealtimeEngine(o: RealtimeEngineOptions): RealtimeEngine {
   const clock = o.nowMs ?? (() => performance.now());
-  const startMs = clock();
-  const vnow = () => (clock() - startMs) * o.speedUp;
+  // Virtual time = anchorVirtualMs + (wall - anchorWallMs) * speedUp, capped at the end of the step in flight.
+  let anchorWallMs = clock();
+  let anchorVirtualMs = 0;
+  let stepEndVirtualMs: number | undefined;
+  const vnow = () => {
+    const v = anchorVirtualMs + (clock() - anchorWallMs) * o.speedUp;
+    return stepEndVirtualMs === undefined ? v : Math.min(v, stepEndVirtualMs);
+  };
   const pending = new Map<string, Pending>();
   const ttft = createHistogram(ttftBucketsS);
   const itl = createHistogram(itlBucketsS);
@@ -51,8 +59,7 @@ export function createRealtimeEngine(o: RealtimeEngineOptions): RealtimeEngine {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const dispatch = (events: readonly TokenEvent[]) => {
-    const now = vnow();
+  const dispatch = (events: readonly TokenEvent[], now: number) => {
     for (const t of events) {
       const p = pending.get(t.requestId);
       if (!p) continue;
@@ -70,12 +77,17 @@ export function createRealtimeEngine(o: RealtimeEngineOptions): RealtimeEngine {
 
   const pump = () => {
     if (timer || closed) return;
-    const d = o.engine.beginStep(vnow());
+    const start = vnow();
+    const d = o.engine.beginStep(start);
     if (d === undefined) return;
+    stepEndVirtualMs = start + d;
     timer = setTimeout(() => {
       timer = undefined;
-      const events = o.engine.endStep();
-      dispatch(events);
+      const end = stepEndVirtualMs ?? vnow();
+      stepEndVirtualMs = undefined;
+      anchorWallMs = clock();
+      anchorVirtualMs = end;
+      dispatch(o.engine.endStep(), end);
       pump();
     }, d / o.speedUp);
   };

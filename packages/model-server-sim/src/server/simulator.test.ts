@@ -49,8 +49,9 @@ const gauge = (text: string, name: string) =>
 describe("startSimulator() OpenAI endpoints", () => {
   it("answers a non-streaming chat completion with usage", async () => {
     const messages = [{ role: "user", content: "Hello there, simulator!" }];
-    const res = await post("/v1/chat/completions", { model, messages, max_tokens: 5 });
+    const res = await post("/v1/chat/completions", { model, messages, max_tokens: 5 }, { "x-request-id": "req-42" });
     expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("req-42");
     expect(res.headers.get("x-sim-served-by")).toBe(sim.url.replace("http://", ""));
     const body = await json(res);
     expect(body).toMatchObject({
@@ -77,6 +78,7 @@ describe("startSimulator() OpenAI endpoints", () => {
       stream_options: { include_usage: true },
     });
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(res.headers.get("x-sim-served-by")).toBe(sim.url.replace("http://", ""));
     const events = sseEvents(await res.text());
     expect(events).toHaveLength(6);
     expect(events.at(-1)).toBe("[DONE]");

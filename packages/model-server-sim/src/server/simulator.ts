@@ -205,13 +205,19 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
       model: p.model,
     };
     const seed = seedOf(meta.id);
+    // vLLM echoes X-Request-Id with --enable-request-id-headers; we always do.
+    const requestId = req.headers["x-request-id"];
+    const replyHeaders: Record<string, string> = {
+      "x-sim-served-by": servedBy,
+      ...(typeof requestId === "string" ? { "x-request-id": requestId } : {}),
+    };
     const pieces: string[] = [];
     let done = false;
     if (p.stream) {
       res.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache",
-        "x-sim-served-by": servedBy,
+        ...replyHeaders,
       });
       if (kind === "chat") res.write(sse(streamChunk(kind, meta, { role: "assistant", text: "" }, null)));
     }
@@ -230,16 +236,13 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
           if (p.includeUsage) res.write(sse(usageChunk(kind, meta, usage)));
           res.end(sseDone);
         } else {
-          json(res, 200, fullResponse(kind, meta, pieces.join(""), p.finishReason, usage), {
-            "x-sim-served-by": servedBy,
-          });
+          json(res, 200, fullResponse(kind, meta, pieces.join(""), p.finishReason, usage), replyHeaders);
         }
       },
     );
     res.on("close", () => {
       if (!done) abort();
     });
-    void req;
   }
 
   function loadLora(raw: string, res: ServerResponse) {
