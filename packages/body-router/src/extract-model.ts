@@ -27,12 +27,20 @@ export type ExtractionError = {
 export type Extraction =
   | { readonly value: ExtractedModel }
   | { readonly error: ExtractionError }
-  | { readonly missing: BodyFormat };
+  /** No model; `inPrefix` when only a prefix of the body was scanned. */
+  | { readonly missing: BodyFormat; readonly inPrefix?: boolean };
 
 const encoder = new TextEncoder();
 
-/** Extracts the model of `body` sent with `contentType`. */
-export function extractModel(body: Uint8Array, contentType: string | undefined): Extraction {
+/**
+ * Extracts the model of `body` sent with `contentType`. With `truncated` (JSON only) the
+ * body is a prefix and a model complete before the cut is enough.
+ */
+export function extractModel(
+  body: Uint8Array,
+  contentType: string | undefined,
+  options: { readonly truncated?: boolean } = {},
+): Extraction {
   if (isMultipart(contentType)) {
     const result = scanMultipartModel(body, multipartBoundary(contentType));
     if ("value" in result) return { value: { format: "multipart", ...result.value } };
@@ -41,7 +49,7 @@ export function extractModel(body: Uint8Array, contentType: string | undefined):
     const detail = error.kind === "no-boundary" ? "content-type has no boundary" : error.message;
     return { error: { code: "invalid_body", message: `malformed multipart/form-data body: ${detail}` } };
   }
-  const result = scanModel(body);
+  const result = scanModel(body, options);
   if ("value" in result) return { value: { format: "json", ...result.value } };
   const { error } = result;
   switch (error.kind) {
@@ -58,6 +66,8 @@ export function extractModel(body: Uint8Array, contentType: string | undefined):
       return { error: { code: "invalid_model", message: `'model' must be a string, got ${error.type}` } };
     case "missing":
       return { missing: "json" };
+    case "truncated":
+      return { missing: "json", inPrefix: true };
   }
 }
 

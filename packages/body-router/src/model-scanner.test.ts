@@ -113,6 +113,18 @@ describe("scanModel()", () => {
     });
   });
 
+  it.each([
+    { name: "model before the cut", prefix: '{"model":"m","messages":[{"content":"abc', expected: { model: "m" } },
+    { name: "model after the cut", prefix: '{"messages":[{"content":"abc', expected: { kind: "truncated" } },
+    { name: "cut inside the model", prefix: '{"model":"lla', expected: { kind: "truncated" } },
+    { name: "number model at the cut", prefix: '{"model":12', expected: { kind: "truncated" } },
+    { name: "number model before the cut", prefix: '{"model":12,"x', expected: { kind: "not-string" } },
+    { name: "syntax error before the cut", prefix: '{"model":"m",,"x', expected: { kind: "invalid-json" } },
+    { name: "array root", prefix: '[{"model":"m"', expected: { kind: "invalid-json" } },
+  ])("scans a prefix with $name", ({ prefix, expected }) => {
+    expect(summary(scanModel(bytesOf(prefix), { truncated: true }))).toEqual(expected);
+  });
+
   it("reports the JSON type of a non-string model", () => {
     expect(scanModel(bytesOf('{"model":[1]}'))).toEqual({
       error: { kind: "not-string", type: "array", duplicate: false },
@@ -194,6 +206,25 @@ describe("scanModel() against JSON.parse (property)", () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  it("answers from any prefix of a body with the full model or 'truncated' (BUFFERED_PARTIAL)", () => {
+    fc.assert(
+      fc.property(bodyArbitrary, fc.double({ min: 0, max: 1, noNaN: true }), (text, fraction) => {
+        const bytes = bytesOf(text);
+        const full = scanModel(bytes);
+        const cut = Math.floor(fraction * bytes.length);
+        const prefix = scanModel(bytes.subarray(0, cut), { truncated: true });
+        if ("value" in prefix) {
+          expect("value" in full && full.value.model).toBe(prefix.value.model);
+        } else if (prefix.error.kind !== "truncated") {
+          // A definite answer before the cut is the full body's answer too.
+          expect("error" in full && full.error.kind).toBe(prefix.error.kind);
+        }
+        if ("value" in full && full.value.end < cut) expect(prefix).toEqual(full);
+      }),
+      { numRuns: 3000 },
     );
   });
 

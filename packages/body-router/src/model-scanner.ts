@@ -24,7 +24,18 @@ export type ScanError =
   | { readonly kind: "invalid-json"; readonly offset: number; readonly message: string }
   | { readonly kind: "not-object"; readonly type: JsonType }
   | { readonly kind: "missing" }
-  | { readonly kind: "not-string"; readonly type: JsonType; readonly duplicate: boolean };
+  | { readonly kind: "not-string"; readonly type: JsonType; readonly duplicate: boolean }
+  /** Only with `truncated`: the prefix ends before a complete top-level `model`. */
+  | { readonly kind: "truncated" };
+
+export interface ScanOptions {
+  /**
+   * The bytes are a prefix of the body (Envoy's BUFFERED_PARTIAL): running out of input is
+   * not an error, and a complete top-level `model` string seen before the cut is the answer.
+   * Duplicates after the cut cannot be seen.
+   */
+  readonly truncated?: boolean;
+}
 
 export type ScanResult = { readonly value: ModelField } | { readonly error: ScanError };
 
@@ -53,10 +64,10 @@ class SyntaxFault {
 }
 
 /** Finds the top-level `model` member of a JSON body given as UTF-8 bytes. */
-export function scanModel(bytes: Uint8Array): ScanResult {
+export function scanModel(bytes: Uint8Array, options: ScanOptions = {}): ScanResult {
   try {
     setWordView(bytes);
-    return scan(bytes);
+    return scan(bytes, options.truncated === true);
   } catch (fault) {
     if (fault instanceof SyntaxFault) {
       return { error: { kind: "invalid-json", offset: fault.offset, message: fault.message } };
@@ -79,94 +90,107 @@ function setWordView(bytes: Uint8Array): void {
   words = count >= 16 ? new Uint32Array(bytes.buffer, bytes.byteOffset + firstAligned, count) : undefined;
 }
 
-function scan(bytes: Uint8Array): ScanResult {
+function scan(bytes: Uint8Array, truncated: boolean): ScanResult {
   const n = bytes.length;
   let i = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const stack: number[] = [];
-  const rootType = typeOf(bytes, skipWs(bytes, i));
+  const rootStart = skipWs(bytes, i);
+  if (truncated && rootStart >= n) return { error: { kind: "truncated" } };
+  const rootType = typeOf(bytes, rootStart);
   let modelKey = false; // the key just read is a top-level "model"
   let capture = -1; // start of the top-level model value being read
   let modelStart = -1;
   let modelEnd = -1;
   let modelCount = 0;
 
-  for (;;) {
-    // Expect a value at i.
-    i = skipWs(bytes, i);
-    if (modelKey) {
-      capture = i;
-      modelKey = false;
-    }
-    const b = bytes[i];
-    if (b === 0x7b /* { */) {
-      stack.push(OBJECT);
-      i = skipWs(bytes, i + 1);
-      if (bytes[i] === 0x7d) {
-        stack.pop();
-        i++;
-      } else {
-        const key = i;
-        i = readKey(bytes, key);
-        modelKey = stack.length === 1 && isModelKey(bytes, key, i);
-        i = expectColon(bytes, i);
-        continue;
-      }
-    } else if (b === 0x5b /* [ */) {
-      stack.push(ARRAY);
-      i = skipWs(bytes, i + 1);
-      if (bytes[i] === 0x5d) {
-        stack.pop();
-        i++;
-      } else {
-        continue;
-      }
-    } else if (b === 0x22) {
-      i = skipString(bytes, i);
-    } else if (b === 0x74) {
-      i = expectLiteral(bytes, i, "true");
-    } else if (b === 0x66) {
-      i = expectLiteral(bytes, i, "false");
-    } else if (b === 0x6e) {
-      i = expectLiteral(bytes, i, "null");
-    } else if (b === 0x2d || (b !== undefined && b >= 0x30 && b <= 0x39)) {
-      i = skipNumber(bytes, i);
-    } else {
-      throw new SyntaxFault(i, i >= n ? "unexpected end of input" : "unexpected character");
-    }
-
-    // A value ended at i; close containers as far as they end here.
+  try {
     for (;;) {
-      if (capture >= 0 && stack.length === 1) {
-        modelStart = capture;
-        modelEnd = i;
-        modelCount++;
-        capture = -1;
-      }
-      if (stack.length === 0) {
-        i = skipWs(bytes, i);
-        if (i !== n) throw new SyntaxFault(i, "unexpected data after the JSON value");
-        return result(bytes, rootType, modelStart, modelEnd, modelCount);
-      }
+      // Expect a value at i.
       i = skipWs(bytes, i);
-      const c = bytes[i];
-      const top = stack[stack.length - 1];
-      if (c === 0x2c /* , */) {
-        i++;
-        if (top === OBJECT) {
-          const key = skipWs(bytes, i);
+      if (modelKey) {
+        capture = i;
+        modelKey = false;
+      }
+      const b = bytes[i];
+      if (b === 0x7b /* { */) {
+        stack.push(OBJECT);
+        i = skipWs(bytes, i + 1);
+        if (bytes[i] === 0x7d) {
+          stack.pop();
+          i++;
+        } else {
+          const key = i;
           i = readKey(bytes, key);
           modelKey = stack.length === 1 && isModelKey(bytes, key, i);
           i = expectColon(bytes, i);
+          continue;
         }
-        break;
+      } else if (b === 0x5b /* [ */) {
+        stack.push(ARRAY);
+        i = skipWs(bytes, i + 1);
+        if (bytes[i] === 0x5d) {
+          stack.pop();
+          i++;
+        } else {
+          continue;
+        }
+      } else if (b === 0x22) {
+        i = skipString(bytes, i);
+      } else if (b === 0x74) {
+        i = expectLiteral(bytes, i, "true");
+      } else if (b === 0x66) {
+        i = expectLiteral(bytes, i, "false");
+      } else if (b === 0x6e) {
+        i = expectLiteral(bytes, i, "null");
+      } else if (b === 0x2d || (b !== undefined && b >= 0x30 && b <= 0x39)) {
+        i = skipNumber(bytes, i);
+      } else {
+        throw new SyntaxFault(i, i >= n ? "unexpected end of input" : "unexpected character");
       }
-      if ((c === 0x7d && top === OBJECT) || (c === 0x5d && top === ARRAY)) {
-        stack.pop();
-        i++;
-        continue;
+
+      // A value ended at i; close containers as far as they end here.
+      for (;;) {
+        if (capture >= 0 && stack.length === 1) {
+          modelStart = capture;
+          modelEnd = i;
+          modelCount++;
+          capture = -1;
+        }
+        if (stack.length === 0) {
+          i = skipWs(bytes, i);
+          if (i !== n) throw new SyntaxFault(i, "unexpected data after the JSON value");
+          return result(bytes, rootType, modelStart, modelEnd, modelCount);
+        }
+        i = skipWs(bytes, i);
+        const c = bytes[i];
+        const top = stack[stack.length - 1];
+        if (c === 0x2c /* , */) {
+          i++;
+          if (top === OBJECT) {
+            const key = skipWs(bytes, i);
+            i = readKey(bytes, key);
+            modelKey = stack.length === 1 && isModelKey(bytes, key, i);
+            i = expectColon(bytes, i);
+          }
+          break;
+        }
+        if ((c === 0x7d && top === OBJECT) || (c === 0x5d && top === ARRAY)) {
+          stack.pop();
+          i++;
+          continue;
+        }
+        throw new SyntaxFault(i, i >= n ? "unexpected end of input" : "expected ',' or a closing bracket");
       }
-      throw new SyntaxFault(i, i >= n ? "unexpected end of input" : "expected ',' or a closing bracket");
     }
+  } catch (fault) {
+    // Out of input in a prefix: answer from what was complete before the cut.
+    if (truncated && fault instanceof SyntaxFault && fault.offset >= n && rootType === "object") {
+      // A number or literal ending exactly at the cut may continue after it.
+      const cutShort = modelEnd >= n && typeOf(bytes, modelStart) !== "string";
+      if (modelCount === 0 || cutShort) return { error: { kind: "truncated" } };
+      return result(bytes, rootType, modelStart, modelEnd, modelCount);
+    }
+    throw fault;
   }
 }
 

@@ -160,8 +160,31 @@ describe("createRequestRouter().routeBody()", () => {
     });
   });
 
-  it("rejects a partial body with 413", async () => {
-    const outcome = await makeRouter().routeBody({ headers: chat(), body: body('{"model":"a"'), partial: true });
+  it("routes a partial (BUFFERED_PARTIAL) body by a model before the cut and rewrites the prefix", async () => {
+    const outcome = await makeRouter().routeBody({
+      headers: chat(),
+      body: body('{"model":"fast","messages":[{"content":"ab'),
+      partial: true,
+    });
+    if (outcome.kind !== "routed") throw new Error(outcome.kind);
+    expect(new TextDecoder().decode(outcome.body)).toBe('{"model":"sql-lora","messages":[{"content":"ab');
+  });
+
+  it("passes a partial body whose model is after the cut", async () => {
+    const outcome = await makeRouter().routeBody({
+      headers: chat(),
+      body: body('{"messages":[{"content":"ab'),
+      partial: true,
+    });
+    expect(summary(outcome)).toEqual({ kind: "passed", reason: "model_not_in_prefix", remove: [] });
+  });
+
+  it("rejects a partial compressed body with 413", async () => {
+    const outcome = await makeRouter().routeBody({
+      headers: chat({ "content-encoding": "gzip" }),
+      body: gzipSync('{"model":"a"}').subarray(0, 10),
+      partial: true,
+    });
     expect(summary(outcome)).toEqual({ kind: "rejected", status: 413, code: "request_too_large" });
   });
 

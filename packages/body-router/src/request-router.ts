@@ -6,6 +6,7 @@ import { type ClientError, clientError, type RouterErrorCode } from "./error-bod
 import { encodeModelToken, extractModel } from "./extract-model.js";
 import { modelNameProblem } from "./model-name.js";
 import type { ModelRouter } from "./model-router.js";
+import { isMultipart } from "./multipart-model.js";
 import { spliceBytes } from "./rewrite-model.js";
 
 /**
@@ -28,7 +29,12 @@ export interface HeaderChanges {
 }
 
 /** Why a request passed without a model header. */
-export type PassReason = "no_body" | "missing_model" | "empty_model" | "unsupported_content_encoding";
+export type PassReason =
+  | "no_body"
+  | "missing_model"
+  | "empty_model"
+  | "model_not_in_prefix"
+  | "unsupported_content_encoding";
 
 export type RouteOutcome =
   | {
@@ -68,7 +74,7 @@ export interface RequestRouterOptions {
 export interface BodyInput {
   readonly headers: HeaderLookup;
   readonly body: Uint8Array;
-  /** Envoy sent only the first part of the body (BUFFERED_PARTIAL over its limit). */
+  /** Envoy sent only the first part of the body (BUFFERED_PARTIAL over its buffer limit). */
   readonly partial: boolean;
 }
 
@@ -157,7 +163,11 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
       const path = headers.get(":path") ?? "/";
       const { api, pathModel } = detectApi(path);
       if (pathModel) return routePath(api, headers, path, pathModel);
-      if (partial) return reject(api, "request_too_large", "request body is larger than the gateway buffers", 413);
+      // BUFFERED_PARTIAL sent a prefix: a JSON model before the cut still routes (a
+      // compressed or multipart prefix cannot be read reliably).
+      if (partial && (headers.has("content-encoding") || isMultipart(headers.get("content-type")))) {
+        return reject(api, "request_too_large", "request body is larger than the gateway buffers", 413);
+      }
       if (body.length === 0) return missing(api, headers, "no_body", "request body is empty");
       const started = now();
       const decoded = await decodeBody(body, headers.get("content-encoding"), config.bodyLimitBytes);
@@ -175,10 +185,14 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
           `content-encoding ${error.encoding} is not supported`,
         );
       }
-      const extraction = extractModel(decoded.value, headers.get("content-type"));
+      const extraction = extractModel(decoded.value, headers.get("content-type"), { truncated: partial });
       options.onExtraction?.(now() - started);
       if ("error" in extraction) return reject(api, extraction.error.code, extraction.error.message);
-      if ("missing" in extraction) return missing(api, headers, "missing_model", "request body has no 'model'");
+      if ("missing" in extraction) {
+        return extraction.inPrefix
+          ? missing(api, headers, "model_not_in_prefix", "no 'model' in the part of the body the gateway buffers")
+          : missing(api, headers, "missing_model", "request body has no 'model'");
+      }
       const field = extraction.value;
       if (field.duplicate && config.duplicateModel === "reject") {
         return reject(api, "duplicate_model", "request body has more than one 'model' field");

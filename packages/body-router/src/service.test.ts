@@ -307,6 +307,31 @@ describe("body router in FULL_DUPLEX_STREAMED with a large prompt", () => {
   });
 });
 
+describe("body router in BUFFERED_PARTIAL", () => {
+  const partial: FilterConfig = {
+    processingMode: { requestBodyMode: "BUFFERED_PARTIAL", responseHeaderMode: "SKIP" },
+    bufferLimitBytes: 1_000,
+    messageTimeoutMs: 5_000,
+  };
+  const prompt = "p".repeat(5_000);
+
+  it("routes by a model in the buffered prefix and rewrites it, the rest streaming through", async () => {
+    const body = JSON.stringify({ model: "fast", messages: [{ role: "user", content: prompt }] });
+    const result = await send(partial, [body]);
+    expect(result.error).toBeUndefined();
+    expect(routing(result)).toEqual({ model: ["fast"], target: ["sql-lora"], base: ["llama-8b"] });
+    expect(text(result.upstream?.body)).toBe(body.replace('"fast"', '"sql-lora"'));
+  });
+
+  it("passes without the header when the model is past the prefix", async () => {
+    const body = JSON.stringify({ messages: [{ role: "user", content: prompt }], model: "fast" });
+    const result = await send(partial, [body], { "x-gateway-model-name": "spoofed" });
+    expect(result.error).toBeUndefined();
+    expect(routing(result)).toEqual({ model: [], target: [], base: [] });
+    expect(text(result.upstream?.body)).toBe(body);
+  });
+});
+
 describe("body router weighted split", () => {
   it("sends 80/20 within binomial bounds (seeded)", async () => {
     const n = 400;
