@@ -17,6 +17,7 @@ import {
   type SimConfigInput,
   simConfigSchema,
 } from "./config.js";
+import { createLoraRegistry, type LoraResult } from "./lora-registry.js";
 import { renderVllmMetrics } from "./metrics-text.js";
 import {
   type ApiError,
@@ -104,7 +105,7 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
   const engineConfig = engineConfigOf(config);
   const engine = createEngine(engineConfig);
   const rt = createRealtimeEngine({ engine, speedUp: config.speedUp });
-  const loras = new Map<string, string>(config.loras.map((name) => [name, `/loras/${name}`]));
+  const loras = createLoraRegistry(config.model, config.loras);
   let metricsMode = config.metricsMode;
   let fixed: FixedMetrics = config.fixedMetrics;
   const recorded: RecordedRequest[] = [];
@@ -245,43 +246,9 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
     });
   }
 
-  function loadLora(raw: string, res: ServerResponse) {
-    const b = parseJson(raw) as { lora_name?: unknown; lora_path?: unknown };
-    if (typeof b?.lora_name !== "string" || typeof b.lora_path !== "string" || !b.lora_name || !b.lora_path) {
-      return apiError(res, {
-        status: 400,
-        type: "BadRequestError",
-        message: "Both 'lora_name' and 'lora_path' must be provided.",
-      });
-    }
-    if (loras.has(b.lora_name) || b.lora_name === config.model) {
-      return apiError(res, {
-        status: 400,
-        type: "BadRequestError",
-        message: `The lora adapter '${b.lora_name}' has already been loaded.`,
-      });
-    }
-    loras.set(b.lora_name, b.lora_path);
-    text(res, 200, `Success: LoRA adapter '${b.lora_name}' added successfully.`);
-  }
-
-  function unloadLora(raw: string, res: ServerResponse) {
-    const b = parseJson(raw) as { lora_name?: unknown };
-    if (typeof b?.lora_name !== "string" || !b.lora_name) {
-      return apiError(res, {
-        status: 400,
-        type: "BadRequestError",
-        message: "'lora_name' needs to be provided to unload a LoRA adapter.",
-      });
-    }
-    if (!loras.delete(b.lora_name)) {
-      return apiError(res, {
-        status: 404,
-        type: "NotFoundError",
-        message: `The lora adapter '${b.lora_name}' cannot be found.`,
-      });
-    }
-    text(res, 200, `Success: LoRA adapter '${b.lora_name}' removed successfully.`);
+  function lora(result: LoraResult, res: ServerResponse) {
+    if ("error" in result) apiError(res, result.error);
+    else text(res, 200, result.text);
   }
 
   function models(res: ServerResponse) {
@@ -298,7 +265,7 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
       object: "list",
       data: [
         entry(config.model, config.model, null),
-        ...[...loras].map(([name, path]) => entry(name, path, config.model)),
+        ...loras.list().map(([name, path]) => entry(name, path, config.model)),
       ],
     });
   }
@@ -344,9 +311,9 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
       case "POST /v1/completions":
         return completion("completion", raw, req, res);
       case "POST /v1/load_lora_adapter":
-        return loadLora(raw, res);
+        return lora(loras.load(parseJson(raw)), res);
       case "POST /v1/unload_lora_adapter":
-        return unloadLora(raw, res);
+        return lora(loras.unload(parseJson(raw)), res);
       case "GET /metrics":
         return serveMetrics(req, res);
       case "GET /debug/requests":
