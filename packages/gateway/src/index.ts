@@ -1,1 +1,12 @@
-export {};
+export { createChain, type DownstreamRequest, type GatewayResponse } from "./chain.js";
+export {
+  type FilterSpec,
+  filterSchema,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  gatewayConfigSchema,
+  type PoolSpec,
+  poolSchema,
+} from "./config.js";
+export { destinations, parseHostPort, selectPool, splitList } from "./routing.js";
+export { type GatewayHandle, startGateway } from "./server.js";

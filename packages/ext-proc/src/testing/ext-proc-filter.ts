@@ -97,15 +97,18 @@ export class ExtProcFilter {
   immediateResponse: ExchangeResult["immediateResponse"];
   readonly dynamicMetadata: Record<string, Record<string, JsonValue>> = {};
   /** Response headers went downstream: later failures reset the stream. */
-  private responseStarted = false;
+
   private aborted = false;
   private finished = false;
+
+  private forwardedMetadata: FilterConfig["forwardedMetadata"];
 
   constructor(
     client: grpc.Client,
     private readonly config: FilterConfig,
     private readonly traceEnabled = false,
   ) {
+    this.forwardedMetadata = config.forwardedMetadata;
     const m = config.processingMode ?? {};
     this.modes = {
       requestHeaderMode: m.requestHeaderMode ?? "SEND",
@@ -157,7 +160,6 @@ export class ExtProcFilter {
     });
     const done = this.direction("response", message, {
       headers: (h) => {
-        this.responseStarted = true;
         resolveHeaders?.(h);
         resolveHeaders = undefined;
       },
@@ -178,6 +180,11 @@ export class ExtProcFilter {
       // Before the headers left, a failure is a local reply the caller sees.
       done.then(() => headersReady),
     ]).then((headers) => ({ headers, body, trailers: () => trailers }));
+  }
+
+  /** Metadata sent as `metadata_context` from now on (e.g. the served endpoint on the response path). */
+  setForwardedMetadata(metadata: FilterConfig["forwardedMetadata"]): void {
+    this.forwardedMetadata = metadata;
   }
 
   /** The downstream client went away: Envoy resets the ext_proc stream. */
@@ -419,7 +426,11 @@ export class ExtProcFilter {
     return { headers, trailers };
   }
 
-  /** Sends body chunks as they arrive (EoS on the last unless trailers follow), then trailers. */
+  /**
+   * Sends body chunks as they arrive, then trailers. A body known up front (a list, like an
+   * HTTP/2 body ending with END_STREAM) carries EoS on its last chunk; a streamed body (like
+   * chunked HTTP/1.1) is sent chunk by chunk and ended by an empty EoS chunk, as Envoy does.
+   */
   private async sendChunks(
     dir: Direction,
     body: BodySource | undefined,
@@ -427,6 +438,22 @@ export class ExtProcFilter {
     trailers: Header[] | false,
     onSent?: (chunk: Uint8Array) => void,
   ): Promise<void> {
+    if (body !== undefined && !Array.isArray(body)) {
+      for await (const chunk of toAsync(body)) {
+        if (this.aborted || !this.serverActive) return;
+        const bytes = toBytes(chunk);
+        this.send(dir, "Body", { body: bytes, endOfStream: false });
+        onSent?.(bytes);
+      }
+      if (this.aborted || !this.serverActive) return;
+      if (!hasTrailers) {
+        const end = new Uint8Array();
+        this.send(dir, "Body", { body: end, endOfStream: true });
+        onSent?.(end);
+      }
+      if (trailers) this.send(dir, "Trailers", { trailers: writeHeaderMap(trailers) });
+      return;
+    }
     let previous: Uint8Array | undefined;
     for await (const chunk of toAsync(body ?? [])) {
       if (this.aborted || !this.serverActive) return;
@@ -564,8 +591,8 @@ export class ExtProcFilter {
     const request = create(ProcessingRequestSchema, {
       request: { case: `${dir}${kind}` as "requestHeaders", value: value as never },
       observabilityMode: this.config.observabilityMode === true,
-      metadataContext: this.config.forwardedMetadata
-        ? { filterMetadata: this.config.forwardedMetadata as Record<string, never> }
+      metadataContext: this.forwardedMetadata
+        ? { filterMetadata: this.forwardedMetadata as Record<string, never> }
         : undefined,
       protocolConfig:
         !this.firstSent && this.config.sendProtocolConfig !== false
