@@ -11,6 +11,7 @@ export type {
   PolicyContext,
   PolicyFactory,
   PoolView,
+  RequestOutcome,
   RoutingPolicy,
   RunResult,
   SimRequest,

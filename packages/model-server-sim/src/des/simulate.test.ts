@@ -94,6 +94,23 @@ describe("runSimulation()", () => {
     expect(aff.ttftMs.p50).toBeLessThan(rr.ttftMs.p50);
   });
 
+  it("reports every completed request's outcome", () => {
+    const outcomes: { id: string; ttft: number; e2e: number }[] = [];
+    const r = runSimulation({
+      workload: shareGptWorkload({ ratePerS: 10, count: 30, seed: 8 }),
+      policy: roundRobinPolicy,
+      replicas: 2,
+      onRequestDone: (o) => outcomes.push({ id: o.request.id, ttft: o.ttftMs, e2e: o.e2eMs }),
+    });
+    expect(outcomes).toHaveLength(30);
+    // Nearest-rank p99 of 30 values is the maximum.
+    expect(r.e2eMs.p99).toBe(Math.max(...outcomes.map((o) => o.e2e)));
+      r.e2eMs.p99 >= 0 ? Math.max(...outcomes.map((o) => o.e2e)) : 0,
+    );
+    for (const o of outcomes) expect(o.e2e).toBeGreaterThanOrEqual(o.ttft);
+    expect(r.ttftMs.mean).toBeCloseTo(outcomes.reduce((s, o) => s + o.ttft, 0) / 30, 9);
+  });
+
   it("runs the least-queue baseline to completion", () => {
     const r = runSimulation({
       workload: shareGptWorkload({ ratePerS: 40, count: 200, seed: 4 }),

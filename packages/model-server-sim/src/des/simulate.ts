@@ -13,6 +13,7 @@ import type {
   EndpointView,
   PolicyFactory,
   PoolView,
+  RequestOutcome,
   RunResult,
   SimRequest,
   Workload,
@@ -31,6 +32,8 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** Base model name reported to the policy. */
   readonly baseModel?: string;
+  /** Called for every completed request, in completion order. */
+  readonly onRequestDone?: (outcome: RequestOutcome) => void;
 }
 
 /** Endpoint id of replica `i` (0-based): `10.0.0.<i+1>:8000`. */
@@ -76,7 +79,7 @@ export function runSimulation(options: SimulationOptions): RunResult {
   const views: EndpointView[] = ids.map((id, i) => ({ id, metrics: metricsOf(engines[i]!, 0) }));
   const view: PoolView = { endpointIds: ids, endpoints: views };
 
-  const byId = new Map<string, { req: SimRequest; replica: number; firstMs?: number }>();
+  const byId = new Map<string, { req: SimRequest; replica: number; firstMs?: number; cached?: number }>();
   const ttft: number[] = [];
   const e2e: number[] = [];
   const tpot: number[] = [];
@@ -141,6 +144,7 @@ export function runSimulation(options: SimulationOptions): RunResult {
         if (inWindow(now)) windowTokens++;
         if (t.index === 0) {
           live.firstMs = now;
+          live.cached = t.cachedPromptTokens;
           ttft.push(now - live.req.arrivalMs);
           promptTokensServed += live.req.promptTokens;
           cachedTokensServed += t.cachedPromptTokens;
@@ -154,6 +158,13 @@ export function runSimulation(options: SimulationOptions): RunResult {
           if (t.index > 0) tpot.push((now - live.firstMs!) / t.index);
           byId.delete(t.requestId);
           policy.onComplete?.(t.requestId, id, now);
+          options.onRequestDone?.({
+            request: live.req,
+            endpointId: id,
+            ttftMs: live.firstMs! - live.req.arrivalMs,
+            e2eMs: now - live.req.arrivalMs,
+            cachedPromptTokens: live.cached ?? 0,
+          });
         }
       }
       kick(e.replica, now);

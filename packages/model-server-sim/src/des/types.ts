@@ -104,6 +104,16 @@ export interface Workload {
   readonly requests: readonly SimRequest[];
 }
 
+/** What happened to one completed request (for debugging policies). */
+export interface RequestOutcome {
+  readonly request: SimRequest;
+  readonly endpointId: string;
+  readonly ttftMs: number;
+  readonly e2eMs: number;
+  /** Prompt tokens served from the prefix cache when the first token was produced. */
+  readonly cachedPromptTokens: number;
+}
+
 /** Latency percentiles in milliseconds. */
 export interface LatencySummary {
   readonly mean: number;
