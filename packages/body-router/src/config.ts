@@ -14,8 +14,12 @@ export const defaults = {
     baseModel: "x-gateway-base-model-name",
     target: "x-gateway-model-target",
   },
-  /** Client-sent copies are removed from every request (the picker's output header by default). */
-  stripHeaders: ["x-gateway-destination-endpoint"],
+  /**
+   * Client-sent copies are removed from every request: the endpoint picker's output (a
+   * client must not pick its pod) and GIE's model rewrite input (a client must not swap the
+   * model after routing and policy decisions were made on the body's model).
+   */
+  stripHeaders: ["x-gateway-destination-endpoint", "x-gateway-model-name-rewrite"],
   metadataNamespace: "com.llm-callouts.body-router",
   missingModel: "pass",
   duplicateModel: "reject",
