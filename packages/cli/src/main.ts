@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { type ConfigOverrides, type LogLevel, runService } from "@llm-callouts/ext-proc";
+import { runSim, runStart } from "./commands.js";
 import { knownServices, loadServiceModule } from "./services.js";
 
 const usage = `usage: callouts <command> [options]
 
 commands:
   serve <service>   run one callout (${knownServices.join(", ")})
+  start             the whole pipeline locally: four callouts, two simulated vLLM pools, the gateway
+  sim               a pool of simulated vLLM replicas
   list              list the callouts
   help              this text
+
+start options:  --port N (gateway, default 8000)  --host ADDR  --sim-speed-up X
+                REDIS_URL switches the semantic cache from memory to Redis
+sim options:    --replicas N (default 2)  --base-port P (default 8100)  --model NAME
+                --lora NAME (repeatable)  --speed-up X  --metrics-mode engine|fixed  --host ADDR
 
 serve options:
   --port N            plaintext h2c gRPC port (default 8080)
@@ -28,6 +36,10 @@ async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case "serve":
       return serve(rest);
+    case "start":
+      return runStart(rest);
+    case "sim":
+      return runSim(rest);
     case "list":
       process.stdout.write(`${knownServices.join("\n")}\n`);
       return 0;

@@ -553,8 +553,9 @@ export class StreamMachine {
   private noteDropped(phase: Phase, decision: BodyDecision): void {
     if (!decision.headers && !decision.clearRouteCache) return;
     this.opts.observer.error(phase, "mutation_dropped");
-    this.ctx.log.warn(
-      { phase, mode: this.dirs.request.bodyMode },
+    const direction: Direction = phase.startsWith("request") ? "request" : "response";
+    this.ctx.log.debug(
+      { phase, mode: this.dirs[direction].bodyMode },
       "header changes from a body decision cannot apply in this mode (headers were already answered)",
     );
   }

@@ -309,3 +309,22 @@ describe("startSimulator() request record", () => {
     });
   });
 });
+
+describe("startSimulator() scripted replies", () => {
+  it("answers exactly the x-sim-reply text, streamed in 4-character tokens", async () => {
+    const res = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-sim-reply": "key=AKIAIOSFODNN7EXAMPLE" },
+      body: JSON.stringify({
+        model: "meta-llama/Llama-3.1-8B-Instruct",
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("data: {"));
+    const deltas = events.map((e) => JSON.parse(e.slice(6)).choices[0]?.delta?.content ?? "");
+    expect(deltas.join("")).toBe("key=AKIAIOSFODNN7EXAMPLE");
+    expect(deltas.filter((d: string) => d.length > 0)[0]).toBe("key=");
+    expect(JSON.parse(events.at(-1)!.slice(6)).choices[0].finish_reason).toBe("stop");
+  });
+});

@@ -173,7 +173,10 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
   function completion(kind: "chat" | "completion", raw: string, req: IncomingMessage, res: ServerResponse) {
     const parsed = parseRequest(kind, raw, config.defaultMaxTokens);
     if ("error" in parsed) return apiError(res, parsed.error);
-    const p = parsed.value;
+    // Test hook: `x-sim-reply` makes the replica answer exactly this text (4 characters per
+    // token, finish_reason "stop"), so tests can script an answer (e.g. one carrying a secret).
+    const scripted = scriptedReply(req.headers["x-sim-reply"]);
+    const p = scripted ? { ...parsed.value, maxTokens: scripted.length, finishReason: "stop" as const } : parsed.value;
     const isBase = p.model === config.model;
     if (!isBase && !loras.has(p.model)) {
       return apiError(res, {
@@ -226,7 +229,7 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
       { id: `req-${seq++}`, promptTokenIds, maxTokens: p.maxTokens, lora: isBase ? undefined : p.model },
       p.finishReason,
       (t) => {
-        const piece = outputTokenText(seed, t.index);
+        const piece = scripted ? (scripted[t.index] ?? "") : outputTokenText(seed, t.index);
         const finish = t.finished ? p.finishReason : null;
         if (p.stream) res.write(sse(streamChunk(kind, meta, { text: piece }, finish)));
         else pieces.push(piece);
@@ -357,4 +360,13 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
         server.closeAllConnections();
       }),
   };
+}
+
+/** Splits a scripted reply into 4-character tokens (the simulator's tokenizer granularity). */
+export function scriptedReply(header: string | string[] | undefined): string[] | undefined {
+  const text = Array.isArray(header) ? header.join(",") : header;
+  if (text === undefined || text.length === 0) return undefined;
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += 4) pieces.push(text.slice(i, i + 4));
+  return pieces;
 }
