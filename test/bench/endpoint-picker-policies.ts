@@ -93,24 +93,24 @@ export function pickerPolicy(name: string, configYaml: (ctx: PolicyContext) => s
 /** GIE's default scheduler: queue 2, KV-cache 2, prefix 3, max-score picker. */
 export const referenceDefaultPolicy = pickerPolicy("reference-default", () => "");
 
-/** Ours: predicted-TTFT scoring (load-aware prefix and LoRA affinity). */
-export const oursPolicy = pickerPolicy(
-  "ours",
-  (ctx) => `
+/** EndpointPickerConfig of "ours", with optional predicted-TTFT parameter overrides (tuning). */
+export function oursConfig(ctx: PolicyContext, overrides: Record<string, unknown> = {}): string {
+  const params = { prefixPluginRef: "prefix-cache-scorer", baseModels: [ctx.baseModel], ...overrides };
+  return `
 plugins:
   - type: prefix-cache-scorer
   - type: predicted-ttft-scorer
-    parameters:
-      prefixPluginRef: prefix-cache-scorer
-      baseModels: [${JSON.stringify(ctx.baseModel)}]
+    parameters: ${JSON.stringify(params)}
   - type: max-score-picker
 schedulingProfiles:
   - name: default
     plugins:
       - pluginRef: predicted-ttft-scorer
-        weight: 1
       - pluginRef: max-score-picker
-`,
-);
+`;
+}
+
+/** Ours: predicted-TTFT scoring (load-aware prefix and LoRA affinity from exact in-flight state). */
+export const oursPolicy = pickerPolicy("ours", (ctx) => oursConfig(ctx));
 
 export const endpointPickerPolicies: readonly PolicyFactory[] = [referenceDefaultPolicy, oursPolicy];

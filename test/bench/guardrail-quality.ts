@@ -40,7 +40,9 @@ const lines = (file: string): string[] =>
 const qqp = lines("qqp-pairs-dev.jsonl");
 const pii = lines("pii-presidio-synth-dev.jsonl");
 // Training-only negatives, and a disjoint held-out set of ordinary prompts for an extra FPR figure.
-const extra = { xs: featurise(benignTexts(qqp, pii, [0, 2500], [0, 500]).map((text) => ({ text, positive: false }))) };
+const extraXs = featurise(benignTexts(qqp, pii, [0, 2500], [0, 500]).map((text) => ({ text, positive: false })));
+// Benign instructions from the jailbreak set also serve as negatives for the injection model (never scored there).
+const jailbreakBenign = featurise(load("jailbreak-jackhhao-train.jsonl", "jailbreak").filter((r) => !r.positive));
 const heldOutBenign = benignTexts(qqp, pii, [2500, 2000], [500, 500]);
 const heldOutXs = featurise(heldOutBenign.map((text) => ({ text, positive: false })));
 
@@ -57,6 +59,8 @@ const tasks: {
     file: "prompt-injection-deepset-train.jsonl",
     rows: load("prompt-injection-deepset-train.jsonl", "injection"),
     rule: { minPrecision: 0.95 },
+    extraWeight: Number(process.env.W ?? 0.1),
+    extraXs: [...extraXs, ...jailbreakBenign],
     target: "recall >= 0.80 at precision >= 0.95",
     published: "regex baseline recall 0.25",
   },
@@ -64,7 +68,9 @@ const tasks: {
     name: "jailbreak (jackhhao)",
     file: "jailbreak-jackhhao-train.jsonl",
     rows: load("jailbreak-jackhhao-train.jsonl", "jailbreak"),
-    rule: { maxFpr: 0.03 },
+    rule: { maxFpr: 0.02 },
+    extraWeight: 0.1,
+    extraXs,
     target: "recall >= 0.90 at FPR <= 0.03",
     published: "regex baseline recall 0.82 at FPR 0.089",
   },
@@ -77,6 +83,7 @@ console.log("|---|---:|---|---:|---:|---:|---:|---|---|");
 const benignFpr: string[] = [];
 for (const task of tasks) {
   const t0 = Date.now();
+  const extra = { xs: task.extraXs, weight: task.extraWeight };
   const xs: SparseVector[] = featurise(task.rows);
   const labels = task.rows.map((r) => r.positive);
   const outer = assignFolds(task.rows, 5, 7);
