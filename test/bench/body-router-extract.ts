@@ -5,9 +5,11 @@
  * parse + set + stringify + encode. Seeded fixtures; prints markdown tables.
  *
  *   node --import tsx test/bench/body-router-extract.ts [--filter 1mb] [--model-first]
+ *   node --cpu-prof --cpu-prof-dir=.cache/prof --import tsx test/bench/body-router-extract.ts --filter 1mb
  */
 import { scanModel } from "../../packages/body-router/src/model-scanner.js";
 import { rewriteModel } from "../../packages/body-router/src/rewrite-model.js";
+import { mulberry32 } from "../../packages/body-router/src/testing/seeded-random.js";
 
 const sizes = [
   { name: "1kb", bytes: 1024, iterations: 20_000 },
@@ -20,18 +22,6 @@ const args = process.argv.slice(2);
 const filterIndex = args.indexOf("--filter");
 const filter = filterIndex >= 0 ? new RegExp(args[filterIndex + 1] ?? "") : undefined;
 const modelFirst = args.includes("--model-first");
-
-/** mulberry32: a small seeded PRNG so fixtures are identical across runs. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const words = [
   "the",
