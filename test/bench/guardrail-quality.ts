@@ -41,8 +41,6 @@ const qqp = lines("qqp-pairs-dev.jsonl");
 const pii = lines("pii-presidio-synth-dev.jsonl");
 // Training-only negatives, and a disjoint held-out set of ordinary prompts for an extra FPR figure.
 const extraXs = featurise(benignTexts(qqp, pii, [0, 2500], [0, 500]).map((text) => ({ text, positive: false })));
-// Benign instructions from the jailbreak set also serve as negatives for the injection model (never scored there).
-const jailbreakBenign = featurise(load("jailbreak-jackhhao-train.jsonl", "jailbreak").filter((r) => !r.positive));
 const heldOutBenign = benignTexts(qqp, pii, [2500, 2000], [500, 500]);
 const heldOutXs = featurise(heldOutBenign.map((text) => ({ text, positive: false })));
 
@@ -59,8 +57,9 @@ const tasks: {
     file: "prompt-injection-deepset-train.jsonl",
     rows: load("prompt-injection-deepset-train.jsonl", "injection"),
     rule: { minPrecision: 0.95 },
-    extraWeight: Number(process.env.W ?? 0.1),
-    extraXs: [...extraXs, ...jailbreakBenign],
+    // Extra negatives cost injection recall here (deepset labels role-play as injection), so none.
+    extraWeight: 0,
+    extraXs,
     target: "recall >= 0.80 at precision >= 0.95",
     published: "regex baseline recall 0.25",
   },

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  benignTexts,
   featurise,
   type LabelledText,
   outOfFoldScores,
@@ -30,30 +31,45 @@ const load = (file: string, key: string): LabelledText[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .map((r) => ({ text: String(r.text), positive: Boolean(r[key]) }));
 
+const lines = (file: string): string[] =>
+  readFileSync(resolve(dataDir, file), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+// Ordinary questions and sentences, used only as extra training negatives (the same slice the benchmark uses).
+const extraXs = featurise(
+  benignTexts(lines("qqp-pairs-dev.jsonl"), lines("pii-presidio-synth-dev.jsonl"), [0, 2500], [0, 500]).map((text) => ({
+    text,
+    positive: false,
+  })),
+);
+
 const tasks = [
   {
     name: "injection",
     rows: load("prompt-injection-deepset-train.jsonl", "injection"),
     levels: { LOW: { minPrecision: 0.85 }, MEDIUM: { minPrecision: 0.95 }, HIGH: { minPrecision: 0.99 } },
+    extraWeight: 0,
   },
   {
     name: "jailbreak",
     rows: load("jailbreak-jackhhao-train.jsonl", "jailbreak"),
-    levels: { LOW: { maxFpr: 0.08 }, MEDIUM: { maxFpr: 0.03 }, HIGH: { maxFpr: 0.005 } },
+    levels: { LOW: { maxFpr: 0.06 }, MEDIUM: { maxFpr: 0.02 }, HIGH: { maxFpr: 0.005 } },
+    extraWeight: 0.1,
   },
-] satisfies { name: string; rows: LabelledText[]; levels: Record<string, ThresholdRule> }[];
+] satisfies { name: string; rows: LabelledText[]; levels: Record<string, ThresholdRule>; extraWeight: number }[];
 
 const models: Record<string, unknown> = {};
 for (const task of tasks) {
   const xs = featurise(task.rows);
   const all = task.rows.map((_, i) => i);
-  const oof = outOfFoldScores(xs, task.rows, all, 5, 7);
+  const extra = { xs: extraXs, weight: task.extraWeight };
+  const oof = outOfFoldScores(xs, task.rows, all, 5, 7, extra);
   const scores = all.map((i) => oof.get(i) as number);
   const labels = task.rows.map((r) => r.positive);
   const thresholds = Object.fromEntries(
     Object.entries(task.levels).map(([level, rule]) => [level, pickThreshold(scores, labels, rule)]),
   );
-  const model = quantize(trainOn(xs, task.rows, all));
+  const model = quantize(trainOn(xs, task.rows, all, extra));
   models[task.name] = { thresholds, ...model };
   console.log(`${task.name}: ${task.rows.length} rows, thresholds ${JSON.stringify(thresholds)}`);
 }

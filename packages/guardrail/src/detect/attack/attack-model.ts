@@ -48,9 +48,11 @@ export function createAttackClassifier(file: AttackModelFile): AttackClassifier 
     classify(text) {
       const x = extractFeatures(text, options);
       const matched = matchSignatures(text);
+      const words = text.split(/\s+/, 3).filter((w) => w !== "").length;
       return loaded.map(({ kind, model, thresholds }) => {
         const signatures = matched.filter((s) => s.kind === kind || kind === "injection").map((s) => s.id);
-        const p = predict(model, x);
+        // As Model Armor does, inputs under three words are left to the signatures.
+        const p = words >= 3 ? predict(model, x) : 0;
         const score = signatures.length > 0 ? Math.max(p, 0.99) : p;
         const confidence: Confidence | undefined =
           score >= thresholds.HIGH

@@ -18,23 +18,75 @@ export function featurise(rows: readonly LabelledText[]): SparseVector[] {
   return rows.map((r) => extractFeatures(r.text));
 }
 
-/** Trains on the given row indices with the project defaults. */
+/**
+ * Extra benign texts used only as training negatives (never scored): everyday
+ * questions and sentences, so short ordinary prompts are not flagged.
+ */
+export interface ExtraNegatives {
+  readonly xs: readonly SparseVector[];
+  /** Their total weight relative to the task rows (0 ignores them). */
+  readonly weight: number;
+}
+
+/** Trains on the given row indices (plus extra negatives) with the project defaults. */
 export function trainOn(
   xs: readonly SparseVector[],
   rows: readonly LabelledText[],
   indices: readonly number[],
+  extra: ExtraNegatives = { xs: [], weight: 0 },
 ): LinearModel {
+  // Class-balanced weights on the task rows; the extra negatives together weigh half as much as the task rows.
+  const positives = indices.filter((i) => (rows[i] as LabelledText).positive).length;
+  const negatives = indices.length - positives;
+  const weights = [
+    ...indices.map((i) =>
+      (rows[i] as LabelledText).positive
+        ? indices.length / (2 * Math.max(1, positives))
+        : indices.length / (2 * Math.max(1, negatives)),
+    ),
+    ...extra.xs.map(() => (extra.weight * indices.length) / Math.max(1, extra.xs.length)),
+  ];
   return trainLogistic(
-    indices.map((i) => xs[i] as SparseVector),
-    indices.map((i) => (rows[i] as LabelledText).positive),
+    [...indices.map((i) => xs[i] as SparseVector), ...(extra.weight > 0 ? extra.xs : [])],
+    [...indices.map((i) => (rows[i] as LabelledText).positive), ...(extra.weight > 0 ? extra.xs.map(() => false) : [])],
     {
       dims: 1 << trainingDefaults.bits,
       epochs: trainingDefaults.epochs,
       learningRate: trainingDefaults.learningRate,
       l2: trainingDefaults.l2,
       seed: trainingDefaults.seed,
+      sampleWeights: weights,
     },
   );
+}
+
+/** Distinct benign texts: QQP questions `[skip, skip + count)` and PII-set sentences `[skip, skip + count)`. */
+export function benignTexts(
+  qqpLines: readonly string[],
+  piiLines: readonly string[],
+  qqp: readonly [skip: number, count: number],
+  pii: readonly [skip: number, count: number],
+): string[] {
+  const distinct = (texts: Iterable<string>, [skip, count]: readonly [number, number]): string[] => {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const t of texts) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      if (seen.size > skip) out.push(t);
+      if (out.length >= count) break;
+    }
+    return out;
+  };
+  const questions = function* () {
+    for (const line of qqpLines) {
+      const row = JSON.parse(line) as { a: string; b: string };
+      yield row.a;
+      yield row.b;
+    }
+  };
+  const sentences = piiLines.map((l) => (JSON.parse(l) as { text: string }).text);
+  return [...distinct(questions(), qqp), ...distinct(sentences, pii)];
 }
 
 /** Classifier probability, raised to 0.99 when a curated signature matches. */
@@ -67,13 +119,14 @@ export function outOfFoldScores(
   indices: readonly number[],
   k: number,
   seed: number,
+  extra: ExtraNegatives = { xs: [], weight: 0 },
 ): Map<number, number> {
   const subset = indices.map((i) => rows[i] as LabelledText);
   const folds = assignFolds(subset, k, seed);
   const scores = new Map<number, number>();
   for (let f = 0; f < k; f++) {
     const train = indices.filter((_, n) => folds[n] !== f);
-    const model = trainOn(xs, rows, train);
+    const model = trainOn(xs, rows, train, extra);
     indices.forEach((row, n) => {
       if (folds[n] === f)
         scores.set(row, combinedScore(model, xs[row] as SparseVector, (rows[row] as LabelledText).text));

@@ -16,6 +16,8 @@ export interface TrainOptions {
   readonly l2?: number;
   /** Deterministic shuffling seed. */
   readonly seed?: number;
+  /** Per-example weights (default: class-balanced). */
+  readonly sampleWeights?: readonly number[];
 }
 
 /** Mulberry32: a small seeded PRNG for reproducible training. */
@@ -67,7 +69,7 @@ export function trainLogistic(xs: readonly SparseVector[], ys: readonly boolean[
       const x = xs[n] as SparseVector;
       const y = ys[n] ? 1 : 0;
       const p = 1 / (1 + Math.exp(-margin({ weights, bias }, x)));
-      const g = (p - y) * (y ? positiveWeight : negativeWeight);
+      const g = (p - y) * (options.sampleWeights?.[n] ?? (y ? positiveWeight : negativeWeight));
       for (let k = 0; k < x.indices.length; k++) {
         const idx = x.indices[k] as number;
         const w = weights[idx] as number;

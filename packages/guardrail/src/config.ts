@@ -1,0 +1,184 @@
+import { z } from "zod";
+import { compileCustomPatterns } from "./content/custom-patterns.js";
+
+const confidence = z.enum(["LOW", "MEDIUM", "HIGH"]);
+const action = z.enum(["block", "redact", "inspect"]);
+const failMode = z.enum(["open", "closed"]);
+
+const blockResponse = z.strictObject({
+  /** HTTP status of the local reply (>= 400). */
+  status: z.number().int().min(400).max(599).default(400),
+  /** `error.code` in the OpenAI-style body. */
+  code: z.string().min(1).default("content_policy_violation"),
+  message: z.string().min(1).default("The request was blocked by the content policy."),
+});
+
+const termList = z.strictObject({
+  category: z.string().min(1),
+  terms: z.array(z.string().min(1)),
+  confidence: confidence.optional(),
+});
+
+const customPattern = z.strictObject({
+  name: z.string().min(1),
+  /** RE2 syntax (linear time; no backreferences or lookaround). */
+  pattern: z.string().min(1).max(1000),
+  type: z.string().optional(),
+  confidence: confidence.optional(),
+  caseInsensitive: z.boolean().optional(),
+  /** Overrides the filter's action for this pattern. */
+  action: action.optional(),
+});
+
+/** One policy template (Model Armor's Template: filter settings plus metadata). */
+export const templateSchema = z.strictObject({
+  piAndJailbreak: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minConfidence: confidence.default("MEDIUM"),
+      action: z.enum(["block", "inspect"]).default("block"),
+      /** Also classify all scanned texts joined, to catch payloads spread over turns. */
+      scanConversation: z.boolean().default(true),
+    })
+    .prefault({}),
+  sensitiveData: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minConfidence: confidence.default("MEDIUM"),
+      action: action.default("redact"),
+      /** Per info type action, e.g. `{ PRIVATE_KEY: block, PERSON: inspect }`. */
+      infoTypeActions: z.record(z.string(), action).default({}),
+      /** `placeholder`: `[EMAIL_1]`, consistent within a request; `mask`: `*` of equal length. */
+      redaction: z.enum(["placeholder", "mask"]).default("placeholder"),
+      names: z.boolean().default(true),
+      addresses: z.boolean().default(true),
+    })
+    .prefault({}),
+  responsibleAi: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minConfidence: confidence.default("MEDIUM"),
+      action: action.default("block"),
+      useDefaultTermLists: z.boolean().default(true),
+      termLists: z.array(termList).default([]),
+    })
+    .prefault({}),
+  maliciousUris: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minConfidence: confidence.default("MEDIUM"),
+      action: action.default("block"),
+      blocklist: z.array(z.string()).default([]),
+      allowlist: z.array(z.string()).default([]),
+      flagIpLiterals: z.boolean().default(true),
+      flagPunycode: z.boolean().default(true),
+    })
+    .prefault({}),
+  customPatterns: z
+    .strictObject({
+      action: action.default("block"),
+      patterns: z.array(customPattern).default([]),
+    })
+    .prefault({}),
+  /** Detector errors: `open` continues with a PARTIAL verdict, `closed` rejects with 503. */
+  failMode: failMode.default("closed"),
+  /** Scan requests and/or responses. */
+  directions: z.strictObject({ request: z.boolean().default(true), response: z.boolean().default(true) }).prefault({}),
+  /** Local reply for blocked prompts (Model Armor's custom_prompt_safety_error_*). */
+  requestBlock: blockResponse.prefault({}),
+  /** Reply or SSE error event for blocked model output. */
+  responseBlock: blockResponse.prefault({ message: "The response was blocked by the content policy." }),
+});
+
+export type PolicyTemplate = z.infer<typeof templateSchema>;
+
+/**
+ * Minimum settings no template can weaken (Model Armor floor settings): an
+ * enabled filter stays enabled, the lower confidence threshold and the stronger
+ * action win, fail-closed wins.
+ */
+export const floorSchema = z.strictObject({
+  piAndJailbreak: z
+    .strictObject({ minConfidence: confidence.optional(), action: z.enum(["block", "inspect"]).optional() })
+    .optional(),
+  sensitiveData: z
+    .strictObject({
+      minConfidence: confidence.optional(),
+      action: action.optional(),
+      infoTypeActions: z.record(z.string(), action).optional(),
+    })
+    .optional(),
+  responsibleAi: z.strictObject({ minConfidence: confidence.optional(), action: action.optional() }).optional(),
+  maliciousUris: z.strictObject({ minConfidence: confidence.optional(), action: action.optional() }).optional(),
+  failMode: failMode.optional(),
+  directions: z.strictObject({ request: z.boolean().optional(), response: z.boolean().optional() }).optional(),
+});
+
+export type PolicyFloor = z.infer<typeof floorSchema>;
+
+const selector = z.strictObject({
+  /** Request path prefix (`:path`). */
+  pathPrefix: z.string().optional(),
+  /** Exact model name (body `model` or the model header). */
+  model: z.string().optional(),
+  /** Exact tenant id (tenant header). */
+  tenant: z.string().optional(),
+  template: z.string().min(1),
+});
+
+/** The guardrail's `service:` config section. */
+export const guardrailConfigSchema = z
+  .strictObject({
+    templates: z.record(z.string(), templateSchema).default({ default: templateSchema.parse({}) }),
+    defaultTemplate: z.string().default("default"),
+    /** First match wins; unmatched requests use `defaultTemplate`. */
+    selectors: z.array(selector).default([]),
+    floor: floorSchema.default({}),
+    tenantHeader: z.string().default("x-tenant-id"),
+    modelHeader: z.string().default("x-gateway-model-name"),
+    /** Dynamic metadata namespace for the verdict. */
+    metadataNamespace: z.string().default("com.llm-callouts.guardrail"),
+    /** Summary header added to the upstream request (and downstream response). */
+    summaryHeader: z.string().default("x-guardrail-result"),
+    /** Nested base64/hex/URL decoding depth (0 disables). */
+    decodeDepth: z.number().int().min(0).max(4).default(2),
+    /** Characters scanned per text; longer texts are scanned head and tail (EXECUTION_SKIPPED beyond). */
+    maxScanChars: z.number().int().min(1024).default(262_144),
+    /** Findings listed per filter in the verdict (the rest are counted). */
+    maxFindingsInVerdict: z.number().int().min(0).default(50),
+    stream: z
+      .strictObject({
+        /** Characters held back at the end of each chunk so a value split across chunks is seen whole. */
+        holdBackChars: z.number().int().min(0).max(4096).default(256),
+      })
+      .prefault({}),
+    audit: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (!(config.defaultTemplate in config.templates)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["defaultTemplate"],
+        message: `unknown template "${config.defaultTemplate}"`,
+      });
+    }
+    config.selectors.forEach((s, i) => {
+      if (!(s.template in config.templates)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["selectors", i, "template"],
+          message: `unknown template "${s.template}"`,
+        });
+      }
+    });
+    for (const [name, template] of Object.entries(config.templates)) {
+      const compiled = compileCustomPatterns(template.customPatterns.patterns);
+      if ("errors" in compiled) {
+        for (const message of compiled.errors) {
+          ctx.addIssue({ code: "custom", path: ["templates", name, "customPatterns", "patterns"], message });
+        }
+      }
+    }
+  });
+
+export type GuardrailConfig = z.infer<typeof guardrailConfigSchema>;

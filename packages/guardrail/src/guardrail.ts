@@ -1,0 +1,196 @@
+import { type ImmediateResponse, type JsonValue, openAiErrorBody, openAiErrorResponse } from "@llm-callouts/ext-proc";
+import type { GuardrailConfig, PolicyTemplate } from "./config.js";
+import { createDetectorSet, type DetectorOverrides, type DetectorSet } from "./policy/detectors.js";
+import { type Inspection, inspectTexts, type ScanText } from "./policy/engine.js";
+import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
+import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
+import { buildAuditRecord, buildVerdict, summaryHeaderValue } from "./policy/verdict.js";
+import {
+  extractRequestTexts,
+  extractResponseTexts,
+  type JsonKeys,
+  type LocatedText,
+  parseJsonBody,
+  replaceTexts,
+} from "./scan/extract.js";
+import { createSseScanner, type SseScanner, type StreamSpan } from "./scan/sse-scanner.js";
+
+/** A template resolved for one request: floor applied, detectors built. */
+export interface ResolvedPolicy {
+  readonly name: string;
+  readonly template: PolicyTemplate;
+  readonly detectors: DetectorSet;
+}
+
+/** What to do with a body after scanning. */
+export interface BodyOutcome {
+  readonly inspection: Inspection;
+  /** Replacement body when something was redacted. */
+  readonly body?: string;
+  /** Local reply when blocked. */
+  readonly respond?: ImmediateResponse;
+  readonly verdict: { [key: string]: JsonValue };
+  readonly summary: string;
+  readonly audit: { [key: string]: JsonValue };
+}
+
+/** The guardrail's decision logic, independent of the wire protocol. */
+export interface Guardrail {
+  resolve(key: SelectionKey): ResolvedPolicy;
+  inspectBody(
+    direction: "request" | "response",
+    body: Uint8Array,
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+    requestId?: string,
+  ): BodyOutcome;
+  createStreamScanner(policy: ResolvedPolicy, registry: PlaceholderRegistry): SseScanner;
+  /** Verdict for a finished (or blocked) stream from the scanner's findings. */
+  streamOutcome(
+    policy: ResolvedPolicy,
+    scanner: SseScanner,
+    durationMs: number,
+    requestId?: string,
+  ): Omit<BodyOutcome, "body" | "respond">;
+}
+
+export function createGuardrail(config: GuardrailConfig, overrides: DetectorOverrides = {}): Guardrail {
+  const resolved = new Map<string, ResolvedPolicy>();
+  const resolve = (key: SelectionKey): ResolvedPolicy => {
+    const name = selectTemplateName(config, key);
+    let policy = resolved.get(name);
+    if (!policy) {
+      const template = applyFloor(config.templates[name] as PolicyTemplate, config.floor);
+      policy = { name, template, detectors: createDetectorSet(template, overrides) };
+      resolved.set(name, policy);
+    }
+    return policy;
+  };
+  const inspect = (
+    direction: "request" | "response",
+    texts: readonly ScanText[],
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+  ): Inspection =>
+    inspectTexts(texts, {
+      direction,
+      templateName: policy.name,
+      template: policy.template,
+      detectors: policy.detectors,
+      registry,
+      decodeDepth: config.decodeDepth,
+      maxScanChars: config.maxScanChars,
+    });
+  const blockReply = (
+    direction: "request" | "response",
+    policy: ResolvedPolicy,
+    inspection: Inspection,
+  ): ImmediateResponse => {
+    if (inspection.failedClosed && !inspection.findings.some((f) => f.action === "block")) {
+      return openAiErrorResponse(503, "guardrail_unavailable", "The content policy could not be evaluated.", {
+        details: "guardrail_failed_closed",
+      });
+    }
+    const b = direction === "request" ? policy.template.requestBlock : policy.template.responseBlock;
+    return openAiErrorResponse(b.status, b.code, b.message, { details: `guardrail_${direction}_blocked` });
+  };
+
+  return {
+    resolve,
+    inspectBody(direction, bytes, policy, registry, requestId) {
+      const started = performance.now();
+      const parsed = bytes.length > 0 ? parseJsonBody(bytes) : { value: undefined };
+      const json = "value" in parsed ? parsed.value : undefined;
+      let texts: LocatedText[] = [];
+      if (json !== undefined) texts = direction === "request" ? extractRequestTexts(json) : extractResponseTexts(json);
+      const raw = json === undefined && bytes.length > 0;
+      // Bodies that are not JSON (or JSON of no known shape) are scanned as plain text.
+      if (raw) texts = [{ keys: [], path: "$", text: new TextDecoder().decode(bytes) }];
+      const inspection = inspect(direction, texts, policy, registry);
+      const scannedChars = texts.reduce((n, t) => n + t.text.length, 0);
+      const outcome = {
+        inspection,
+        verdict: buildVerdict(inspection, config.maxFindingsInVerdict),
+        summary: summaryHeaderValue(inspection),
+        audit: buildAuditRecord(inspection, { requestId, durationMs: performance.now() - started, scannedChars }),
+      };
+      if (inspection.action === "block") return { ...outcome, respond: blockReply(direction, policy, inspection) };
+      if (inspection.redacted.size === 0) return outcome;
+      if (raw) return { ...outcome, body: inspection.redacted.get(0) as string };
+      const replacements = new Map<JsonKeys, string>();
+      for (const [index, text] of inspection.redacted) replacements.set((texts[index] as LocatedText).keys, text);
+      return { ...outcome, body: JSON.stringify(replaceTexts(json, replacements)) };
+    },
+    createStreamScanner(policy, registry) {
+      const b = policy.template.responseBlock;
+      const mode = policy.template.sensitiveData.redaction;
+      return createSseScanner({
+        holdBackChars: config.stream.holdBackChars,
+        scan: (text): StreamSpan[] => {
+          // Placeholders are issued on release only, so scans use a scratch registry.
+          const inspection = inspect("response", [{ path: "$", text }], policy, createPlaceholderRegistry());
+          if (inspection.failedClosed)
+            return [{ type: "DETECTOR_FAILED", start: 0, end: text.length, action: "block" }];
+          return inspection.findings.map((f) => ({ type: f.type, start: f.start, end: f.end, action: f.action }));
+        },
+        replacement: (type, value) => (mode === "mask" ? "*".repeat(value.length) : registry.placeholder(type, value)),
+        blockEvents: (flavour) => {
+          const type = b.status === 429 ? "rate_limit_error" : "invalid_request_error";
+          if (flavour === "anthropic") {
+            return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type, message: b.message } })}\n\n`;
+          }
+          return `data: ${openAiErrorBody(b.message, type, b.code)}\n\ndata: [DONE]\n\n`;
+        },
+      });
+    },
+    streamOutcome(policy, scanner, durationMs, requestId) {
+      const findings = scanner.spans().map((s) => ({
+        filter: s.type.startsWith("RAI_")
+          ? ("rai" as const)
+          : s.type.startsWith("URL_")
+            ? ("malicious_uris" as const)
+            : s.type.startsWith("CUSTOM_")
+              ? ("custom_patterns" as const)
+              : ("sdp" as const),
+        type: s.type,
+        confidence: "MEDIUM" as const,
+        textIndex: 0,
+        path: "$.stream",
+        start: s.start,
+        end: s.end,
+        source: "text" as const,
+        action: s.action,
+      }));
+      const failed = findings.some((f) => f.type === "DETECTOR_FAILED");
+      const executed = { executed: true, enabled: true };
+      const inspection: Inspection = {
+        direction: "response",
+        template: policy.name,
+        findings: findings.filter((f) => f.type !== "DETECTOR_FAILED"),
+        filters: {
+          pi_and_jailbreak: { executed: false, enabled: false },
+          sdp: failed ? { executed: false, enabled: true, error: "detector failed" } : executed,
+          rai: executed,
+          malicious_uris: executed,
+          custom_patterns: executed,
+        },
+        action: scanner.blocked
+          ? "block"
+          : findings.some((f) => f.action === "redact")
+            ? "redact"
+            : findings.length > 0
+              ? "inspect"
+              : "allow",
+        failedClosed: failed,
+        redacted: new Map(),
+        truncated: false,
+      };
+      return {
+        inspection,
+        verdict: buildVerdict(inspection, config.maxFindingsInVerdict),
+        summary: summaryHeaderValue(inspection),
+        audit: buildAuditRecord(inspection, { requestId, durationMs, scannedChars: 0 }),
+      };
+    },
+  };
+}

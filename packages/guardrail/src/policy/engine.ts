@@ -1,0 +1,243 @@
+import type { PolicyTemplate } from "../config.js";
+import { type Confidence, confidenceRank } from "../detect/finding.js";
+import { createScanViews, type ViewSource } from "../normalize/scan-views.js";
+import type { DetectorSet, FilterName } from "./detectors.js";
+import { type PlaceholderRegistry, type Redaction, redactText } from "./placeholders.js";
+import type { Action } from "./template.js";
+
+/** One text to scan and where it sits in the body (a JSON path). */
+export interface ScanText {
+  readonly path: string;
+  readonly text: string;
+  /** Chat role when known (`user`, `tool`, `system`, `assistant`). */
+  readonly role?: string;
+}
+
+/** A finding located in one scanned text; never carries the matched value. */
+export interface LocatedFinding {
+  readonly filter: FilterName;
+  readonly type: string;
+  readonly confidence: Confidence;
+  /** Index into the scanned texts, or -1 for conversation-level findings. */
+  readonly textIndex: number;
+  readonly path: string;
+  /** Original UTF-16 offsets in that text. */
+  readonly start: number;
+  readonly end: number;
+  /** Where the payload was found (`text`, `base64`, `unicode-tags`, ...). */
+  readonly source: ViewSource | "conversation";
+  readonly action: Action;
+}
+
+export interface FilterOutcome {
+  /** false when the filter threw (its findings are missing). */
+  readonly executed: boolean;
+  readonly enabled: boolean;
+  readonly error?: string;
+  /** Numeric scores (prompt-attack filter only). */
+  readonly scores?: Readonly<Record<string, number>>;
+}
+
+/** The result of scanning one direction of one request. */
+export interface Inspection {
+  readonly direction: "request" | "response";
+  readonly template: string;
+  /** Findings at or above each filter's threshold. */
+  readonly findings: readonly LocatedFinding[];
+  readonly filters: Readonly<Record<FilterName, FilterOutcome>>;
+  /** `block` also results from a detector error under fail-closed. */
+  readonly action: "allow" | "inspect" | "redact" | "block";
+  /** True when a detector failed and fail-closed turned that into the block. */
+  readonly failedClosed: boolean;
+  /** New text per scanned-text index, for texts that were redacted. */
+  readonly redacted: ReadonlyMap<number, string>;
+  /** Texts cut to `maxScanChars`. */
+  readonly truncated: boolean;
+}
+
+export interface InspectOptions {
+  readonly direction: "request" | "response";
+  readonly templateName: string;
+  readonly template: PolicyTemplate;
+  readonly detectors: DetectorSet;
+  readonly registry: PlaceholderRegistry;
+  readonly decodeDepth: number;
+  readonly maxScanChars: number;
+}
+
+const attackRoles = new Set(["user", "tool", "function", "input", undefined]);
+
+function atLeast(confidence: Confidence, min: Confidence): boolean {
+  return confidenceRank[confidence] >= confidenceRank[min];
+}
+
+/** Runs every enabled filter over the texts and decides block / redact / inspect / allow. */
+export function inspectTexts(texts: readonly ScanText[], options: InspectOptions): Inspection {
+  const { template, detectors } = options;
+  const findings: LocatedFinding[] = [];
+  const errors = new Map<FilterName, string>();
+  const scores: Record<string, number> = {};
+  let truncated = false;
+  const enabled: Record<FilterName, boolean> = {
+    pi_and_jailbreak: template.piAndJailbreak.enabled && options.direction === "request",
+    sdp: detectors.text.sdp !== undefined,
+    rai: detectors.text.rai !== undefined,
+    malicious_uris: detectors.text.malicious_uris !== undefined,
+    custom_patterns: detectors.text.custom_patterns !== undefined,
+  };
+  const minConfidence: Record<FilterName, Confidence> = {
+    pi_and_jailbreak: template.piAndJailbreak.minConfidence,
+    sdp: template.sensitiveData.minConfidence,
+    rai: template.responsibleAi.minConfidence,
+    malicious_uris: template.maliciousUris.minConfidence,
+    custom_patterns: "LOW",
+  };
+  const actionFor = (filter: FilterName, type: string): Action => {
+    switch (filter) {
+      case "pi_and_jailbreak":
+        return template.piAndJailbreak.action;
+      case "sdp":
+        return template.sensitiveData.infoTypeActions[type] ?? template.sensitiveData.action;
+      case "rai":
+        return template.responsibleAi.action;
+      case "malicious_uris":
+        return template.maliciousUris.action;
+      case "custom_patterns":
+        return detectors.customActions.get(type) ?? template.customPatterns.action;
+    }
+  };
+  const run = (filter: FilterName, body: () => void): void => {
+    if (!enabled[filter] || errors.has(filter)) return;
+    try {
+      body();
+    } catch (error) {
+      errors.set(filter, (error as Error).message || "detector error");
+    }
+  };
+  const attackTexts: string[] = [];
+
+  texts.forEach((item, textIndex) => {
+    let text = item.text;
+    if (text.length > options.maxScanChars) {
+      truncated = true;
+      text = text.slice(0, options.maxScanChars);
+    }
+    const { views } = createScanViews(text, { decodeDepth: options.decodeDepth });
+    const add = (
+      filter: FilterName,
+      type: string,
+      confidence: Confidence,
+      range: readonly [number, number],
+      source: ViewSource,
+    ) => {
+      if (!atLeast(confidence, minConfidence[filter])) return;
+      const [start, end] = range;
+      findings.push({
+        filter,
+        type,
+        confidence,
+        textIndex,
+        path: item.path,
+        start,
+        end,
+        source,
+        action: actionFor(filter, type),
+      });
+    };
+    for (const filter of ["sdp", "rai", "malicious_uris", "custom_patterns"] as const) {
+      run(filter, () => {
+        for (const view of views) {
+          for (const f of (detectors.text[filter] as NonNullable<(typeof detectors.text)[typeof filter]>).detect(
+            view.text,
+          )) {
+            add(filter, f.type, f.confidence, view.toOriginal(f.start, f.end), view.source);
+          }
+        }
+      });
+    }
+    if (attackRoles.has(item.role)) {
+      attackTexts.push(text);
+      run("pi_and_jailbreak", () => {
+        const candidates = views.map((v) => ({
+          text: v.text,
+          source: v.source,
+          range: v.toOriginal(0, v.text.length),
+        }));
+        // Signatures for non-Latin scripts are written unfolded: also classify the raw text.
+        if (views[0] && views[0].text !== text) candidates.push({ text, source: "text", range: [0, text.length] });
+        for (const candidate of candidates) {
+          for (const s of detectors.attack.classify(candidate.text)) {
+            const type = s.kind === "injection" ? "PROMPT_INJECTION" : "JAILBREAK";
+            scores[s.kind] = Math.max(scores[s.kind] ?? 0, s.score);
+            if (s.confidence) add("pi_and_jailbreak", type, s.confidence, candidate.range, candidate.source);
+          }
+        }
+      });
+    }
+  });
+  if (template.piAndJailbreak.scanConversation && attackTexts.length > 1) {
+    run("pi_and_jailbreak", () => {
+      for (const s of detectors.attack.classify(attackTexts.join("\n"))) {
+        if (!s.confidence || !atLeast(s.confidence, minConfidence.pi_and_jailbreak)) continue;
+        const type = s.kind === "injection" ? "PROMPT_INJECTION" : "JAILBREAK";
+        const action = template.piAndJailbreak.action;
+        findings.push({
+          filter: "pi_and_jailbreak",
+          type,
+          confidence: s.confidence,
+          textIndex: -1,
+          path: "$",
+          start: 0,
+          end: 0,
+          source: "conversation",
+          action,
+        });
+      }
+    });
+  }
+
+  const failedClosed = errors.size > 0 && template.failMode === "closed";
+  const strongest = findings.reduce<Action | undefined>(
+    (acc, f) =>
+      acc === undefined || f.action === "block" || (f.action === "redact" && acc === "inspect") ? f.action : acc,
+    undefined,
+  );
+  const action = failedClosed || strongest === "block" ? "block" : (strongest ?? "allow");
+  const redacted = new Map<number, string>();
+  if (action === "redact") {
+    const byText = new Map<number, Redaction[]>();
+    for (const f of findings) {
+      if (f.action !== "redact" || f.textIndex < 0 || f.end <= f.start) continue;
+      const list = byText.get(f.textIndex) ?? [];
+      list.push({ type: f.type, start: f.start, end: f.end });
+      byText.set(f.textIndex, list);
+    }
+    for (const [index, list] of byText) {
+      redacted.set(
+        index,
+        redactText((texts[index] as ScanText).text, list, template.sensitiveData.redaction, options.registry),
+      );
+    }
+  }
+  const filters = Object.fromEntries(
+    (Object.keys(enabled) as FilterName[]).map((name) => {
+      const outcome: FilterOutcome = {
+        executed: enabled[name] && !errors.has(name),
+        enabled: enabled[name],
+        ...(errors.has(name) ? { error: errors.get(name) as string } : {}),
+        ...(name === "pi_and_jailbreak" && enabled[name] ? { scores } : {}),
+      };
+      return [name, outcome];
+    }),
+  ) as Record<FilterName, FilterOutcome>;
+  return {
+    direction: options.direction,
+    template: options.templateName,
+    findings,
+    filters,
+    action,
+    failedClosed,
+    redacted,
+    truncated,
+  };
+}

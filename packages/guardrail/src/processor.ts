@@ -1,0 +1,166 @@
+import type {
+  AuthzDecision,
+  AuthzRequest,
+  BodyDecision,
+  BodyEvent,
+  ChunkDecision,
+  ChunkEvent,
+  HeadersDecision,
+  HeadersEvent,
+  Processor,
+  StreamContext,
+} from "@llm-callouts/ext-proc";
+import type { Logger } from "pino";
+import type { GuardrailConfig } from "./config.js";
+import type { BodyOutcome, Guardrail, ResolvedPolicy } from "./guardrail.js";
+import type { GuardrailMetrics } from "./metrics.js";
+import { createPlaceholderRegistry } from "./policy/placeholders.js";
+import type { SseScanner } from "./scan/sse-scanner.js";
+
+export interface ProcessorDeps {
+  readonly config: GuardrailConfig;
+  readonly guardrail: Guardrail;
+  readonly metrics: GuardrailMetrics;
+}
+
+function modelOf(body: Uint8Array): string | undefined {
+  // Cheap look for a top-level "model" without a second parse of large bodies.
+  const head = new TextDecoder().decode(body.subarray(0, 4096));
+  return /"model"\s*:\s*"([^"\\]{1,200})"/.exec(head)?.[1];
+}
+
+function isTextual(contentType: string): boolean {
+  return contentType === "" || /json|text\/|xml|x-ndjson/.test(contentType);
+}
+
+/** One processor per ext_proc stream: scans the request body whole, the response whole (JSON) or as SSE chunks. */
+export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamContext): Processor {
+  const { config, guardrail, metrics } = deps;
+  const registry = createPlaceholderRegistry();
+  let policy: ResolvedPolicy | undefined;
+  let scanner: SseScanner | undefined;
+  let streamSeconds = 0;
+
+  const resolve = (model: string | undefined): ResolvedPolicy => {
+    const headers = context.requestHeaders;
+    policy = guardrail.resolve({
+      path: headers?.get(":path"),
+      model: model ?? headers?.get(config.modelHeader),
+      tenant: headers?.get(config.tenantHeader),
+    });
+    return policy;
+  };
+  const record = (outcome: Omit<BodyOutcome, "body" | "respond">, seconds: number, log: Logger): void => {
+    metrics.decision(outcome.inspection, seconds);
+    if (config.audit.enabled) log.info(outcome.audit, "guardrail decision");
+  };
+  const metadata = (outcome: Omit<BodyOutcome, "body" | "respond">) => ({
+    [config.metadataNamespace]: { [outcome.inspection.direction]: outcome.verdict },
+  });
+
+  return {
+    onRequestHeaders(event: HeadersEvent): HeadersDecision | undefined {
+      const p = resolve(undefined);
+      if (event.endOfStream) return undefined;
+      return { body: p.template.directions.request ? "whole" : "pass" };
+    },
+
+    onRequestBody(event: BodyEvent): BodyDecision | undefined {
+      const started = performance.now();
+      const p = resolve(modelOf(event.body));
+      if (!p.template.directions.request) return undefined;
+      const outcome = guardrail.inspectBody("request", event.body, p, registry, context.requestId);
+      record(outcome, (performance.now() - started) / 1000, context.log);
+      const common = {
+        dynamicMetadata: metadata(outcome),
+        headers: { set: { [config.summaryHeader]: outcome.summary } },
+      };
+      if (outcome.respond) return { respond: outcome.respond, dynamicMetadata: common.dynamicMetadata };
+      return outcome.body !== undefined ? { ...common, replaceBody: outcome.body } : common;
+    },
+
+    onResponseHeaders(event: HeadersEvent): HeadersDecision | undefined {
+      const p = policy ?? resolve(undefined);
+      if (event.endOfStream || !p.template.directions.response) return { body: "pass" };
+      const contentType = (event.headers.get("content-type") ?? "").toLowerCase();
+      const encoding = (event.headers.get("content-encoding") ?? "identity").toLowerCase();
+      if (encoding !== "identity" || !isTextual(contentType)) {
+        context.log.info({ contentType, encoding }, "guardrail skips undecodable response");
+        return { body: "pass" };
+      }
+      if (contentType.includes("text/event-stream")) {
+        scanner = guardrail.createStreamScanner(p, registry);
+        return { body: "chunks" };
+      }
+      return { body: "whole" };
+    },
+
+    onResponseBody(event: BodyEvent): BodyDecision | undefined {
+      const p = policy ?? resolve(undefined);
+      const started = performance.now();
+      const outcome = guardrail.inspectBody("response", event.body, p, registry, context.requestId);
+      record(outcome, (performance.now() - started) / 1000, context.log);
+      const dynamicMetadata = metadata(outcome);
+      if (outcome.respond) return { respond: outcome.respond, dynamicMetadata };
+      const headers = { set: { [config.summaryHeader]: outcome.summary } };
+      return outcome.body !== undefined
+        ? { replaceBody: outcome.body, headers, dynamicMetadata }
+        : { headers, dynamicMetadata };
+    },
+
+    onResponseBodyChunk(event: ChunkEvent): ChunkDecision {
+      const p = policy ?? resolve(undefined);
+      if (!scanner) return { emit: event.data };
+      const wasBlocked = scanner.blocked;
+      const started = performance.now();
+      const step = scanner.push(event.data, event.endOfStream);
+      const seconds = (performance.now() - started) / 1000;
+      streamSeconds += seconds;
+      metrics.chunk(seconds);
+      if ((step.blocked && !wasBlocked) || (event.endOfStream && !wasBlocked)) {
+        const outcome = guardrail.streamOutcome(p, scanner, streamSeconds * 1000, context.requestId);
+        record(outcome, streamSeconds, context.log);
+        return { emit: step.emit, carry: "", dynamicMetadata: metadata(outcome) };
+      }
+      return { emit: step.emit, carry: "" };
+    },
+  };
+}
+
+/** ext_authz Check with the request-side detectors (`with_request_body` required to see the prompt). */
+export function authorizeRequest(
+  deps: ProcessorDeps,
+  request: AuthzRequest,
+  log: Logger,
+  requestId: string | undefined,
+): AuthzDecision {
+  const { config, guardrail, metrics } = deps;
+  const started = performance.now();
+  const policy = guardrail.resolve({
+    path: request.path,
+    model: request.headers.get(config.modelHeader),
+    tenant: request.headers.get(config.tenantHeader),
+  });
+  const outcome = guardrail.inspectBody(
+    "request",
+    request.body ?? new Uint8Array(),
+    policy,
+    createPlaceholderRegistry(),
+    requestId,
+  );
+  metrics.decision(outcome.inspection, (performance.now() - started) / 1000);
+  if (config.audit.enabled) log.info(outcome.audit, "guardrail decision");
+  const dynamicMetadata = { [config.metadataNamespace]: outcome.verdict };
+  if (outcome.respond) {
+    const body = outcome.respond.body;
+    return {
+      allow: false,
+      status: outcome.respond.status,
+      headers: { "content-type": "application/json", [config.summaryHeader]: outcome.summary },
+      body: typeof body === "string" ? body : new TextDecoder().decode(body),
+      dynamicMetadata,
+    };
+  }
+  // ext_authz cannot rewrite the body: redactions are reported, not applied.
+  return { allow: true, headers: { set: { [config.summaryHeader]: outcome.summary } }, dynamicMetadata };
+}
