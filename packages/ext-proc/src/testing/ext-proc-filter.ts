@@ -251,6 +251,13 @@ export class ExtProcFilter {
       }
     }
 
+    if (headerReplyPending && !hasBody && !hasTrailers) {
+      // Nothing else follows the headers: Envoy waits for their reply in every mode.
+      const reply = await this.expect(dir, ["Headers"], duplex ? undefined : this.messageTimeout());
+      if (reply) headers = this.applyHeadersReply(dir, headers, reply).headers;
+      headerReplyPending = false;
+    }
+
     let trailers = message.trailers;
     const trailerMode = this.modes[`${dir}TrailerMode`];
     const sendTrailers = hasTrailers && trailerMode === "SEND";
