@@ -32,7 +32,7 @@ export function endpoint(
       activeModels: new Set(metrics.activeModels ?? []),
       waitingModels: new Set(metrics.waitingModels ?? []),
     },
-    inflight: { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0, ...inflight },
+    inflight: { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0, models: new Map(), ...inflight },
   };
 }
 

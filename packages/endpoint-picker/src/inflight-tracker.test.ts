@@ -4,14 +4,26 @@ import { createInflightTracker } from "./inflight-tracker.js";
 describe("createInflightTracker()", () => {
   it("adds and releases per-endpoint requests and tokens", () => {
     const t = createInflightTracker();
-    t.start("r1", "a", { tokens: 100, prefillTokens: 40 });
-    t.start("r2", "a", { tokens: 10, prefillTokens: 4 });
-    expect(t.load("a")).toEqual({ requests: 2, tokens: 110, prefillTokens: 44, prefillRequests: 2 });
+    t.start("r1", "a", { tokens: 100, prefillTokens: 40, model: "lora-1" });
+    t.start("r2", "a", { tokens: 10, prefillTokens: 4, model: "lora-1" });
+    expect(t.load("a")).toEqual({
+      requests: 2,
+      tokens: 110,
+      prefillTokens: 44,
+      prefillRequests: 2,
+      models: new Map([["lora-1", 2]]),
+    });
     t.firstToken("r1");
-    expect(t.load("a")).toEqual({ requests: 2, tokens: 110, prefillTokens: 4, prefillRequests: 1 });
+    expect(t.load("a")).toEqual({
+      requests: 2,
+      tokens: 110,
+      prefillTokens: 4,
+      prefillRequests: 1,
+      models: new Map([["lora-1", 2]]),
+    });
     expect(t.finish("r1")).toBe("a");
     t.finish("r2");
-    expect(t.load("a")).toEqual({ requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0 });
+    expect(t.load("a")).toEqual({ requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0, models: new Map() });
     expect(t.size).toBe(0);
   });
 
@@ -30,7 +42,7 @@ describe("createInflightTracker()", () => {
     t.start("r1", "a", { tokens: 5, prefillTokens: 5 });
     t.start("r2", "a", { tokens: 5, prefillTokens: 5 });
     t.finish("r1");
-    expect(t.load("a")).toEqual({ requests: 1, tokens: 5, prefillTokens: 5, prefillRequests: 1 });
+    expect(t.load("a")).toEqual({ requests: 1, tokens: 5, prefillTokens: 5, prefillRequests: 1, models: new Map() });
     expect(t.byEndpoint()).toEqual(new Map([["a", 1]]));
   });
 });

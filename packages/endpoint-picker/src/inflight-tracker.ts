@@ -6,6 +6,8 @@ export interface InflightEstimate {
   readonly tokens: number;
   /** Estimated uncached prompt tokens still to prefill. */
   readonly prefillTokens: number;
+  /** Model (base or LoRA adapter) the endpoint serves the request with. */
+  readonly model?: string;
 }
 
 /**
@@ -26,19 +28,33 @@ export interface InflightTracker {
   readonly size: number;
 }
 
-const idle: InflightLoad = { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0 };
+const noModels: ReadonlyMap<string, number> = new Map();
+const idle: InflightLoad = { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0, models: noModels };
+
+interface Tracked {
+  readonly endpointId: string;
+  readonly tokens: number;
+  prefillTokens: number;
+  prefilling: boolean;
+  readonly model: string | undefined;
+}
+
+interface MutableLoad {
+  requests: number;
+  tokens: number;
+  prefillTokens: number;
+  prefillRequests: number;
+  readonly models: Map<string, number>;
+}
 
 export function createInflightTracker(): InflightTracker {
-  const requests = new Map<
-    string,
-    { endpointId: string; tokens: number; prefillTokens: number; prefilling: boolean }
-  >();
-  const loads = new Map<string, { requests: number; tokens: number; prefillTokens: number; prefillRequests: number }>();
+  const requests = new Map<string, Tracked>();
+  const loads = new Map<string, MutableLoad>();
 
-  function loadOf(endpointId: string) {
+  function loadOf(endpointId: string): MutableLoad {
     let l = loads.get(endpointId);
     if (!l) {
-      l = { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0 };
+      l = { requests: 0, tokens: 0, prefillTokens: 0, prefillRequests: 0, models: new Map() };
       loads.set(endpointId, l);
     }
     return l;
@@ -47,12 +63,19 @@ export function createInflightTracker(): InflightTracker {
   return {
     start(requestId, endpointId, estimate) {
       if (requests.has(requestId)) return;
-      requests.set(requestId, { endpointId, ...estimate, prefilling: true });
+      requests.set(requestId, {
+        endpointId,
+        tokens: estimate.tokens,
+        prefillTokens: estimate.prefillTokens,
+        prefilling: true,
+        model: estimate.model,
+      });
       const l = loadOf(endpointId);
       l.requests += 1;
       l.prefillRequests += 1;
       l.tokens += estimate.tokens;
       l.prefillTokens += estimate.prefillTokens;
+      if (estimate.model !== undefined) l.models.set(estimate.model, (l.models.get(estimate.model) ?? 0) + 1);
     },
     firstToken(requestId) {
       const r = requests.get(requestId);
@@ -72,12 +95,17 @@ export function createInflightTracker(): InflightTracker {
       l.tokens -= r.tokens;
       l.prefillTokens -= r.prefillTokens;
       if (r.prefilling) l.prefillRequests -= 1;
+      if (r.model !== undefined) {
+        const n = (l.models.get(r.model) ?? 1) - 1;
+        if (n <= 0) l.models.delete(r.model);
+        else l.models.set(r.model, n);
+      }
       if (l.requests === 0) loads.delete(r.endpointId);
       return r.endpointId;
     },
     load: (endpointId) => {
       const l = loads.get(endpointId);
-      return l ? { ...l } : idle;
+      return l ? { ...l, models: new Map(l.models) } : idle;
     },
     byEndpoint: () => new Map([...loads].map(([id, l]) => [id, l.requests])),
     get size() {

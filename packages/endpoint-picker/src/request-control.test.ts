@@ -31,7 +31,13 @@ describe("createRequestControl()", () => {
     const { control, inflight } = setup();
     const out = control.pick(request({ promptTokens: 100 }), [busy, idle]);
     expect("targets" in out && out.targets.map((t) => t.id)).toEqual([idle.id]);
-    expect(inflight.load(idle.id)).toEqual({ requests: 1, tokens: 250, prefillTokens: 100, prefillRequests: 1 });
+    expect(inflight.load(idle.id)).toEqual({
+      requests: 1,
+      tokens: 250,
+      prefillTokens: 100,
+      prefillRequests: 1,
+      models: new Map([["m", 1]]),
+    });
   });
 
   it("returns primary then fallbacks", () => {

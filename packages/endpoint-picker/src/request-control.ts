@@ -43,6 +43,7 @@ export function createRequestControl(o: RequestControlOptions): RequestControl {
     o.inflight.start(request.requestId, target.id, {
       tokens: Math.round(request.promptTokens * (1 + outputTokensPerInputToken)),
       prefillTokens,
+      ...(request.targetModel === "" ? {} : { model: request.targetModel }),
     });
   }
   return {

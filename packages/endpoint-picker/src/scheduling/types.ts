@@ -37,6 +37,8 @@ export interface InflightLoad {
   readonly prefillTokens: number;
   /** Those requests still waiting for their first token. */
   readonly prefillRequests: number;
+  /** In-flight requests per served model (base model or LoRA adapter). */
+  readonly models: ReadonlyMap<string, number>;
 }
 
 /** A schedulable model-server endpoint. */

@@ -8,75 +8,42 @@ import {
   predictedTtftScorerFactory,
   predictTtftCost,
   scoreFromCosts,
+  type TtftCostInput,
   uncachedTokensStateKey,
 } from "./predicted-ttft.js";
 
-const p = { ...predictedTtftDefaults };
+const p = { ...predictedTtftDefaults, kvUsageCostTokens: 0 };
+const idleInput: TtftCostInput = {
+  uncachedTokens: 0,
+  queuedPrefillTokens: 0,
+  queuedPrefillRequests: 0,
+  runningRequests: 0,
+  kvCacheUsage: 0,
+  lora: "none",
+};
 
 describe("predictTtftCost()", () => {
   it.each([
+    { name: "idle endpoint: its own uncached prefill", input: { uncachedTokens: 100 }, want: 100 },
     {
-      name: "idle endpoint: uncached tokens times their weight",
-      input: {
-        uncachedTokens: 100,
-        queuedPrefillTokens: 0,
-        queuedPrefillRequests: 0,
-        runningRequests: 0,
-        kvCacheUsage: 0,
-        lora: "none" as const,
-      },
-      want: 400,
+      name: "queued prefill tokens and requests, externality and running batch add up",
+      input: { uncachedTokens: 100, queuedPrefillTokens: 1000, queuedPrefillRequests: 2, runningRequests: 10 },
+      want: 1000 + 2 * 256 + 100 * (1 + 0.5 * 2) + 10 * 16,
     },
     {
-      name: "queued prefill, waiting requests (externality) and running batch add up",
-      input: {
-        uncachedTokens: 100,
-        queuedPrefillTokens: 1000,
-        queuedPrefillRequests: 2,
-        runningRequests: 10,
-        kvCacheUsage: 0.5,
-        lora: "none" as const,
-      },
-      want: 1000 + 100 * (4 + 0.5 * 2) + 10 * 16,
+      name: "avoidable uncached tokens carry the cache-pollution and avoidable-externality weights",
+      input: { uncachedTokens: 100, avoidableUncachedTokens: 80, queuedPrefillRequests: 1 },
+      want: 256 + 100 * 1.5 + 80 * (3 + 1.5),
     },
+    { name: "LoRA load into a free slot", input: { lora: "free-slot" as const }, want: 512 },
     {
-      name: "LoRA load into a free slot",
-      input: {
-        uncachedTokens: 0,
-        queuedPrefillTokens: 0,
-        queuedPrefillRequests: 0,
-        runningRequests: 0,
-        kvCacheUsage: 0,
-        lora: "free-slot" as const,
-      },
-      want: 512,
+      name: "LoRA with no free slot, 3 requests to drain",
+      input: { lora: "no-slot" as const, loraDrainRequests: 3 },
+      want: 32_768 + 3 * 4096,
     },
-    {
-      name: "LoRA with no free slot",
-      input: {
-        uncachedTokens: 0,
-        queuedPrefillTokens: 0,
-        queuedPrefillRequests: 0,
-        runningRequests: 0,
-        kvCacheUsage: 0,
-        lora: "no-slot" as const,
-      },
-      want: 8192,
-    },
-    {
-      name: "KV pressure above the threshold, linear to 100%",
-      input: {
-        uncachedTokens: 0,
-        queuedPrefillTokens: 0,
-        queuedPrefillRequests: 0,
-        runningRequests: 0,
-        kvCacheUsage: 0.95,
-        lora: "none" as const,
-      },
-      want: 4096,
-    },
+    { name: "KV pressure above the threshold, linear to 100%", input: { kvCacheUsage: 0.95 }, want: 4096 },
   ])("$name", ({ input, want }) => {
-    expect(predictTtftCost(input, p)).toBeCloseTo(want, 6);
+    expect(predictTtftCost({ ...idleInput, ...input }, p)).toBeCloseTo(want, 6);
   });
 });
 
@@ -92,29 +59,77 @@ describe("scoreFromCosts()", () => {
 describe("loraState()", () => {
   const r = request({ targetModel: "ad" });
   it.each([
-    { name: "base model", base: ["ad"], m: { maxActiveModels: 2 }, want: "none" },
-    { name: "no LoRA support", base: [], m: { maxActiveModels: 0 }, want: "none" },
-    { name: "loaded", base: [], m: { maxActiveModels: 1, activeModels: ["ad"] }, want: "loaded" },
-    { name: "free slot", base: [], m: { maxActiveModels: 2, activeModels: ["x"] }, want: "free-slot" },
-    { name: "no slot", base: [], m: { maxActiveModels: 1, activeModels: ["x"] }, want: "no-slot" },
-  ])("$name", ({ base, m, want }) => {
-    expect(loraState(r, endpoint("10.0.0.1:8000", m), new Set(base))).toBe(want);
+    {
+      name: "base model",
+      base: ["ad"],
+      m: { maxActiveModels: 2 },
+      inflight: {},
+      want: { state: "none", minAdapterInflight: 0 },
+    },
+    {
+      name: "no LoRA support",
+      base: [],
+      m: { maxActiveModels: 0 },
+      inflight: {},
+      want: { state: "none", minAdapterInflight: 0 },
+    },
+    {
+      name: "loaded per metrics",
+      base: [],
+      m: { maxActiveModels: 1, activeModels: ["ad"] },
+      inflight: {},
+      want: { state: "loaded", minAdapterInflight: 0 },
+    },
+    {
+      name: "loaded per in-flight requests (fresher than metrics)",
+      base: [],
+      m: { maxActiveModels: 1 },
+      inflight: { models: new Map([["ad", 1]]) },
+      want: { state: "loaded", minAdapterInflight: 0 },
+    },
+    {
+      name: "free slot",
+      base: [],
+      m: { maxActiveModels: 2, activeModels: ["x"] },
+      inflight: {},
+      want: { state: "free-slot", minAdapterInflight: 0 },
+    },
+    {
+      name: "no slot: in-flight adapters fill the slots; the least used drains first",
+      base: ["m"],
+      m: { maxActiveModels: 2 },
+      inflight: {
+        models: new Map([
+          ["x", 3],
+          ["y", 2],
+          ["m", 9],
+        ]),
+      },
+      want: { state: "no-slot", minAdapterInflight: 2 },
+    },
+  ])("$name", ({ base, m, inflight, want }) => {
+    expect(loraState(r, endpoint("10.0.0.1:8000", m, inflight), new Set(base))).toEqual(want);
   });
 });
 
 describe("createPredictedTtftScorer()", () => {
-  it("prefers the prefix holder while its queue is short, leaves it once the queue outweighs the saving", () => {
+  const prompt = "s".repeat(6400); // 100 blocks
+  const setup = () => {
     const prefix = createPrefixCacheScorer();
     const scorer = createPredictedTtftScorer("t", { prefix });
-    const prompt = "s".repeat(6400); // 100 blocks
     const holder = endpoint("10.0.0.1:8000");
     prefix.preRequest(request({ prompt }), [holder], 0);
-    const r = request({ requestId: "r2", prompt, promptTokens: 1600 });
-    const other = endpoint("10.0.0.2:8000");
+    return { scorer, holder, other: endpoint("10.0.0.2:8000") };
+  };
+  const r = request({ requestId: "r2", prompt, promptTokens: 1600 });
+
+  it("prefers the prefix holder and records each endpoint's uncached tokens", () => {
+    const { scorer, holder, other } = setup();
     const state = new Map();
+    // holder: cost 0; other: 1600 uncached x (1 + pollution 3) = 6400.
     expect(byId(scorer.score(context(), state, r, [holder, other]))).toEqual({
       "10.0.0.1:8000": 1,
-      "10.0.0.2:8000": (0 + 1600) / (1600 * 4 + 1600),
+      "10.0.0.2:8000": (0 + 1600) / (6400 + 1600),
     });
     expect(state.get(uncachedTokensStateKey)).toEqual(
       new Map([
@@ -122,9 +137,12 @@ describe("createPredictedTtftScorer()", () => {
         ["10.0.0.2:8000", 1600],
       ]),
     );
-    const hot = endpoint("10.0.0.1:8000", {}, { prefillTokens: 8000 });
-    const s2 = byId(scorer.score(context(), new Map(), r, [hot, other]));
-    expect(s2["10.0.0.2:8000"]).toBe(1);
+  });
+
+  it("leaves a hot holder once the work queued on it outweighs the cache saving", () => {
+    const { scorer, other } = setup();
+    const hot = endpoint("10.0.0.1:8000", {}, { prefillTokens: 8000, prefillRequests: 4 });
+    expect(byId(scorer.score(context(), new Map(), r, [hot, other]))["10.0.0.2:8000"]).toBe(1);
   });
 
   it("resolves prefixPluginRef through the handle and rejects a wrong type", () => {

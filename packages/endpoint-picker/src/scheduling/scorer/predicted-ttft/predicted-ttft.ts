@@ -10,18 +10,27 @@ export const uncachedTokensStateKey = "predicted-ttft/uncached-tokens";
 
 export interface PredictedTtftParams {
   /**
-   * Weight of this request's uncached prompt tokens. Above 1 it also charges the
-   * future cost of evicting other prefixes from a cache that must now hold this one.
+   * Extra weight of avoidable uncached tokens (cached on another candidate but not on
+   * this one): the future cost of evicting other prefixes from a cache that must now
+   * hold this one as well.
    */
-  readonly uncachedTokenWeight: number;
+  readonly cachePollutionWeight: number;
+  /** Extra share of avoidable uncached tokens charged per request waiting there. */
+  readonly avoidableExternalityWeight: number;
   /** Cost of loading a LoRA adapter into a free slot, in prompt-token equivalents. */
   readonly loraLoadCostTokens: number;
   /** Cost when the adapter is not loaded and no slot is free (wait for a slot + load). */
   readonly loraNoSlotCostTokens: number;
+  /** Extra no-slot cost per in-flight request that must finish before a slot frees. */
+  readonly loraDrainCostTokensPerRequest: number;
   /** Cost per request in the running batch (decode steps share the GPU with prefill). */
   readonly runningRequestCostTokens: number;
+  /** Cost per request queued ahead for its first token (admission waits for a batch slot, not only for prefill). */
+  readonly queuedRequestCostTokens: number;
   /** Share of this request's uncached prefill charged per request already waiting there (delay imposed on them). */
   readonly externalityWeight: number;
+  /** Cost per unit of KV utilisation (0..1): spreads new prefixes over caches with room. */
+  readonly kvUsageCostTokens: number;
   /** KV utilisation above which preemption risk is charged. */
   readonly kvPressureThreshold: number;
   /** Cost at 100% KV utilisation, scaled linearly from the threshold. */
@@ -29,11 +38,15 @@ export interface PredictedTtftParams {
 }
 
 export const predictedTtftDefaults: PredictedTtftParams = {
-  uncachedTokenWeight: 4,
+  cachePollutionWeight: 3,
+  avoidableExternalityWeight: 1.5,
   loraLoadCostTokens: 512,
-  loraNoSlotCostTokens: 8192,
+  loraNoSlotCostTokens: 32_768,
+  loraDrainCostTokensPerRequest: 4096,
   runningRequestCostTokens: 16,
   externalityWeight: 0.5,
+  queuedRequestCostTokens: 256,
+  kvUsageCostTokens: 0,
   kvPressureThreshold: 0.9,
   kvPressureCostTokens: 8192,
 };
@@ -42,6 +55,8 @@ export const predictedTtftDefaults: PredictedTtftParams = {
 export interface TtftCostInput {
   /** Prompt tokens of this request not expected in the endpoint's prefix cache. */
   readonly uncachedTokens: number;
+  /** Of those, tokens that another candidate has cached (0 when no candidate does better). */
+  readonly avoidableUncachedTokens?: number;
   /** Prefill tokens queued ahead: max(own in-flight prefill, engine queue x this prompt). */
   readonly queuedPrefillTokens: number;
   /** Requests on the endpoint still waiting for their first token (they wait for this prefill too). */
@@ -50,6 +65,8 @@ export interface TtftCostInput {
   readonly kvCacheUsage: number;
   /** "loaded" | "free-slot" | "no-slot" | "none" (base model). */
   readonly lora: "loaded" | "free-slot" | "no-slot" | "none";
+  /** With "no-slot": in-flight requests of the adapter that will free a slot first. */
+  readonly loraDrainRequests?: number;
 }
 
 /**
@@ -59,13 +76,21 @@ export interface TtftCostInput {
  */
 export function predictTtftCost(input: TtftCostInput, p: PredictedTtftParams = predictedTtftDefaults): number {
   const lora =
-    input.lora === "free-slot" ? p.loraLoadCostTokens : input.lora === "no-slot" ? p.loraNoSlotCostTokens : 0;
+    input.lora === "free-slot"
+      ? p.loraLoadCostTokens
+      : input.lora === "no-slot"
+        ? p.loraNoSlotCostTokens + (input.loraDrainRequests ?? 0) * p.loraDrainCostTokensPerRequest
+        : 0;
   const kvExcess = Math.max(0, input.kvCacheUsage - p.kvPressureThreshold) / Math.max(1e-9, 1 - p.kvPressureThreshold);
   return (
     input.queuedPrefillTokens +
-    input.uncachedTokens * (p.uncachedTokenWeight + p.externalityWeight * input.queuedPrefillRequests) +
+    input.queuedPrefillRequests * p.queuedRequestCostTokens +
+    input.uncachedTokens * (1 + p.externalityWeight * input.queuedPrefillRequests) +
+    (input.avoidableUncachedTokens ?? 0) *
+      (p.cachePollutionWeight + p.avoidableExternalityWeight * input.queuedPrefillRequests) +
     input.runningRequests * p.runningRequestCostTokens +
     lora +
+    input.kvCacheUsage * p.kvUsageCostTokens +
     kvExcess * p.kvPressureCostTokens
   );
 }
@@ -78,17 +103,30 @@ export function scoreFromCosts(costs: readonly number[], smoothingTokens: number
   return costs.map((c) => (min + s) / (c + s));
 }
 
-/** LoRA state of an endpoint for a target model (base-model requests are "none"). */
+/**
+ * LoRA state of an endpoint for a target model. Adapters this picker has in flight
+ * there count as loaded (exact, unlike the scraped `lora_requests_info`, which is up
+ * to one scrape interval old); base-model requests are "none".
+ */
 export function loraState(
   request: SchedulingRequest,
   endpoint: Endpoint,
   baseModels: ReadonlySet<string>,
-): TtftCostInput["lora"] {
+): { readonly state: TtftCostInput["lora"]; readonly minAdapterInflight: number } {
   const m = endpoint.metrics;
-  if (baseModels.has(request.targetModel) || m.maxActiveModels === 0) return "none";
-  if (m.activeModels.has(request.targetModel)) return "loaded";
-  if (m.activeModels.size + m.waitingModels.size < m.maxActiveModels) return "free-slot";
-  return "no-slot";
+  const target = request.targetModel;
+  if (baseModels.has(target) || m.maxActiveModels === 0) return { state: "none", minAdapterInflight: 0 };
+  if (endpoint.inflight.models.has(target) || m.activeModels.has(target))
+    return { state: "loaded", minAdapterInflight: 0 };
+  const busy = new Set<string>([...m.activeModels, ...m.waitingModels]);
+  let minAdapterInflight = Number.POSITIVE_INFINITY;
+  for (const [model, n] of endpoint.inflight.models) {
+    if (baseModels.has(model)) continue;
+    busy.add(model);
+    minAdapterInflight = Math.min(minAdapterInflight, n);
+  }
+  if (busy.size < m.maxActiveModels) return { state: "free-slot", minAdapterInflight: 0 };
+  return { state: "no-slot", minAdapterInflight: Number.isFinite(minAdapterInflight) ? minAdapterInflight : 0 };
 }
 
 export interface PredictedTtftScorerOptions extends Partial<PredictedTtftParams> {
@@ -116,19 +154,25 @@ export function createPredictedTtftScorer(
     score(_ctx, state, request, endpoints) {
       const matches = options.prefix?.matches(request, endpoints);
       const uncached = new Map<string, number>();
-      const costs = endpoints.map((e) => {
+      for (const e of endpoints) {
         const m = matches?.get(e);
         const cachedTokens = m && m.totalBlocks > 0 ? (request.promptTokens * m.matchedBlocks) / m.totalBlocks : 0;
-        const uncachedTokens = Math.max(0, request.promptTokens - cachedTokens);
-        uncached.set(e.id, uncachedTokens);
+        uncached.set(e.id, Math.max(0, request.promptTokens - cachedTokens));
+      }
+      const leastUncached = Math.min(...uncached.values());
+      const costs = endpoints.map((e) => {
+        const uncachedTokens = uncached.get(e.id) ?? request.promptTokens;
+        const lora = loraState(request, e, baseModels);
         return predictTtftCost(
           {
             uncachedTokens,
+            avoidableUncachedTokens: uncachedTokens - leastUncached,
             queuedPrefillTokens: e.inflight.prefillTokens,
             queuedPrefillRequests: e.inflight.prefillRequests,
             runningRequests: Math.max(e.metrics.runningRequests, e.inflight.requests),
             kvCacheUsage: e.metrics.kvCacheUsage,
-            lora: loraState(request, e, baseModels),
+            lora: lora.state,
+            loraDrainRequests: lora.minAdapterInflight,
           },
           params,
         );
@@ -142,11 +186,15 @@ export function createPredictedTtftScorer(
 const paramsSchema = z.strictObject({
   prefixPluginRef: z.string().min(1).optional(),
   baseModels: z.array(z.string()).optional(),
-  uncachedTokenWeight: z.number().min(0).optional(),
+  cachePollutionWeight: z.number().min(0).optional(),
+  avoidableExternalityWeight: z.number().min(0).optional(),
   loraLoadCostTokens: z.number().min(0).optional(),
   loraNoSlotCostTokens: z.number().min(0).optional(),
+  loraDrainCostTokensPerRequest: z.number().min(0).optional(),
   runningRequestCostTokens: z.number().min(0).optional(),
   externalityWeight: z.number().min(0).optional(),
+  queuedRequestCostTokens: z.number().min(0).optional(),
+  kvUsageCostTokens: z.number().min(0).optional(),
   kvPressureThreshold: z.number().min(0).max(1).optional(),
   kvPressureCostTokens: z.number().min(0).optional(),
 });
