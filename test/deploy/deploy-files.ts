@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+
+/** Repository root (this file is test/deploy/deploy-files.ts). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A path relative to the repository root. */
+export function repoPath(path: string): string {
+  return join(repoRoot, path);
+}
+
+export function readText(path: string): string {
+  return readFileSync(repoPath(path), "utf8");
+}
+
+/** One YAML document; throws on syntax errors and on warnings (duplicate keys etc.). */
+export function readYaml<T = unknown>(path: string): T {
+  return parseYaml(readText(path), { strict: true, uniqueKeys: true }) as T;
+}
+
+/** A YAML document with where it came from. */
+export interface YamlDoc {
+  readonly file: string;
+  readonly index: number;
+  readonly value: Record<string, unknown>;
+}
+
+/** Every document of a multi-document YAML file; a parse error or warning throws. */
+export function readYamlDocs(path: string): YamlDoc[] {
+  const docs = parseAllDocuments(readText(path), { strict: true, uniqueKeys: true });
+  if (!Array.isArray(docs)) throw new Error(`${path}: empty document stream`);
+  return docs.map((doc, index) => {
+    const problems = [...doc.errors, ...doc.warnings];
+    if (problems.length > 0) throw new Error(`${path}#${index}: ${problems.map((p) => p.message).join("; ")}`);
+    return { file: path, index, value: doc.toJS() as Record<string, unknown> };
+  });
+}
+
+/** `*.yaml` files under a repository folder, recursively, repository-relative and sorted. */
+export function yamlFilesUnder(folder: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith(".yaml")) out.push(relative(repoRoot, full));
+    }
+  };
+  walk(repoPath(folder));
+  return out.sort();
+}
+
+/** Narrowing helpers for untyped YAML (a wrong shape fails the test with the path). */
+export function obj(value: unknown, where: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(`${where}: expected a mapping, got ${JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function arr(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new Error(`${where}: expected a list, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function str(value: unknown, where: string): string {
+  if (typeof value !== "string") throw new Error(`${where}: expected a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** The chain's model names and pools, shared by every deployment target. */
+export const models = {
+  llama: "meta-llama/Llama-3.1-8B-Instruct",
+  qwen: "Qwen/Qwen2.5-7B-Instruct",
+} as const;
+
+/** Callout services by deployment name (compose service, Kubernetes Service, Envoy cluster). */
+export const callouts = ["body-router", "guardrail", "semantic-cache", "picker-llama", "picker-qwen"] as const;
+
+/** Gateway-owned request headers a client must never be able to set. */
+export const gatewayOwnedHeaders = [
+  "x-gateway-destination-endpoint",
+  "x-gateway-destination-endpoint-served",
+  "x-gateway-model-name",
+  "x-gateway-base-model-name",
+  "x-gateway-model-name-rewrite",
+] as const;
