@@ -17,6 +17,7 @@ import {
   confusion,
   featurise,
   type LabelledText,
+  minWords,
   outOfFoldScores,
   pickThreshold,
   type ThresholdRule,
@@ -60,6 +61,7 @@ const tasks: {
     // Extra negatives cost injection recall here (deepset labels role-play as injection), so none.
     extraWeight: 0,
     extraXs,
+    minWords: minWords.injection,
     target: "recall >= 0.80 at precision >= 0.95",
     published: "regex baseline recall 0.25",
   },
@@ -70,6 +72,7 @@ const tasks: {
     rule: { maxFpr: 0.02 },
     extraWeight: 0.1,
     extraXs,
+    minWords: minWords.jailbreak,
     target: "recall >= 0.90 at FPR <= 0.03",
     published: "regex baseline recall 0.82 at FPR 0.089",
   },
@@ -92,7 +95,7 @@ for (const task of tasks) {
   let benignFlagged = 0;
   for (let f = 0; f < 5; f++) {
     const train = task.rows.map((_, i) => i).filter((i) => outer[i] !== f);
-    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, extra);
+    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, extra, task.minWords);
     const threshold = pickThreshold(
       train.map((i) => inner.get(i) as number),
       train.map((i) => labels[i] as boolean),
@@ -101,11 +104,11 @@ for (const task of tasks) {
     thresholds.push(threshold);
     const model = trainOn(xs, task.rows, train, extra);
     benignFlagged += heldOutXs.filter(
-      (x, n) => combinedScore(model, x, heldOutBenign[n] as string) >= threshold,
+      (x, n) => combinedScore(model, x, heldOutBenign[n] as string, task.minWords) >= threshold,
     ).length;
     task.rows.forEach((row, i) => {
       if (outer[i] !== f) return;
-      scores[i] = combinedScore(model, xs[i] as SparseVector, row.text);
+      scores[i] = combinedScore(model, xs[i] as SparseVector, row.text, task.minWords);
       decisions[i] = (scores[i] as number) >= threshold;
     });
   }

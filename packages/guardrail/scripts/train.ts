@@ -15,6 +15,7 @@ import {
   benignTexts,
   featurise,
   type LabelledText,
+  minWords,
   outOfFoldScores,
   pickThreshold,
   type ThresholdRule,
@@ -63,7 +64,7 @@ for (const task of tasks) {
   const xs = featurise(task.rows);
   const all = task.rows.map((_, i) => i);
   const extra = { xs: extraXs, weight: task.extraWeight };
-  const oof = outOfFoldScores(xs, task.rows, all, 5, 7, extra);
+  const oof = outOfFoldScores(xs, task.rows, all, 5, 7, extra, minWords[task.name]);
   const scores = all.map((i) => oof.get(i) as number);
   const labels = task.rows.map((r) => r.positive);
   const thresholds = Object.fromEntries(

@@ -119,7 +119,15 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       if (raw) return { ...outcome, body: inspection.redacted.get(0) as string };
       const replacements = new Map<JsonKeys, string>();
       for (const [index, text] of inspection.redacted) replacements.set((texts[index] as LocatedText).keys, text);
-      return { ...outcome, body: JSON.stringify(replaceTexts(json, replacements)) };
+      try {
+        return { ...outcome, body: JSON.stringify(replaceTexts(json, replacements)) };
+      } catch {
+        // Nesting too deep to re-serialise: the redaction cannot be applied, so do not forward.
+        const respond = openAiErrorResponse(422, "guardrail_unprocessable_body", "The body could not be redacted.", {
+          details: "guardrail_unprocessable_body",
+        });
+        return { ...outcome, respond };
+      }
     },
     createStreamScanner(policy, registry) {
       const b = policy.template.responseBlock;

@@ -1,5 +1,5 @@
 import type { Confidence } from "../finding.js";
-import { extractFeatures } from "./features.js";
+import { countWords, extractFeatures, minWords } from "./features.js";
 import { dequantize, type LinearModel, predict } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
@@ -48,11 +48,12 @@ export function createAttackClassifier(file: AttackModelFile): AttackClassifier 
     classify(text) {
       const x = extractFeatures(text, options);
       const matched = matchSignatures(text);
-      const words = text.split(/\s+/, 3).filter((w) => w !== "").length;
+      const words = countWords(text, minWords.jailbreak);
       return loaded.map(({ kind, model, thresholds }) => {
         const signatures = matched.filter((s) => s.kind === kind || kind === "injection").map((s) => s.id);
-        // As Model Armor does, inputs under three words are left to the signatures.
-        const p = words >= 3 ? predict(model, x) : 0;
+        // Short inputs are left to the signatures (Model Armor: under three words is NO_MATCH;
+        // jailbreaks set up personas and rules, so that classifier needs ten).
+        const p = words >= minWords[kind] ? predict(model, x) : 0;
         const score = signatures.length > 0 ? Math.max(p, 0.99) : p;
         const confidence: Confidence | undefined =
           score >= thresholds.HIGH

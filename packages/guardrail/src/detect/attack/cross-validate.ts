@@ -1,4 +1,4 @@
-import { extractFeatures, type SparseVector } from "./features.js";
+import { countWords, extractFeatures, type SparseVector } from "./features.js";
 import { createRng, type LinearModel, predict, trainLogistic } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
@@ -10,6 +10,8 @@ export interface LabelledText {
 
 /** An operating-point rule for picking a threshold from held-out scores. */
 export type ThresholdRule = { readonly maxFpr: number } | { readonly minPrecision: number };
+
+export { countWords, minWords } from "./features.js";
 
 export const trainingDefaults = { bits: 17, epochs: 40, learningRate: 0.5, l2: 1e-5, seed: 1 } as const;
 
@@ -89,9 +91,9 @@ export function benignTexts(
   return [...distinct(questions(), qqp), ...distinct(sentences, pii)];
 }
 
-/** Classifier probability, raised to 0.99 when a curated signature matches. */
-export function combinedScore(model: LinearModel, x: SparseVector, text: string): number {
-  const p = predict(model, x);
+/** Classifier probability (0 under `min` words), raised to 0.99 when a curated signature matches. */
+export function combinedScore(model: LinearModel, x: SparseVector, text: string, min = 0): number {
+  const p = countWords(text, min) >= min ? predict(model, x) : 0;
   return matchSignatures(text).length > 0 ? Math.max(p, 0.99) : p;
 }
 
@@ -120,6 +122,7 @@ export function outOfFoldScores(
   k: number,
   seed: number,
   extra: ExtraNegatives = { xs: [], weight: 0 },
+  min = 0,
 ): Map<number, number> {
   const subset = indices.map((i) => rows[i] as LabelledText);
   const folds = assignFolds(subset, k, seed);
@@ -129,7 +132,7 @@ export function outOfFoldScores(
     const model = trainOn(xs, rows, train, extra);
     indices.forEach((row, n) => {
       if (folds[n] === f)
-        scores.set(row, combinedScore(model, xs[row] as SparseVector, (rows[row] as LabelledText).text));
+        scores.set(row, combinedScore(model, xs[row] as SparseVector, (rows[row] as LabelledText).text, min));
     });
   }
   return scores;

@@ -14,6 +14,16 @@ export interface FeatureOptions {
 
 export const defaultFeatureOptions: FeatureOptions = { bits: 17, maxChars: 6000 };
 
+const scratch = new Map<number, Float32Array>();
+function scratchFor(bits: number): Float32Array {
+  let array = scratch.get(bits);
+  if (!array) {
+    array = new Float32Array(1 << bits);
+    scratch.set(bits, array);
+  }
+  return array;
+}
+
 const wordPattern = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 
 // FNV-1a over UTF-16 code units, 32-bit.
@@ -40,10 +50,13 @@ export function prepareText(text: string, maxChars: number): string {
  */
 export function extractFeatures(text: string, options: FeatureOptions = defaultFeatureOptions): SparseVector {
   const mask = (1 << options.bits) - 1;
-  const counts = new Map<number, number>();
+  // A dense scratch array plus the list of touched buckets: no Map, little garbage per call.
+  const counts = scratchFor(options.bits);
+  const touched: number[] = [];
   const add = (h: number): void => {
     const k = h & mask;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
+    if (counts[k] === 0) touched.push(k);
+    counts[k] = (counts[k] as number) + 1;
   };
   const flat = prepareText(text, options.maxChars);
   let previous = -1;
@@ -61,18 +74,26 @@ export function extractFeatures(text: string, options: FeatureOptions = defaultF
       if (n >= 2) add(h ^ n);
     }
   }
-  const indices = new Uint32Array(counts.size);
-  const values = new Float32Array(counts.size);
+  const indices = new Uint32Array(touched.length);
+  const values = new Float32Array(touched.length);
   let norm = 0;
-  let k = 0;
-  for (const [index, count] of counts) {
-    const v = 1 + Math.log(count);
+  for (let k = 0; k < touched.length; k++) {
+    const index = touched[k] as number;
+    const v = 1 + Math.log(counts[index] as number);
+    counts[index] = 0;
     indices[k] = index;
     values[k] = v;
     norm += v * v;
-    k++;
   }
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
   for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) * scale;
   return { indices, values };
+}
+
+/** Minimum words before the classifier is consulted, per attack kind (signatures always run). */
+export const minWords = { injection: 3, jailbreak: 10 } as const;
+
+/** Number of whitespace-separated words, counting up to `limit`. */
+export function countWords(text: string, limit: number): number {
+  return text.split(/\s+/, limit + 1).filter((w) => w !== "").length;
 }

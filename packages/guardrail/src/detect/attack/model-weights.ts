@@ -8,7 +8,7 @@ export const attackModels: AttackModelFile = {
   models: {
     injection: {
       thresholds: {
-        LOW: 0.348701519258661,
+        LOW: 0.3470350635286329,
         MEDIUM: 0.8742365177299488,
         HIGH: 0.9931376119022818,
       },
@@ -18,7 +18,7 @@ export const attackModels: AttackModelFile = {
     },
     jailbreak: {
       thresholds: {
-        LOW: 0.05173469642896176,
+        LOW: 0.05049305606032981,
         MEDIUM: 0.1544628763989866,
         HIGH: 0.4578282113655276,
       },
