@@ -1,6 +1,6 @@
 import { type ImmediateResponse, type JsonValue, openAiErrorBody, openAiErrorResponse } from "@llm-callouts/ext-proc";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
-import { createDetectorSet, type DetectorOverrides, type DetectorSet } from "./policy/detectors.js";
+import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
 import { type Inspection, inspectTexts, type ScanText } from "./policy/engine.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
 import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
@@ -139,7 +139,14 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
           const inspection = inspect("response", [{ path: "$", text }], policy, createPlaceholderRegistry());
           if (inspection.failedClosed)
             return [{ type: "DETECTOR_FAILED", start: 0, end: text.length, action: "block" }];
-          return inspection.findings.map((f) => ({ type: f.type, start: f.start, end: f.end, action: f.action }));
+          return inspection.findings.map((f) => ({
+            type: f.type,
+            start: f.start,
+            end: f.end,
+            action: f.action,
+            filter: f.filter,
+            confidence: f.confidence,
+          }));
         },
         replacement: (type, value) => (mode === "mask" ? "*".repeat(value.length) : registry.placeholder(type, value)),
         blockEvents: (flavour) => {
@@ -153,15 +160,9 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     },
     streamOutcome(policy, scanner, durationMs, requestId) {
       const findings = scanner.spans().map((s) => ({
-        filter: s.type.startsWith("RAI_")
-          ? ("rai" as const)
-          : s.type.startsWith("URL_")
-            ? ("malicious_uris" as const)
-            : s.type.startsWith("CUSTOM_")
-              ? ("custom_patterns" as const)
-              : ("sdp" as const),
+        filter: (s.filter ?? "sdp") as FilterName,
         type: s.type,
-        confidence: "MEDIUM" as const,
+        confidence: s.confidence ?? ("HIGH" as const),
         textIndex: 0,
         path: "$.stream",
         start: s.start,
@@ -170,17 +171,20 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
         action: s.action,
       }));
       const failed = findings.some((f) => f.type === "DETECTOR_FAILED");
-      const executed = { executed: true, enabled: true };
+      const state = (name: Exclude<FilterName, "pi_and_jailbreak">) => {
+        const on = policy.detectors.text[name] !== undefined;
+        return { executed: on, enabled: on };
+      };
       const inspection: Inspection = {
         direction: "response",
         template: policy.name,
         findings: findings.filter((f) => f.type !== "DETECTOR_FAILED"),
         filters: {
           pi_and_jailbreak: { executed: false, enabled: false },
-          sdp: failed ? { executed: false, enabled: true, error: "detector failed" } : executed,
-          rai: executed,
-          malicious_uris: executed,
-          custom_patterns: executed,
+          sdp: failed ? { executed: false, enabled: true, error: "detector failed" } : state("sdp"),
+          rai: state("rai"),
+          malicious_uris: state("malicious_uris"),
+          custom_patterns: state("custom_patterns"),
         },
         action: scanner.blocked
           ? "block"

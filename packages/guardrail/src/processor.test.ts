@@ -9,7 +9,7 @@ import {
 } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardrailConfigSchema } from "./config.js";
-import { createGuardrailService } from "./index.js";
+import { createFailingDetector, createGuardrailService } from "./index.js";
 
 /**
  * The guardrail through the real gRPC server and the Envoy-faithful client in
@@ -284,6 +284,43 @@ describe("audit log", () => {
       action: "redact",
       matchedFilters: ["sdp"],
       findingCounts: { CREDIT_CARD: 1, EMAIL_ADDRESS: 1 },
+    });
+  });
+});
+
+describe.each([
+  { failMode: "open" as const, expectBlocked: false },
+  { failMode: "closed" as const, expectBlocked: true },
+])("a failing detector under fail-$failMode", ({ failMode, expectBlocked }) => {
+  let failing: RunningService;
+  let failingClient: EnvoyClient;
+  beforeAll(async () => {
+    const runtime = createTestRuntime();
+    const cfg = guardrailConfigSchema.parse({ templates: { default: { failMode } } });
+    const service = createGuardrailService(cfg, runtime, { text: { sdp: createFailingDetector() } });
+    failing = await startService(service, { host: "127.0.0.1", port: 0, adminPort: null, log: runtime.log });
+    failingClient = createEnvoyClient(`127.0.0.1:${failing.port}`);
+  });
+  afterAll(async () => {
+    failingClient.close();
+    await failing.shutdown();
+  });
+
+  it.each(modes)("reports a partial verdict in $name", async ({ filter }) => {
+    const body = chat({ role: "user", content: "What is the capital of France?" });
+    const result = await failingClient.exchange(
+      { ...filter, receivingNamespaces: [namespace] },
+      { request: { headers: chatHeaders, body: [body] } },
+    );
+    if (expectBlocked) {
+      expect(result.downstream.status).toBe(503);
+      expect(JSON.parse(text(result.downstream.body)).error.code).toBe("guardrail_unavailable");
+    } else {
+      expect(text(result.upstream?.body)).toBe(body);
+    }
+    expect(result.dynamicMetadata[namespace]?.request).toMatchObject({
+      invocationResult: "PARTIAL",
+      filterResults: { sdp: { executionState: "EXECUTION_SKIPPED" } },
     });
   });
 });

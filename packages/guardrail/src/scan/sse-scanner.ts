@@ -6,6 +6,9 @@ export interface StreamSpan {
   readonly start: number;
   readonly end: number;
   readonly action: "block" | "redact" | "inspect";
+  /** Which filter found it and how sure it is (carried into the stream verdict). */
+  readonly filter?: string;
+  readonly confidence?: "LOW" | "MEDIUM" | "HIGH";
 }
 
 export interface SseScannerOptions {
