@@ -85,10 +85,11 @@ function extProcFilters(b: Bootstrap): Map<string, ExternalProcessor> {
   return out;
 }
 
-function modeNames(p: ExternalProcessor) {
+/** Processing mode as enum names, defaults included. */
+function modeNames(p: ExternalProcessor): Record<string, string> {
   return toJson(ProcessingModeSchema, p.processingMode ?? fromJson(ProcessingModeSchema, {}), {
     alwaysEmitImplicit: true,
-  });
+  }) as Record<string, string>;
 }
 
 function clusterOf(p: ExternalProcessor): string | undefined {
@@ -344,10 +345,8 @@ describe("envoy.yaml", () => {
   });
 
   it("clears the route cache after the body router", () => {
-    expect(
-      toJson(ExternalProcessorSchema, filters.get("body-router") ?? fromJson(ExternalProcessorSchema, {}))
-        .routeCacheAction,
-    ).toBe("CLEAR");
+    const router = filters.get("body-router") ?? fromJson(ExternalProcessorSchema, {});
+    expect((toJson(ExternalProcessorSchema, router) as Record<string, unknown>).routeCacheAction).toBe("CLEAR");
   });
 
   it("allows exactly the response body overrides the cache sends", () => {
