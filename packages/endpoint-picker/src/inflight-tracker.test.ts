@@ -45,4 +45,20 @@ describe("createInflightTracker()", () => {
     expect(t.load("a")).toEqual({ requests: 1, tokens: 5, prefillTokens: 5, prefillRequests: 1, models: new Map() });
     expect(t.byEndpoint()).toEqual(new Map([["a", 1]]));
   });
+
+  it("moves a request to the endpoint that actually served it, keeping its prefill state", () => {
+    const t = createInflightTracker();
+    t.start("r1", "a", { tokens: 8, prefillTokens: 3, model: "x" });
+    t.firstToken("r1");
+    t.move("r1", "b");
+    expect(t.load("a").requests).toBe(0);
+    expect(t.load("b")).toEqual({
+      requests: 1,
+      tokens: 8,
+      prefillTokens: 0,
+      prefillRequests: 0,
+      models: new Map([["x", 1]]),
+    });
+    expect(t.finish("r1")).toBe("b");
+  });
 });

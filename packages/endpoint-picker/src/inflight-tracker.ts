@@ -19,6 +19,8 @@ export interface InflightTracker {
   start(requestId: string, endpointId: string, estimate: InflightEstimate): void;
   /** The first response byte/token arrived: the prefill is done. */
   firstToken(requestId: string): void;
+  /** Re-charges a request to another endpoint (the proxy served it from a fallback). */
+  move(requestId: string, endpointId: string): void;
   /** Stops tracking (idempotent). Returns the endpoint it was counted on. */
   finish(requestId: string): string | undefined;
   load(endpointId: string): InflightLoad;
@@ -85,6 +87,18 @@ export function createInflightTracker(): InflightTracker {
       l.prefillRequests -= 1;
       r.prefillTokens = 0;
       r.prefilling = false;
+    },
+    move(requestId, endpointId) {
+      const r = requests.get(requestId);
+      if (!r || r.endpointId === endpointId) return;
+      const prefilling = r.prefilling;
+      this.finish(requestId);
+      this.start(requestId, endpointId, {
+        tokens: r.tokens,
+        prefillTokens: r.prefillTokens,
+        ...(r.model === undefined ? {} : { model: r.model }),
+      });
+      if (!prefilling) this.firstToken(requestId);
     },
     finish(requestId) {
       const r = requests.get(requestId);

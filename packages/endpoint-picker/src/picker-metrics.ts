@@ -8,6 +8,8 @@ export interface PickerMetrics {
   readonly schedulingSeconds: Histogram;
   readonly tokens: Counter<"kind">;
   readonly scrapes: Counter<"result">;
+  readonly fallbacksServed: Counter;
+  readonly pluginSeconds: Histogram<"extension_point" | "plugin_type" | "plugin_name">;
 }
 
 export interface PickerMetricsSources {
@@ -72,6 +74,18 @@ export function createPickerMetrics(registry: Registry, sources: PickerMetricsSo
       name: `${p}tokens_total`,
       help: "Tokens reported in response usage, by kind (prompt, completion, cached).",
       labelNames: ["kind"],
+      registers: [registry],
+    }),
+    fallbacksServed: new Counter({
+      name: `${p}fallbacks_served_total`,
+      help: "Responses the proxy served from a fallback endpoint (envoy.lb x-gateway-destination-endpoint-served).",
+      registers: [registry],
+    }),
+    pluginSeconds: new Histogram({
+      name: `${p}plugin_duration_seconds`,
+      help: "Time spent in each scheduling plugin call.",
+      labelNames: ["extension_point", "plugin_type", "plugin_name"],
+      buckets: [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005],
       registers: [registry],
     }),
     scrapes: new Counter({

@@ -317,6 +317,19 @@ describe.each(modes)("endpoint picker in $name mode", ({ filter }) => {
     }
   });
 
+  it("charges the endpoint that served when the proxy reports a fallback", async () => {
+    await settled();
+    const before = await metricValue(runtime, "callouts_endpoint_picker_fallbacks_served_total");
+    const body = chat("m");
+    const r = await client.exchange(
+      { ...filter, forwardedMetadata: { "envoy.lb": { "x-gateway-destination-endpoint-served": busy.id } } },
+      { request: { headers: post(body), body: [body] } },
+    );
+    expect(header(r.upstream?.headers ?? [], "x-gateway-destination-endpoint")).toBe(`${idle.id},${busy.id}`);
+    await settled();
+    expect(await metricValue(runtime, "callouts_endpoint_picker_fallbacks_served_total")).toBe(before + 1);
+  });
+
   it("releases in-flight counts on completion and on client abort", async () => {
     const body = chat("m", { stream: true });
     await settled();

@@ -28,6 +28,7 @@ export const eppNames = {
   objectiveHeader: "x-gateway-inference-objective",
   fairnessHeader: "x-gateway-inference-fairness-id",
   rewriteHeader: "x-gateway-model-name-rewrite",
+  servedKey: "x-gateway-destination-endpoint-served",
   defaultFairnessId: "default-flow",
 } as const;
 
@@ -80,6 +81,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
     const decoder = new TextDecoder();
     let bodyText = "";
     let picked = false;
+    let primaryId = "";
     let carried = 0;
 
     function candidates(): { value: readonly Endpoint[] } | { error: InferenceError } {
@@ -105,6 +107,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         return respond(outcome.error);
       }
       picked = true;
+      primaryId = outcome.targets[0]?.id ?? "";
       metrics.requests.inc({ result: "picked" });
       metrics.picks.inc({ endpoint: outcome.targets[0]?.id ?? "" });
       return destinationDecision(outcome.targets);
@@ -162,6 +165,12 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       },
 
       onResponseHeaders(event) {
+        // With fallbacks only the proxy knows which endpoint served (EPP: envoy.lb served key).
+        const served = ctx.metadata[eppNames.destinationNamespace]?.[eppNames.servedKey];
+        if (picked && typeof served === "string" && served !== "" && served !== primaryId) {
+          inflight.move(requestId, served);
+          metrics.fallbacksServed.inc();
+        }
         sse = (event.headers.get("content-type") ?? "").includes("text/event-stream");
         sseReader = createSseUsageReader();
         if (event.endOfStream) inflight.firstToken(requestId);

@@ -27,10 +27,6 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
             : join(runtime.configDir, config.scheduler.configFile),
           "utf8",
         ));
-  const loaded = loadEndpointPickerConfig(schedulerText);
-  if ("errors" in loaded) throw new Error(`endpoint-picker scheduler config: ${loaded.errors.join("; ")}`);
-  const { scheduler } = loaded;
-
   const inflight = createInflightTracker();
   const datastore = createDatastore(inflight);
   let flowControl: ReturnType<typeof createFlowControl> | undefined;
@@ -39,6 +35,15 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
     inflightByEndpoint: () => inflight.byEndpoint(),
     readyEndpoints: () => datastore.endpoints().filter((e) => !isStale(e, clock(), config.metrics.stalenessMs)).length,
   });
+  const loaded = loadEndpointPickerConfig(schedulerText, {
+    observe: (extensionPoint, plugin, seconds) =>
+      metrics.pluginSeconds.observe(
+        { extension_point: extensionPoint, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
+        seconds,
+      ),
+  });
+  if ("errors" in loaded) throw new Error(`endpoint-picker scheduler config: ${loaded.errors.join("; ")}`);
+  const { scheduler } = loaded;
   const control = createRequestControl({
     scheduler,
     inflight,
