@@ -9,7 +9,10 @@
  *
  *   node --import tsx test/bench/guardrail-latency.ts
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { startService } from "@llm-callouts/ext-proc";
 import { createEnvoyClient, createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { guardrailConfigSchema } from "../../packages/guardrail/src/config.js";
@@ -54,6 +57,22 @@ function report(name: string, samplesMs: number[], note = ""): void {
 }
 
 const config = guardrailConfigSchema.parse({});
+
+// `--serve`: run only the callout (the benchmark starts itself as a child so client and
+// server do not share one event loop and one heap, as with a real Envoy).
+if (process.argv.includes("--serve")) {
+  const runtime = createTestRuntime();
+  const server = await startService(createGuardrailService(config, runtime), {
+    host: "127.0.0.1",
+    port: 0,
+    adminPort: null,
+    log: runtime.log,
+  });
+  process.stdout.write(`${server.port}\n`);
+  process.stdin.resume();
+  process.stdin.on("end", () => void server.shutdown().then(() => process.exit(0)));
+  await new Promise(() => {});
+}
 const guardrail = createGuardrail(config);
 const policy = guardrail.resolve({ path: "/v1/chat/completions", model: undefined, tenant: undefined });
 const body4k = new TextEncoder().encode(
@@ -77,16 +96,13 @@ const body4k = new TextEncoder().encode(
   report("guardrail/inspect/4kb", samples, "extract + normalise + all filters, in process");
 }
 
-// Through the callout (real gRPC server + Envoy-faithful client, BUFFERED request body).
+// Through the callout (real gRPC server in a child process + Envoy-faithful client, BUFFERED request body).
 {
-  const runtime = createTestRuntime();
-  const server = await startService(createGuardrailService(config, runtime), {
-    host: "127.0.0.1",
-    port: 0,
-    adminPort: null,
-    log: runtime.log,
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--serve"], {
+    stdio: ["pipe", "pipe", "inherit"],
   });
-  const client = createEnvoyClient(`127.0.0.1:${server.port}`);
+  const [first] = (await once(child.stdout, "data")) as [Buffer];
+  const client = createEnvoyClient(`127.0.0.1:${first.toString().trim()}`);
   const filter = {
     processingMode: { requestBodyMode: "BUFFERED" as const, responseHeaderMode: "SKIP" as const },
     messageTimeoutMs: 5000,
@@ -106,7 +122,8 @@ const body4k = new TextEncoder().encode(
   report("guardrail/callout/4kb", samples, "whole exchange: headers + body round trips, redaction, metadata");
   report("guardrail/callout/empty-chat", baseline, "same exchange with nothing to scan (transport baseline)");
   client.close();
-  await server.shutdown();
+  child.stdin.end();
+  await once(child, "exit");
 }
 
 // SSE per-chunk overhead.
