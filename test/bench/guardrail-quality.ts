@@ -52,6 +52,9 @@ const tasks: {
   rule: ThresholdRule;
   target: string;
   published: string;
+  extraWeight: number;
+  extraXs: SparseVector[];
+  minWords: number;
 }[] = [
   {
     name: "injection (deepset)",

@@ -226,7 +226,7 @@ describe.each(modes)("guardrail in $name", ({ filter }) => {
   it("redacts a secret split across SSE chunks at every position", async () => {
     const full = `Your key is ${secret}, keep it.`;
     const start = full.indexOf(secret);
-    for (const cut of [start - 1, start, start + 1, start + 9, start + secret.length - 1, start + secret.length]) {
+    for (let cut = start - 1; cut <= start + secret.length; cut++) {
       const upstream = {
         headers: { ":status": "200", "content-type": "text/event-stream" },
         body: [sseEvent(full.slice(0, cut)), sseEvent(full.slice(cut)), "data: [DONE]\n\n"],
@@ -257,6 +257,37 @@ describe.each(modes)("guardrail in $name", ({ filter }) => {
       /data: \{"error":\{"message":"The response was blocked by the content policy\.","type":"invalid_request_error","code":"content_policy_violation"\}\}\n\ndata: \[DONE\]\n\n$/,
     );
     expect(result.dynamicMetadata[namespace]?.response).toMatchObject({ action: "BLOCK" });
+  });
+
+  it("only reports findings in JSON and SSE responses under an inspect-only template", async () => {
+    const json = JSON.stringify({ choices: [{ message: { content: `key ${secret}` } }] });
+    const sse = `${sseEvent(`key ${secret}`)}data: [DONE]\n\n`;
+    for (const [type, body] of [
+      ["application/json", json],
+      ["text/event-stream", sse],
+    ] as const) {
+      const upstream = { headers: { ":status": "200", "content-type": type }, body: [body] };
+      const result = await exchange(filter, chat({ role: "user", content: "hello there" }), upstream, {
+        "x-tenant-id": "auditor",
+      });
+      expect(text(result.downstream.body)).toBe(body);
+      expect(result.dynamicMetadata[namespace]?.response).toMatchObject({
+        action: "INSPECT",
+        filterMatchState: "MATCH_FOUND",
+      });
+    }
+  });
+
+  it.each([
+    { name: "1 MB of one character", body: chat({ role: "user", content: "a".repeat(1 << 20) }) },
+    { name: "deeply nested JSON", body: `${"[".repeat(100_000)}${"]".repeat(100_000)}` },
+  ])("finishes $name", async ({ body }) => {
+    const result = await client.exchange(
+      { ...filter, receivingNamespaces: [namespace], bufferLimitBytes: 4 << 20 },
+      { request: { headers: chatHeaders, body: [body] } },
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.upstream?.body.length).toBe(body.length);
   });
 
   it("scans a malformed JSON body as text", async () => {
