@@ -1,6 +1,8 @@
 import { fromJson, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { stackGatewayConfig } from "@llm-callouts/cli/stack";
 import { HeaderMutationSchema } from "@llm-callouts/proto/gen/envoy/config/common/mutation_rules/v3/mutation_rules_pb";
+import { AddressSchema } from "@llm-callouts/proto/gen/envoy/config/core/v3/address_pb";
+import { HeaderValueOptionSchema } from "@llm-callouts/proto/gen/envoy/config/core/v3/base_pb";
 import { ExtAuthzSchema } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb";
 import {
   type ExternalProcessor,
@@ -149,6 +151,29 @@ describe.each(envoyFiles)("%s", (file) => {
     for (const route of b.routes) expect(route.request_headers_to_remove, String(route.name)).toBeUndefined();
   });
 
+  it("parses the listener and every endpoint address into core.v3.Address", () => {
+    const listener = fromJson(AddressSchema, obj(b.listener.address, "listener address") as JsonObject);
+    expect(listener.address.case).toBe("socketAddress");
+    for (const [name, cluster] of b.clusters) {
+      if (cluster.load_assignment === undefined) continue;
+      for (const group of arr(obj(cluster.load_assignment, "la").endpoints, "endpoints")) {
+        for (const lb of arr(obj(group, "group").lb_endpoints, "lb_endpoints")) {
+          const address = obj(obj(obj(lb, "lb").endpoint, "endpoint").address, "address");
+          expect(fromJson(AddressSchema, address as JsonObject).address.case, name).toBe("socketAddress");
+        }
+      }
+    }
+  });
+
+  it("parses route-level response headers into core.v3.HeaderValueOption", () => {
+    const options = b.routes.flatMap((r) => arr(r.response_headers_to_add ?? [], "response_headers_to_add"));
+    expect(options.length).toBeGreaterThan(0);
+    for (const o of options) {
+      const parsed = fromJson(HeaderValueOptionSchema, obj(o, "header option") as JsonObject);
+      expect(parsed.header?.key).toBe("content-type");
+    }
+  });
+
   it("ends the chain with the router", () => {
     const last = b.filters.at(-1) ?? {};
     expect(last.name).toBe("envoy.filters.http.router");
@@ -194,7 +219,16 @@ describe.each(envoyFiles)("%s", (file) => {
       ["x-gateway-base-model-name", models.qwen, "pool-qwen"],
     ]);
     const fallback = b.routes.at(-1) ?? {};
-    expect(obj(fallback.direct_response, "direct_response").status).toBe(404);
+    const direct = obj(fallback.direct_response, "direct_response");
+    expect(direct.status).toBe(404);
+    const body = JSON.parse(str(obj(direct.body, "body").inline_string, "inline_string"));
+    expect(body).toEqual({
+      error: {
+        message: "The model does not exist or no pool serves it.",
+        type: "invalid_request_error",
+        code: "model_not_found",
+      },
+    });
   });
 
   it("gives every callout cluster HTTP/2, a gRPC health check, raised circuit breakers and large buffers", () => {
