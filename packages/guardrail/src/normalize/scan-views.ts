@@ -2,7 +2,7 @@ import { type Encoding, findEncodedSegments } from "./decode.js";
 import { type NormalizedText, normalizeText } from "./normalize.js";
 
 /** Where a view's text came from. */
-export type ViewSource = "text" | Encoding | "unicode-tags" | "variation-selectors";
+export type ViewSource = "text" | Encoding | "unicode-tags" | "variation-selectors" | "despaced";
 
 /** One text that detectors scan, with a map back to the original string. */
 export interface ScanView {
@@ -23,6 +23,25 @@ export interface ScanViewsOptions {
 export interface ScanViews {
   readonly normalized: NormalizedText;
   readonly views: readonly ScanView[];
+}
+
+// "i g n o r e  a l l": six or more single letters separated by single spaces (or dots, dashes).
+const spacedLetters = /(?<![\p{L}\p{N}])\p{L}(?:[ .\-_]\p{L}){5,}(?![\p{L}\p{N}])/gu;
+
+/** Letter-by-letter spaced runs with the separators removed ("S a y" -> "Say"), for rescanning. */
+export function despace(text: string): { text: string; start: number; end: number } | undefined {
+  let out = "";
+  let cursor = 0;
+  let first = -1;
+  let last = -1;
+  for (const m of text.matchAll(spacedLetters)) {
+    if (first < 0) first = m.index;
+    last = m.index + m[0].length;
+    out += `${text.slice(cursor, m.index)}${m[0].replace(/[ .\-_]/g, "")}`;
+    cursor = last;
+  }
+  if (first < 0) return undefined;
+  return { text: out + text.slice(cursor), start: first, end: last };
 }
 
 /** Builds every view detectors must scan for one original text. */
@@ -49,5 +68,10 @@ export function createScanViews(original: string, options: ScanViewsOptions = {}
     if (depth > 0) addDecoded(inner.text, whole, 2);
   }
   if (depth > 0) addDecoded(normalized.text, [0, original.length], 1);
+  const joined = views.length < maxViews ? despace(normalized.text) : undefined;
+  if (joined) {
+    const whole = normalized.toOriginal(joined.start, joined.end);
+    views.push({ source: "despaced", text: joined.text, toOriginal: () => whole });
+  }
   return { normalized, views };
 }

@@ -106,8 +106,16 @@ export const signatures: readonly Signature[] = [
   },
 ];
 
-/** Ids of the signatures that match the (normalised) text. */
+// The same patterns with optional spaces, for text whose spacing was removed (de-spaced
+// "i g n o r e a l l" fragments become "ignoreall"); applied only to long unspaced runs.
+const relaxed = new Map(
+  signatures.map((s) => [s, new RegExp(s.pattern.source.replaceAll(" ", " ?"), s.pattern.flags)]),
+);
+const unspacedRun = /\p{L}{16,}/u;
+
+/** Signatures that match the (normalised) text. */
 export function matchSignatures(text: string): Signature[] {
   const lower = text.toLowerCase().replace(/\s+/g, " ");
-  return signatures.filter((s) => s.pattern.test(lower));
+  const squeezed = unspacedRun.test(lower);
+  return signatures.filter((s) => s.pattern.test(lower) || (squeezed && (relaxed.get(s) as RegExp).test(lower)));
 }
