@@ -330,7 +330,7 @@ describe("endpoint picker RBAC and InferencePools", () => {
     "InferencePool $name has the v1 fields, selects model-server pods and points at its picker",
     ({ name, p }) => {
       expect(p.apiVersion).toBe("inference.networking.k8s.io/v1");
-      expectKnownKeys(p.spec, ["selector", "targetPorts", "endpointPickerRef"], `${name} spec`);
+      expectKnownKeys(p.spec, ["selector", "targetPorts", "appProtocol", "endpointPickerRef"], `${name} spec`);
       const spec = obj(p.spec, "spec");
       expectKnownKeys(spec.selector, ["matchLabels"], `${name} selector`);
       const selector = obj(obj(spec.selector, "selector").matchLabels, "matchLabels") as Record<string, string>;
@@ -340,11 +340,15 @@ describe("endpoint picker RBAC and InferencePools", () => {
       });
       expect(targetPorts.length).toBeGreaterThanOrEqual(1);
       expect(targetPorts.length).toBeLessThanOrEqual(8);
+      expect(new Set(targetPorts).size, "target ports are unique").toBe(targetPorts.length);
+      if (spec.appProtocol !== undefined) expect(["http", "kubernetes.io/h2c"]).toContain(spec.appProtocol);
       const ref = obj(spec.endpointPickerRef, "endpointPickerRef");
       expectKnownKeys(ref, ["group", "kind", "name", "port", "failureMode"], `${name} endpointPickerRef`);
       expect(["FailOpen", "FailClose"]).toContain(ref.failureMode);
       expect(ref.failureMode).toBe("FailClose");
       expect([ref.group ?? "", ref.kind ?? "Service"]).toEqual(["", "Service"]);
+      // CEL rule of the v1 CRD: a Service reference needs its (Service) port.
+      expectKnownKeys(ref.port, ["number"], `${name} endpointPickerRef.port`);
       // The selected pods serve on the target port.
       const servers = ofKind("Deployment").filter((d) => selects(selector, podOf(d).labels));
       expect(servers.length, `${name}: pods selected`).toBeGreaterThan(0);
