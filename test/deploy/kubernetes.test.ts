@@ -312,7 +312,6 @@ describe("endpoint picker RBAC and InferencePools", () => {
     expect(Object.fromEntries(grants)).toEqual({
       "/pods": ["get", "list", "watch"],
       "inference.networking.k8s.io/inferencepools": ["get", "list", "watch"],
-      "inference.networking.x-k8s.io/inferenceobjectives": ["get", "list", "watch"],
     });
     const binding = named("RoleBinding", "endpoint-picker");
     expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "endpoint-picker" });
