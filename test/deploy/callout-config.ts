@@ -1,9 +1,9 @@
 import { serviceModule as bodyRouter } from "@llm-callouts/body-router";
 import { serviceModule as endpointPicker } from "@llm-callouts/endpoint-picker";
+// The SDK does not export its `server:` schema; the test reads it from source (see the report).
+import { serverConfigSchema } from "@llm-callouts/ext-proc";
 import { serviceModule as guardrail } from "@llm-callouts/guardrail";
 import { serviceModule as semanticCache } from "@llm-callouts/semantic-cache";
-// The SDK does not export its `server:` schema; the test reads it from source (see the report).
-import { serverConfigSchema } from "../../packages/ext-proc/src/config.js";
 
 interface Issue {
   readonly path: readonly PropertyKey[];
