@@ -21,14 +21,38 @@ export interface TextDetector {
   detect(text: string): Finding[];
 }
 
-/** Keeps the higher-ranked of overlapping findings; earlier entries in `findings` win ties. */
+/**
+ * Keeps the higher-ranked of overlapping findings (confidence, then earlier
+ * entries in `findings`). Findings are swept by start into clusters of
+ * transitively overlapping ranges, so the cost stays O(n log n) for many
+ * findings; the greedy choice runs within each (small) cluster.
+ */
 export function dropOverlaps(findings: readonly Finding[]): Finding[] {
-  const ranked = findings
-    .map((finding, order) => ({ finding, order }))
-    .sort((a, b) => confidenceRank[b.finding.confidence] - confidenceRank[a.finding.confidence] || a.order - b.order);
+  const items = findings.map((finding, order) => ({ finding, order }));
+  items.sort((a, b) => a.finding.start - b.finding.start || a.order - b.order);
   const kept: Finding[] = [];
-  for (const { finding } of ranked) {
-    if (!kept.some((k) => finding.start < k.end && finding.end > k.start)) kept.push(finding);
+  let cluster: { finding: Finding; order: number }[] = [];
+  let clusterEnd = Number.NEGATIVE_INFINITY;
+  const flush = (): void => {
+    if (cluster.length === 1) kept.push((cluster[0] as { finding: Finding }).finding);
+    else if (cluster.length > 1) {
+      cluster.sort(
+        (a, b) => confidenceRank[b.finding.confidence] - confidenceRank[a.finding.confidence] || a.order - b.order,
+      );
+      const chosen: Finding[] = [];
+      for (const { finding } of cluster) {
+        if (!chosen.some((k) => finding.start < k.end && finding.end > k.start)) chosen.push(finding);
+      }
+      kept.push(...chosen);
+    }
+    cluster = [];
+    clusterEnd = Number.NEGATIVE_INFINITY;
+  };
+  for (const item of items) {
+    if (cluster.length > 0 && item.finding.start >= clusterEnd) flush();
+    cluster.push(item);
+    clusterEnd = Math.max(clusterEnd, item.finding.end);
   }
+  flush();
   return kept.sort((a, b) => a.start - b.start);
 }

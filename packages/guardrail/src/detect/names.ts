@@ -92,12 +92,17 @@ export function createNameDetector(): TextDetector {
       const known = new Set<string>();
       for (const f of out)
         for (const part of text.slice(f.start, f.end).split(" ")) if (part.length > 2) known.add(part);
+      // Tokens and first-pass findings are both in text order: walk them together.
+      const found = [...out];
+      let next = 0;
       for (const t of tokens) {
+        while (next < found.length && (found[next] as Finding).end <= t.start) next++;
+        const covering = next < found.length && (found[next] as Finding).start < t.end;
         const bare = t.text.replace(/['’]s$|[.'’]$/, "");
-        if (known.has(bare) && !out.some((f) => t.start < f.end && t.end > f.start)) {
+        if (!covering && known.has(bare))
           out.push({ type: "PERSON", start: t.start, end: t.start + bare.length, confidence: "MEDIUM" });
-        }
       }
+      out.sort((a, b) => a.start - b.start);
       return out;
     },
   };

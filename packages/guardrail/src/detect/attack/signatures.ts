@@ -8,9 +8,9 @@ export interface Signature {
 // Phrasings collected from public payload lists (deepset/prompt-injections, jailbreakchat-style
 // prompts, Giskard and PALLMs lists). Patterns run on normalised, lower-cased text; all are
 // linear (no nested quantifiers).
-const ignoreVerbs = String.raw`(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|neglect|vergiss|ignoriere|ignorieren|vergessen|oublie|olvida|ignora)`;
-const previous = String.raw`(?:all |any |the |your |my |these |those |every |alle |die |deine |alles )*(?:previous|prior|above|earlier|preceding|initial|original|system|vorherigen?|bisherigen?|obigen?|vorangegangenen?|precedentes?|anteriores?)`;
-const orders = String.raw`(?:instructions?|prompts?|directions?|rules|guidelines|commands?|context|tasks?|orders|anweisungen|instruktionen|aufgaben|befehle|regeln|instructions|instrucciones)`;
+const ignoreVerbs = `(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|neglect|vergiss|ignoriere|ignorieren|vergessen|oublie|olvida|ignora)`;
+const previous = `(?:all |any |the |your |my |these |those |every |alle |die |deine |alles )*(?:previous|prior|above|earlier|preceding|initial|original|system|vorherigen?|bisherigen?|obigen?|vorangegangenen?|precedentes?|anteriores?)`;
+const orders = `(?:instructions?|prompts?|directions?|rules|guidelines|commands?|context|tasks?|orders|anweisungen|instruktionen|aufgaben|befehle|regeln|instructions|instrucciones)`;
 
 export const signatures: readonly Signature[] = [
   { id: "ignore-previous", kind: "injection", pattern: new RegExp(`${ignoreVerbs} ${previous} ${orders}`) },
