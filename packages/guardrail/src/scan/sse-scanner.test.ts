@@ -87,6 +87,29 @@ describe("createSseScanner()", () => {
     expect(out.match(/\[OPENAI_API_KEY_1\]/g)).toHaveLength(2);
   });
 
+  it("blocks when a finding keeps growing past the held-text bound", () => {
+    const s = createSseScanner({
+      holdBackChars: 64,
+      scan: (text) => {
+        const at = text.indexOf("BEGIN");
+        return at < 0 ? [] : [{ type: "PRIVATE_KEY", start: at, end: text.length, action: "redact" as const }];
+      },
+      replacement: (type) => `[${type}_1]`,
+      blockEvents: () => "data: [DONE]\n\n",
+    });
+    let out = s.push(new TextEncoder().encode(chatEvent("ok BEGIN ")), false).emit;
+    for (let i = 0; i < 20; i++) out += s.push(new TextEncoder().encode(chatEvent("x".repeat(1000))), false).emit;
+    expect(s.blocked).toBe(true);
+    expect(out).not.toContain("BEGIN");
+    expect(out.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+
+  it("releases long clean text once the held-text bound is reached", () => {
+    const s = scanner("redact", 20_000);
+    const out = s.push(new TextEncoder().encode(chatEvent("y".repeat(17_000))), false).emit;
+    expect(contentOf(out)).toBe("y".repeat(17_000));
+  });
+
   it("records released findings once", () => {
     const s = scanner();
     run(s, [chatEvent(text), "data: [DONE]\n\n"]);

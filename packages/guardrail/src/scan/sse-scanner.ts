@@ -29,6 +29,9 @@ export interface SseStep {
   readonly blocked: boolean;
 }
 
+/** Upper bound on text held per channel (bounds memory and rescans per chunk). */
+const maxHeldChars = 16_384;
+
 interface Segment {
   readonly channel: string;
   readonly start: number;
@@ -85,8 +88,17 @@ export function createSseScanner(options: SseScannerOptions) {
         spans.push(...found);
         return "";
       }
-      let safe = final ? c.base + c.text.length : c.base + c.text.length - options.holdBackChars;
-      for (const s of found) if (s.end > safe && s.start < safe) safe = Math.min(safe, s.start);
+      // Held text is bounded: past maxHeldChars it is released as if the stream ended, except
+      // that a finding still growing at the end (an unterminated key block) cannot be redacted
+      // safely in parts, so it blocks the stream.
+      const flush = final || c.text.length > maxHeldChars;
+      if (!final && flush && found.some((s) => s.action !== "inspect" && s.end >= c.base + c.text.length)) {
+        blocked = true;
+        spans.push(...found);
+        return "";
+      }
+      let safe = flush ? c.base + c.text.length : c.base + c.text.length - options.holdBackChars;
+      if (!flush) for (const s of found) if (s.end > safe && s.start < safe) safe = Math.min(safe, s.start);
       safeBy.set(name, safe);
       findings.set(
         name,
