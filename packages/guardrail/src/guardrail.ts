@@ -86,13 +86,15 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     policy: ResolvedPolicy,
     inspection: Inspection,
   ): ImmediateResponse => {
+    const headers = { [config.summaryHeader]: summaryHeaderValue(inspection) };
     if (inspection.failedClosed && !inspection.findings.some((f) => f.action === "block")) {
       return openAiErrorResponse(503, "guardrail_unavailable", "The content policy could not be evaluated.", {
         details: "guardrail_failed_closed",
+        headers,
       });
     }
     const b = direction === "request" ? policy.template.requestBlock : policy.template.responseBlock;
-    return openAiErrorResponse(b.status, b.code, b.message, { details: `guardrail_${direction}_blocked` });
+    return openAiErrorResponse(b.status, b.code, b.message, { details: `guardrail_${direction}_blocked`, headers });
   };
 
   return {

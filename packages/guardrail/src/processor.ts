@@ -61,8 +61,10 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
   return {
     onRequestHeaders(event: HeadersEvent): HeadersDecision | undefined {
       const p = resolve(undefined);
-      if (event.endOfStream) return undefined;
-      return { body: p.template.directions.request ? "whole" : "pass" };
+      // The summary header is ours: a client-sent copy must never reach the upstream.
+      const headers = event.headers.has(config.summaryHeader) ? { remove: [config.summaryHeader] } : undefined;
+      if (event.endOfStream) return headers ? { headers } : undefined;
+      return { body: p.template.directions.request ? "whole" : "pass", ...(headers ? { headers } : {}) };
     },
 
     onRequestBody(event: BodyEvent): BodyDecision | undefined {
