@@ -110,6 +110,22 @@ describe("createSseScanner()", () => {
     expect(contentOf(out)).toBe("y".repeat(17_000));
   });
 
+  it("redacts Responses API text deltas split across events", () => {
+    const delta = (d: string) =>
+      `event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", output_index: 0, content_index: 0, delta: d })}\n\n`;
+    const out = run(scanner(), [
+      delta("key sk-proj-ABCDEFGH"),
+      delta("IJKLMNOPQRSTUVWX done"),
+      "event: response.completed\ndata: {}\n\n",
+    ]);
+    const texts = out
+      .split("\n\n")
+      .filter((e) => e.includes("output_text.delta"))
+      .map((e) => (JSON.parse(e.split("data: ")[1] as string) as { delta: string }).delta);
+    expect(texts.join("")).toBe("key [OPENAI_API_KEY_1] done");
+    expect(out).toContain("event: response.completed\ndata: {}\n\n");
+  });
+
   it("records released findings once", () => {
     const s = scanner();
     run(s, [chatEvent(text), "data: [DONE]\n\n"]);
