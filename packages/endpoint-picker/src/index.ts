@@ -9,6 +9,7 @@ export { createFileDiscovery, type Discovery } from "./discovery/file-discovery.
 export { inferencePoolEndpoints } from "./discovery/inference-pool.js";
 export { createInflightTracker, type InflightEstimate, type InflightTracker } from "./inflight-tracker.js";
 export { engineMetricSpecs, extractEngineMetrics } from "./metrics/engine-metrics.js";
+export { createHttpGetter, type FetchText, type HttpGetter } from "./metrics/http-getter.js";
 export { createMetricsScraper, type MetricsScraper } from "./metrics/metrics-scraper.js";
 export { parsePromText } from "./metrics/prom-text-parser.js";
 export { errorBody, type InferenceError, type InferenceErrorCode, inferenceError } from "./picker-error.js";

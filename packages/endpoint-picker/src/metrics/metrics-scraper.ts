@@ -1,12 +1,9 @@
-import { Agent, get as httpGet } from "node:http";
 import { joinHostPort } from "../candidates.js";
 import type { Datastore } from "../datastore.js";
 import type { EngineType } from "../scheduling/types.js";
 import { type EngineMetricSpec, engineMetricSpecs, extractEngineMetrics, familiesOf } from "./engine-metrics.js";
+import { createHttpGetter, type FetchText } from "./http-getter.js";
 import { parsePromText } from "./prom-text-parser.js";
-
-/** Fetches a URL's body as text, honouring the abort signal. */
-export type FetchText = (url: string, signal: AbortSignal) => Promise<string>;
 
 export interface MetricsScraperOptions {
   readonly datastore: Datastore;
@@ -31,34 +28,9 @@ export interface MetricsScraper {
   stop(): void;
 }
 
-/** Body size cap: a metrics page larger than this is treated as garbage. */
-const maxBodyBytes = 4 * 1024 * 1024;
-const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-
-/** GET over a keep-alive agent (cheaper per request than fetch for 20 scrapes/s per endpoint). */
-export const httpGetText: FetchText = (url, signal) =>
-  new Promise((resolve, reject) => {
-    const req = httpGet(url, { agent, signal }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { kind: "http" }));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on("data", (c: Buffer) => {
-        size += c.length;
-        if (size > maxBodyBytes) req.destroy(Object.assign(new Error("metrics page too large"), { kind: "parse" }));
-        else chunks.push(c);
-      });
-      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-  });
-
 export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
-  const fetchText = o.fetchText ?? httpGetText;
+  const getter = o.fetchText ? undefined : createHttpGetter();
+  const fetchText = o.fetchText ?? (getter as NonNullable<typeof getter>).get;
   const inFlight = new Set<string>();
   const familyCache = new Map<EngineType, { spec: EngineMetricSpec; families: Set<string> }>();
   let timer: NodeJS.Timeout | undefined;
@@ -116,6 +88,7 @@ export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      getter?.close();
     },
   };
   return scraper;
