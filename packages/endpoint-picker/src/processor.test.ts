@@ -144,6 +144,7 @@ describe.each(modes)("endpoint picker in $name mode", ({ filter }) => {
     expect(r.dynamicMetadata).toEqual({ "envoy.lb": { "x-gateway-destination-endpoint": dest } });
     expect(r.routeCacheCleared).toBe(true);
     expect(text(r.upstream?.body ?? new Uint8Array())).toBe(body);
+    expect(header(r.upstream?.headers ?? [], "content-length")).toBe(String(body.length));
     expect(r.error).toBeUndefined();
     const kinds = r.trace.filter((t) => t.dir === "sent").map((t) => t.kind);
     expect(kinds.slice(0, 2)).toEqual(["requestHeaders", "requestBody"]);
@@ -162,9 +163,22 @@ describe.each(modes)("endpoint picker in $name mode", ({ filter }) => {
   it("reassembles a body sent in many chunks and forwards a 70 KB body intact", async () => {
     const big = chat("m", { padding: "x".repeat(70_000) });
     const chunks = big.match(/[\s\S]{1,9000}/g) ?? [];
-    const r = await client.exchange(filter, { request: { headers: post(big), body: chunks } });
+    const r = await client.exchange(filter, { request: { headers: post(big), body: chunks }, trace: true });
     expect(r.error).toBeUndefined();
+    if (filter.processingMode?.requestBodyMode === "FULL_DUPLEX_STREAMED") {
+      // Re-streamed in chunks of at most 62,000 bytes (GIE chunking.go), EoS on the last.
+      const sizes = r.trace
+        .filter((t) => t.dir === "received" && t.kind === "requestBody")
+        .map((t) => {
+          const m = t.message as {
+            requestBody?: { response?: { bodyMutation?: { streamedResponse?: { body?: string } } } };
+          };
+          return Buffer.from(m.requestBody?.response?.bodyMutation?.streamedResponse?.body ?? "", "base64").length;
+        });
+      expect(sizes).toEqual([62_000, big.length - 62_000]);
+    }
     expect(text(r.upstream?.body ?? new Uint8Array())).toBe(big);
+    expect(header(r.upstream?.headers ?? [], "content-length")).toBe(String(big.length));
     expect(header(r.upstream?.headers ?? [], "x-gateway-destination-endpoint")).toBe(`${idle.id},${busy.id}`);
   });
 
