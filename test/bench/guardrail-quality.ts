@@ -50,6 +50,8 @@ const tasks: {
   file: string;
   rows: LabelledText[];
   rule: ThresholdRule;
+  /** The stricter HIGH operating point, reported too. */
+  highRule: ThresholdRule;
   target: string;
   published: string;
   extraWeight: number;
@@ -61,6 +63,7 @@ const tasks: {
     file: "prompt-injection-deepset-train.jsonl",
     rows: load("prompt-injection-deepset-train.jsonl", "injection"),
     rule: { minPrecision: 0.95 },
+    highRule: { minPrecision: 0.99 },
     // Extra negatives cost injection recall here (deepset labels role-play as injection), so none.
     extraWeight: 0,
     extraXs,
@@ -73,6 +76,7 @@ const tasks: {
     file: "jailbreak-jackhhao-train.jsonl",
     rows: load("jailbreak-jackhhao-train.jsonl", "jailbreak"),
     rule: { maxFpr: 0.02 },
+    highRule: { maxFpr: 0.005 },
     extraWeight: 0.1,
     extraXs,
     minWords: minWords.jailbreak,
@@ -95,6 +99,8 @@ for (const task of tasks) {
   const scores = new Array<number>(task.rows.length).fill(0);
   const decisions = new Array<boolean>(task.rows.length).fill(false);
   const thresholds: number[] = [];
+  const highDecisions = new Array<boolean>(task.rows.length).fill(false);
+  const highThresholds: number[] = [];
   let benignFlagged = 0;
   for (let f = 0; f < 5; f++) {
     const train = task.rows.map((_, i) => i).filter((i) => outer[i] !== f);
@@ -105,6 +111,12 @@ for (const task of tasks) {
       task.rule,
     );
     thresholds.push(threshold);
+    const highThreshold = pickThreshold(
+      train.map((i) => inner.get(i) as number),
+      train.map((i) => labels[i] as boolean),
+      task.highRule,
+    );
+    highThresholds.push(highThreshold);
     const model = trainOn(xs, task.rows, train, extra);
     benignFlagged += heldOutXs.filter(
       (x, n) => combinedScore(model, x, heldOutBenign[n] as string, task.minWords) >= threshold,
@@ -113,6 +125,7 @@ for (const task of tasks) {
       if (outer[i] !== f) return;
       scores[i] = combinedScore(model, xs[i] as SparseVector, row.text, task.minWords);
       decisions[i] = (scores[i] as number) >= threshold;
+      highDecisions[i] = (scores[i] as number) >= highThreshold;
     });
   }
   const c = confusion(
@@ -123,6 +136,15 @@ for (const task of tasks) {
   const meanT = thresholds.reduce((a, b) => a + b, 0) / thresholds.length;
   console.log(
     `| ${task.name} | ${task.rows.length} | classifier + signatures | ${f3(meanT)} (mean) | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.fpr)} | ${task.target} | ${task.published} |`,
+  );
+  const high = confusion(
+    highDecisions.map((d) => (d ? 1 : 0)),
+    labels,
+    1,
+  );
+  const meanHigh = highThresholds.reduce((a, b) => a + b, 0) / highThresholds.length;
+  console.log(
+    `| ${task.name} | ${task.rows.length} | same, HIGH level (${"maxFpr" in task.highRule ? `FPR <= ${task.highRule.maxFpr}` : `precision >= ${task.highRule.minPrecision}`} on inner CV) | ${f3(meanHigh)} (mean) | ${f3(high.precision)} | ${f3(high.recall)} | ${f3(high.fpr)} | | |`,
   );
   benignFpr.push(`${task.name}: ${f3(benignFlagged / (5 * heldOutBenign.length))}`);
   const sig = confusion(
