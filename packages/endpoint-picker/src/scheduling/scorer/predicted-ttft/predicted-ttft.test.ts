@@ -28,12 +28,12 @@ describe("predictTtftCost()", () => {
     {
       name: "queued prefill tokens and requests, externality and running batch add up",
       input: { uncachedTokens: 100, queuedPrefillTokens: 1000, queuedPrefillRequests: 2, runningRequests: 10 },
-      want: 1000 + 2 * 256 + 100 * (1 + 0.5 * 2) + 10 * 16,
+      want: 1000 + 2 * 256 + 100 * (1 + 1 * 2) + 10 * 16,
     },
     {
       name: "avoidable uncached tokens carry the cache-pollution and avoidable-externality weights",
       input: { uncachedTokens: 100, avoidableUncachedTokens: 80, queuedPrefillRequests: 1 },
-      want: 256 + 100 * 1.5 + 80 * (3 + 1.5),
+      want: 256 + 100 * 2 + 80 * (3 + 1.5),
     },
     { name: "LoRA load into a free slot", input: { lora: "free-slot" as const }, want: 512 },
     {

@@ -44,7 +44,7 @@ export const predictedTtftDefaults: PredictedTtftParams = {
   loraNoSlotCostTokens: 32_768,
   loraDrainCostTokensPerRequest: 4096,
   runningRequestCostTokens: 16,
-  externalityWeight: 0.5,
+  externalityWeight: 1,
   queuedRequestCostTokens: 256,
   kvUsageCostTokens: 0,
   kvPressureThreshold: 0.9,
