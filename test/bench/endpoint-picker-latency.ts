@@ -198,7 +198,8 @@ schedulingProfiles:
     );
     const wallS = (performance.now() - t0) / 1000;
     const hist = await runtime.metrics.getSingleMetric("callouts_endpoint_picker_scheduling_duration_seconds")?.get();
-    const buckets = (hist?.values ?? []).filter((v) => v.metricName?.endsWith("_bucket"));
+    // prom-client's histogram values carry `metricName` (`…_bucket`, `…_sum`, `…_count`) at runtime.
+    const buckets = (hist?.values ?? []).filter((v) => (v as { metricName?: string }).metricName?.endsWith("_bucket"));
     const count = buckets.at(-1)?.value ?? 0;
     const q = (p: number) => buckets.find((b) => b.value >= p * count)?.labels.le;
     times.sort((a, b) => a - b);
