@@ -19,6 +19,10 @@ const variants: PolicyFactory[] = get("variant").map((v) => {
   const [name, json] = [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)];
   return pickerPolicy(`ours-${name}`, (ctx) => oursConfig(ctx, JSON.parse(json)));
 });
+if (variants.length === 0) {
+  console.log("tuning aid: pass --variant 'name={...predicted-ttft-scorer parameters...}' (nothing to run)");
+  process.exit(0);
+}
 const scenarios = defaultScenarios
   .filter((s) => !workload || s.name === workload)
   .map((s) => (rates ? { ...s, ratesPerS: rates } : s));
