@@ -7,13 +7,16 @@ export interface KubernetesDiscoveryOptions {
   readonly poolName: string;
   readonly onEndpoints: (endpoints: EndpointSpec[]) => void;
   readonly onError: (error: string) => void;
+  /** API server URL without credentials (tests); default: in-cluster config or $KUBECONFIG. */
+  readonly apiServerUrl?: string;
 }
 
 /**
  * Watches one InferencePool (`inference.networking.k8s.io/v1`) and the pods of its
  * namespace with `@kubernetes/client-node` (loaded lazily: only this mode needs it),
  * re-deriving endpoints on every event. The translation is unit-tested with fake
- * objects (inference-pool.test.ts); this wiring is not tested against an API server.
+ * objects (inference-pool.test.ts); the wiring is tested against a fake API server that
+ * streams watch events (kubernetes-discovery.test.ts), not against a real cluster.
  */
 export function createKubernetesDiscovery(o: KubernetesDiscoveryOptions): Discovery {
   let pool: InferencePoolLike | undefined;
@@ -29,7 +32,15 @@ export function createKubernetesDiscovery(o: KubernetesDiscoveryOptions): Discov
     async start() {
       const k8s = await import("@kubernetes/client-node");
       const kc = new k8s.KubeConfig();
-      kc.loadFromDefault();
+      if (o.apiServerUrl === undefined) kc.loadFromDefault();
+      else {
+        kc.loadFromOptions({
+          clusters: [{ name: "c", server: o.apiServerUrl, skipTLSVerify: true }],
+          users: [{ name: "u" }],
+          contexts: [{ name: "x", cluster: "c", user: "u" }],
+          currentContext: "x",
+        });
+      }
       const watch = new k8s.Watch(kc);
       const watchPath = async (
         path: string,
