@@ -255,6 +255,10 @@ describe.each(modes)("endpoint picker in $name mode", ({ filter }) => {
       type: "rate_limit_error",
       code: "ResourceExhausted",
     });
+    const aliased = await client.exchange(saturated, {
+      request: { headers: post(body, { "x-llm-d-inference-objective": "batch" }), body: [body] },
+    });
+    expect(aliased.downstream.status).toBe(429);
     const critical = await client.exchange(saturated, { request: { headers: post(body), body: [body] } });
     expect(header(critical.upstream?.headers ?? [], "x-gateway-destination-endpoint")).toBe(full.id);
   });

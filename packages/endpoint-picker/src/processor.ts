@@ -32,6 +32,17 @@ export const eppNames = {
   defaultFairnessId: "default-flow",
 } as const;
 
+/** llm-d-router's renamed headers, accepted when the x-gateway-* name is absent. */
+export const llmdHeaderAliases = {
+  "x-gateway-inference-objective": "x-llm-d-inference-objective",
+  "x-gateway-inference-fairness-id": "x-llm-d-inference-fairness-id",
+  "x-gateway-model-name-rewrite": "x-llm-d-model-name-rewrite",
+} as const;
+
+function headerOrAlias(headers: Readonly<Record<string, string>>, name: keyof typeof llmdHeaderAliases): string {
+  return headers[name] || headers[llmdHeaderAliases[name]] || "";
+}
+
 export interface PickerProcessorDeps {
   readonly config: EndpointPickerServiceConfig;
   readonly datastore: Datastore;
@@ -138,12 +149,12 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         const parsed = parseRequestBody(event.body, detectApi(path));
         if ("error" in parsed) return fail(parsed.error);
         clientModel = parsed.value.model;
-        servedModel = headers[eppNames.rewriteHeader] || rewrites.get(clientModel) || clientModel;
-        const priority = config.objectives[headers[eppNames.objectiveHeader] ?? ""]?.priority ?? 0;
+        servedModel = headerOrAlias(headers, eppNames.rewriteHeader) || rewrites.get(clientModel) || clientModel;
+        const priority = config.objectives[headerOrAlias(headers, eppNames.objectiveHeader)]?.priority ?? 0;
         let c = candidates();
         if ("error" in c) return fail(c.error);
         if (deps.flowControl) {
-          const fairnessId = headers[eppNames.fairnessHeader] || eppNames.defaultFairnessId;
+          const fairnessId = headerOrAlias(headers, eppNames.fairnessHeader) || eppNames.defaultFairnessId;
           const admitted = await deps.flowControl.admit(
             { priority, fairnessId, bytes: event.body.byteLength },
             ctx.signal,
