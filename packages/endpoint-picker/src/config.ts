@@ -15,7 +15,8 @@ export const endpointPickerDefaults = {
   kvCacheUtilThreshold: 0.8,
   saturationStalenessMs: 200,
   headroom: 0,
-  flowControlTtlMs: 60_000,
+  /** Below the SDK's processor timeout (server.processorTimeoutMs, default 10 s): a queued request waits inside onRequestBody. */
+  flowControlTtlMs: 8_000,
   flowControlMaxRequests: 5000,
   flowControlMaxBytes: 1_073_741_824, // 1 GiB (GIE band default)
   flowControlPollMs: 10,
