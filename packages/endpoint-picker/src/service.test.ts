@@ -159,6 +159,39 @@ describe("createEndpointPickerService()", () => {
     );
   });
 
+  it("keeps a session on its endpoint while it stays healthy, despite load", async () => {
+    const a = await metricsServer({ waiting: 0, running: 0, kv: 0 });
+    const b = await metricsServer({ waiting: 0, running: 0, kv: 0 });
+    const { client, runtime } = await start({
+      endpoints: { static: [a, b].map((s) => ({ address: "127.0.0.1", port: s.port })) },
+      metrics: { scrapeIntervalMs: 10 },
+      scheduler: {
+        configText: `
+plugins:
+  - type: queue-scorer
+  - type: session-affinity-scorer
+schedulingProfiles:
+  - name: default
+    plugins: [{ pluginRef: queue-scorer, weight: 1 }, { pluginRef: session-affinity-scorer, weight: 10 }]
+`,
+      },
+    });
+    const okScrapes = async () =>
+      Number(
+        /result="ok"} (\d+)/.exec(
+          await runtime.metrics.getSingleMetricAsString("callouts_endpoint_picker_scrapes_total"),
+        )?.[1] ?? 0,
+      );
+    await until(async () => (await okScrapes()) >= 2);
+    const first = dest(await client.exchange(filter, request({ "x-session-id": "chat-1" })));
+    const other = first === a.id ? b : a;
+    (first === a.id ? a : b).set({ waiting: 9, running: 50, kv: 0.5 });
+    const seen = await okScrapes();
+    await until(async () => (await okScrapes()) >= seen + 4);
+    expect(dest(await client.exchange(filter, request({ "x-session-id": "chat-1" })))).toBe(first);
+    expect(dest(await client.exchange(filter, request()))).toBe(other.id);
+  });
+
   it("exports picks, scheduling latency and saturation", async () => {
     const s = await metricsServer({ waiting: 1, running: 2, kv: 0.4 });
     const { client, runtime } = await start({ endpoints: { static: [{ address: "127.0.0.1", port: s.port }] } });
