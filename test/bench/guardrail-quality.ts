@@ -4,159 +4,163 @@
  * model trained on the other four, with the decision threshold chosen by an
  * inner 4-fold CV on those four only. No row is ever scored by a model (or a
  * threshold) that saw it. Also reports the curated signatures alone (a regex
- * baseline) and the published baselines.
+ * baseline), the published baselines, and false-positive rates on ordinary
+ * prompts never used in training: the generated "everyday" eval split
+ * (imperative tasks, role requests, code, German; different seed, templates and
+ * vocabulary from the training split) and held-out QQP / PII-set sentences,
+ * both for the CV models and for the shipped weights through the default policy.
  *
  *   node --import tsx test/bench/guardrail-quality.ts [dataDir]
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { everydaySizes, loadAttackTasks, ordinaryPrompts } from "../../packages/guardrail/scripts/attack-tasks.js";
+import { generateEverydayPrompts } from "../../packages/guardrail/scripts/everyday-prompts.js";
+import { guardrailConfigSchema } from "../../packages/guardrail/src/config.js";
 import {
   assignFolds,
-  benignTexts,
   combinedScore,
   confusion,
   featurise,
-  type LabelledText,
-  minWords,
   outOfFoldScores,
   pickThreshold,
-  type ThresholdRule,
   trainOn,
 } from "../../packages/guardrail/src/detect/attack/cross-validate.js";
 import type { SparseVector } from "../../packages/guardrail/src/detect/attack/features.js";
 import { matchSignatures } from "../../packages/guardrail/src/detect/attack/signatures.js";
+import { createGuardrail } from "../../packages/guardrail/src/guardrail.js";
+import { createPlaceholderRegistry } from "../../packages/guardrail/src/policy/placeholders.js";
 
 const dataDir = resolve(process.argv[2] ?? "../shared/data");
-const load = (file: string, key: string): LabelledText[] =>
-  readFileSync(resolve(dataDir, file), "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .map((r) => ({ text: String(r.text), positive: Boolean(r[key]) }));
+const tasks = loadAttackTasks(dataDir);
+const everydayEval = generateEverydayPrompts("eval", everydaySizes.eval);
+const heldOutOrdinary = ordinaryPrompts(dataDir).heldOut;
+const benignSets = [
+  { name: `everyday eval split (${everydayEval.length}, generated, never trained on)`, texts: everydayEval },
+  { name: `held-out QQP + PII-set sentences (${heldOutOrdinary.length})`, texts: heldOutOrdinary },
+].map((s) => ({ ...s, xs: featurise(s.texts.map((text) => ({ text, positive: false }))) }));
 
-const lines = (file: string): string[] =>
-  readFileSync(resolve(dataDir, file), "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "");
-const qqp = lines("qqp-pairs-dev.jsonl");
-const pii = lines("pii-presidio-synth-dev.jsonl");
-// Training-only negatives, and a disjoint held-out set of ordinary prompts for an extra FPR figure.
-const extraXs = featurise(benignTexts(qqp, pii, [0, 2500], [0, 500]).map((text) => ({ text, positive: false })));
-const heldOutBenign = benignTexts(qqp, pii, [2500, 2000], [500, 500]);
-const heldOutXs = featurise(heldOutBenign.map((text) => ({ text, positive: false })));
-
-const tasks: {
-  name: string;
-  file: string;
-  rows: LabelledText[];
-  rule: ThresholdRule;
-  /** The stricter HIGH operating point, reported too. */
-  highRule: ThresholdRule;
-  target: string;
-  published: string;
-  extraWeight: number;
-  extraXs: SparseVector[];
-  minWords: number;
-}[] = [
-  {
-    name: "injection (deepset)",
-    file: "prompt-injection-deepset-train.jsonl",
-    rows: load("prompt-injection-deepset-train.jsonl", "injection"),
-    rule: { minPrecision: 0.95 },
-    highRule: { minPrecision: 0.99 },
-    // Extra negatives cost injection recall here (deepset labels role-play as injection), so none.
-    extraWeight: 0,
-    extraXs,
-    minWords: minWords.injection,
+const meta: Record<string, { target: string; published: string; label: string }> = {
+  injection: {
+    label: "injection (deepset)",
     target: "recall >= 0.80 at precision >= 0.95",
     published: "regex baseline recall 0.25",
   },
-  {
-    name: "jailbreak (jackhhao)",
-    file: "jailbreak-jackhhao-train.jsonl",
-    rows: load("jailbreak-jackhhao-train.jsonl", "jailbreak"),
-    rule: { maxFpr: 0.02 },
-    highRule: { maxFpr: 0.005 },
-    extraWeight: 0.1,
-    extraXs,
-    minWords: minWords.jailbreak,
+  jailbreak: {
+    label: "jailbreak (jackhhao)",
     target: "recall >= 0.90 at FPR <= 0.03",
     published: "regex baseline recall 0.82 at FPR 0.089",
   },
-];
+};
 
 const f3 = (n: number): string => n.toFixed(3);
+const K = 5;
 console.log("Prompt-attack quality, nested stratified 5-fold CV (inner 4-fold for thresholds), seed 7\n");
 console.log("| data set | rows | method | threshold | precision | recall | FPR | target | published |");
 console.log("|---|---:|---|---:|---:|---:|---:|---|---|");
-const benignFpr: string[] = [];
+// flagged[set][level][fold] = per-prompt flags of the outer-fold models, to report each task and their union.
+type Flags = boolean[][];
+const flagged = new Map<string, Flags>();
+const flagsFor = (set: string, level: string, task: string): Flags => {
+  const key = `${set}|${level}|${task}`;
+  let flags = flagged.get(key);
+  if (!flags) {
+    flags = [];
+    flagged.set(key, flags);
+  }
+  return flags;
+};
 for (const task of tasks) {
   const t0 = Date.now();
-  const extra = { xs: task.extraXs, weight: task.extraWeight };
   const xs: SparseVector[] = featurise(task.rows);
   const labels = task.rows.map((r) => r.positive);
-  const outer = assignFolds(task.rows, 5, 7);
-  const scores = new Array<number>(task.rows.length).fill(0);
-  const decisions = new Array<boolean>(task.rows.length).fill(false);
-  const thresholds: number[] = [];
-  const highDecisions = new Array<boolean>(task.rows.length).fill(false);
-  const highThresholds: number[] = [];
-  let benignFlagged = 0;
-  for (let f = 0; f < 5; f++) {
+  const outer = assignFolds(task.rows, K, 7);
+  const decisions = {
+    MEDIUM: new Array<boolean>(task.rows.length).fill(false),
+    HIGH: new Array<boolean>(task.rows.length).fill(false),
+  };
+  const thresholds = { MEDIUM: [] as number[], HIGH: [] as number[] };
+  for (let f = 0; f < K; f++) {
     const train = task.rows.map((_, i) => i).filter((i) => outer[i] !== f);
-    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, extra, task.minWords);
-    const threshold = pickThreshold(
-      train.map((i) => inner.get(i) as number),
-      train.map((i) => labels[i] as boolean),
-      task.rule,
-    );
-    thresholds.push(threshold);
-    const highThreshold = pickThreshold(
-      train.map((i) => inner.get(i) as number),
-      train.map((i) => labels[i] as boolean),
-      task.highRule,
-    );
-    highThresholds.push(highThreshold);
-    const model = trainOn(xs, task.rows, train, extra);
-    benignFlagged += heldOutXs.filter(
-      (x, n) => combinedScore(model, x, heldOutBenign[n] as string, task.minWords) >= threshold,
-    ).length;
-    task.rows.forEach((row, i) => {
-      if (outer[i] !== f) return;
-      scores[i] = combinedScore(model, xs[i] as SparseVector, row.text, task.minWords);
-      decisions[i] = (scores[i] as number) >= threshold;
-      highDecisions[i] = (scores[i] as number) >= highThreshold;
-    });
+    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, task.extra, task.minWords);
+    const model = trainOn(xs, task.rows, train, task.extra);
+    for (const level of ["MEDIUM", "HIGH"] as const) {
+      const threshold = pickThreshold(
+        train.map((i) => inner.get(i) as number),
+        train.map((i) => labels[i] as boolean),
+        task.levels[level],
+      );
+      thresholds[level].push(threshold);
+      for (const set of benignSets) {
+        flagsFor(set.name, level, task.name).push(
+          set.xs.map((x, n) => combinedScore(model, x, set.texts[n] as string, task.minWords) >= threshold),
+        );
+      }
+      task.rows.forEach((row, i) => {
+        if (outer[i] === f)
+          decisions[level][i] = combinedScore(model, xs[i] as SparseVector, row.text, task.minWords) >= threshold;
+      });
+    }
   }
-  const c = confusion(
-    decisions.map((d) => (d ? 1 : 0)),
-    labels,
-    1,
-  );
-  const meanT = thresholds.reduce((a, b) => a + b, 0) / thresholds.length;
-  console.log(
-    `| ${task.name} | ${task.rows.length} | classifier + signatures | ${f3(meanT)} (mean) | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.fpr)} | ${task.target} | ${task.published} |`,
-  );
-  const high = confusion(
-    highDecisions.map((d) => (d ? 1 : 0)),
-    labels,
-    1,
-  );
-  const meanHigh = highThresholds.reduce((a, b) => a + b, 0) / highThresholds.length;
-  console.log(
-    `| ${task.name} | ${task.rows.length} | same, HIGH level (${"maxFpr" in task.highRule ? `FPR <= ${task.highRule.maxFpr}` : `precision >= ${task.highRule.minPrecision}`} on inner CV) | ${f3(meanHigh)} (mean) | ${f3(high.precision)} | ${f3(high.recall)} | ${f3(high.fpr)} | | |`,
-  );
-  benignFpr.push(`${task.name}: ${f3(benignFlagged / (5 * heldOutBenign.length))}`);
+  const m = meta[task.name] as (typeof meta)[string];
+  for (const level of ["MEDIUM", "HIGH"] as const) {
+    const c = confusion(
+      decisions[level].map((d) => (d ? 1 : 0)),
+      labels,
+      1,
+    );
+    const rule = task.levels[level];
+    const ruleText = "maxFpr" in rule ? `FPR <= ${rule.maxFpr}` : `precision >= ${rule.minPrecision}`;
+    const mean = thresholds[level].reduce((a, b) => a + b, 0) / K;
+    console.log(
+      `| ${m.label} | ${task.rows.length} | classifier + signatures, ${level} level (${ruleText} on inner CV)${level === "MEDIUM" ? " = default" : ""} | ${f3(mean)} (mean) | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.fpr)} | ${level === "MEDIUM" ? m.target : ""} | ${level === "MEDIUM" ? m.published : ""} |`,
+    );
+  }
   const sig = confusion(
     task.rows.map((r) => (matchSignatures(r.text).length > 0 ? 1 : 0)),
     labels,
     1,
   );
   console.log(
-    `| ${task.name} | ${task.rows.length} | signatures only | - | ${f3(sig.precision)} | ${f3(sig.recall)} | ${f3(sig.fpr)} | | |`,
+    `| ${m.label} | ${task.rows.length} | signatures only | - | ${f3(sig.precision)} | ${f3(sig.recall)} | ${f3(sig.fpr)} | | |`,
   );
   console.error(`${task.name}: ${Date.now() - t0} ms`);
 }
-console.log(
-  `\nFPR on ${heldOutBenign.length} held-out ordinary prompts (QQP questions + PII-set sentences not used in training), mean over the 5 outer models: ${benignFpr.join("; ")}`,
-);
+
+console.log("\nFalse-positive rate on ordinary prompts never trained on, mean over the 5 outer-fold models:\n");
+console.log("| prompts | level | injection | jailbreak | either (blocked by default policy at MEDIUM) |");
+console.log("|---|---|---:|---:|---:|");
+for (const set of benignSets) {
+  for (const level of ["MEDIUM", "HIGH"]) {
+    const rate = (folds: Flags) =>
+      folds.reduce((n, flags) => n + flags.filter(Boolean).length, 0) / (K * set.texts.length);
+    const inj = flagsFor(set.name, level, "injection");
+    const jb = flagsFor(set.name, level, "jailbreak");
+    const either = inj.map((flags, f) => flags.map((v, n) => v || (jb[f]?.[n] ?? false)));
+    console.log(`| ${set.name} | ${level} | ${f3(rate(inj))} | ${f3(rate(jb))} | ${f3(rate(either))} |`);
+  }
+}
+
+// The shipped weights (trained on all rows plus the training-only negatives) through the default policy.
+const guardrail = createGuardrail(guardrailConfigSchema.parse({}));
+const policy = guardrail.resolve({ path: "/v1/chat/completions", model: undefined, tenant: undefined });
+console.log("\nShipped weights through the default policy (all filters, request side, chat body):\n");
+console.log("| prompts | blocked | rate | blocked by pi_and_jailbreak | examples |");
+console.log("|---|---:|---:|---:|---|");
+for (const set of benignSets) {
+  const blocked: string[] = [];
+  let byAttack = 0;
+  for (const text of set.texts) {
+    const body = new TextEncoder().encode(JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] }));
+    const outcome = guardrail.inspectBody("request", body, policy, createPlaceholderRegistry());
+    if (outcome.inspection.action !== "block") continue;
+    blocked.push(text);
+    if (outcome.inspection.findings.some((f) => f.filter === "pi_and_jailbreak" && f.action === "block")) byAttack++;
+  }
+  const examples = blocked
+    .slice(0, 3)
+    .map((t) => JSON.stringify(t.slice(0, 60)))
+    .join("; ");
+  console.log(
+    `| ${set.name} | ${blocked.length} | ${f3(blocked.length / set.texts.length)} | ${byAttack} | ${examples.replaceAll("|", "\\|")} |`,
+  );
+}

@@ -6,7 +6,15 @@ const lasts = new Set(lastNames.split("|"));
 // Function words and greetings that start sentences; never part of a name.
 const extraCommon =
   "the|a|an|i|my|your|our|their|his|her|hi|hello|dear|hey|thanks|thank|please|yes|no|ok|okay|this|that|these|those|what|when|where|who|why|how|is|are|was|were|and|or|but|if|so|to|of|in|on|at|for|with|from|by|as|it|we|you|they|he|she|mr|mrs|ms|dr|prof|sir|madam|user|name|address|phone|email|street|road|city|country|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|god|lord|christmas|easter|english|french|german|spanish|italian|american|european|inc|ltd|llc|corp|company|bank|university|school|hospital|apt|suite|unit|box|north|south|east|west|new|old|saint|st|can|just|baby|princess|prince|king|queen|royal|bridge|national|lines|group|sons|holdings|international|global|services|house|hotel|church|river|lake|mount|port|fort|via|rua|rue|calle|ul|den|haag|do|does|did|will|would|should|could|let|lets|we’re|i’m|im|also|then|there|here|after|before|today|tomorrow|yesterday|good|great|best|dear";
-const common = new Set([...commonWords.split("|"), ...extraCommon.split("|"), ...placeNames.split("|")]);
+// Imperative verbs that start prompts ("Compare Kafka and ...") and technology names that are also surnames.
+const promptWords =
+  "compare|describe|explain|summarize|summarise|translate|list|write|fix|draft|create|generate|give|show|tell|make|convert|rewrite|proofread|outline|solve|calculate|find|act|pretend|suggest|plan|debug|refactor|python|java|javascript|typescript|kafka|rust|ruby|swift|kotlin|scala|perl|julia|haskell|rabbitmq|redis|docker|kubernetes|postgres|mysql|linux|excel|django|flask|spring|react|angular|vue|node|pandas|spark|hadoop|terraform|ansible|jenkins";
+const common = new Set([
+  ...commonWords.split("|"),
+  ...extraCommon.split("|"),
+  ...promptWords.split("|"),
+  ...placeNames.split("|"),
+]);
 const titles = /(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Mme|Mlle|Sr|Sra)\.?\s+)$/;
 const particles = new Set([
   "van",

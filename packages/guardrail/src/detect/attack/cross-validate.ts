@@ -30,27 +30,28 @@ export interface ExtraNegatives {
   readonly weight: number;
 }
 
-/** Trains on the given row indices (plus extra negatives) with the project defaults. */
+/** Trains on the given row indices (plus extra negative sets) with the project defaults. */
 export function trainOn(
   xs: readonly SparseVector[],
   rows: readonly LabelledText[],
   indices: readonly number[],
-  extra: ExtraNegatives = { xs: [], weight: 0 },
+  extra: readonly ExtraNegatives[] = [],
 ): LinearModel {
-  // Class-balanced weights on the task rows; the extra negatives together weigh half as much as the task rows.
+  // Class-balanced weights on the task rows; each extra negative set weighs `weight` times the task rows in total.
   const positives = indices.filter((i) => (rows[i] as LabelledText).positive).length;
   const negatives = indices.length - positives;
+  const used = extra.filter((e) => e.weight > 0 && e.xs.length > 0);
   const weights = [
     ...indices.map((i) =>
       (rows[i] as LabelledText).positive
         ? indices.length / (2 * Math.max(1, positives))
         : indices.length / (2 * Math.max(1, negatives)),
     ),
-    ...extra.xs.map(() => (extra.weight * indices.length) / Math.max(1, extra.xs.length)),
+    ...used.flatMap((e) => e.xs.map(() => (e.weight * indices.length) / e.xs.length)),
   ];
   return trainLogistic(
-    [...indices.map((i) => xs[i] as SparseVector), ...(extra.weight > 0 ? extra.xs : [])],
-    [...indices.map((i) => (rows[i] as LabelledText).positive), ...(extra.weight > 0 ? extra.xs.map(() => false) : [])],
+    [...indices.map((i) => xs[i] as SparseVector), ...used.flatMap((e) => e.xs)],
+    [...indices.map((i) => (rows[i] as LabelledText).positive), ...used.flatMap((e) => e.xs.map(() => false))],
     {
       dims: 1 << trainingDefaults.bits,
       epochs: trainingDefaults.epochs,
@@ -121,7 +122,7 @@ export function outOfFoldScores(
   indices: readonly number[],
   k: number,
   seed: number,
-  extra: ExtraNegatives = { xs: [], weight: 0 },
+  extra: readonly ExtraNegatives[] = [],
   min = 0,
 ): Map<number, number> {
   const subset = indices.map((i) => rows[i] as LabelledText);
