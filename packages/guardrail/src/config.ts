@@ -153,6 +153,33 @@ export const guardrailConfigSchema = z
       })
       .prefault({}),
     audit: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /**
+     * Optional `@xenova/transformers` prompt-attack classifier from a local model folder
+     * (Prompt Guard / DeBERTa ONNX export), scored next to the built-in classifier. Off by default.
+     */
+    transformersModel: z
+      .strictObject({
+        /** Model folder (relative paths resolve against the config file's directory). */
+        modelDir: z.string().min(1),
+        /** Model labels per attack kind (Prompt Guard: INJECTION / JAILBREAK; deberta-v3 prompt-injection: INJECTION). */
+        labels: z
+          .strictObject({
+            injection: z.array(z.string().min(1)).default(["INJECTION"]),
+            jailbreak: z.array(z.string().min(1)).default(["JAILBREAK"]),
+          })
+          .prefault({}),
+        thresholds: z
+          .strictObject({
+            LOW: z.number().min(0).max(1).default(0.5),
+            MEDIUM: z.number().min(0).max(1).default(0.8),
+            HIGH: z.number().min(0).max(1).default(0.95),
+          })
+          .prefault({}),
+        quantized: z.boolean().default(false),
+        windowChars: z.number().int().min(64).default(2000),
+        maxWindows: z.number().int().min(1).max(64).default(8),
+      })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     if (!(config.defaultTemplate in config.templates)) {

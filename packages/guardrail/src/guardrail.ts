@@ -1,5 +1,6 @@
 import { type ImmediateResponse, type JsonValue, openAiErrorBody, openAiErrorResponse } from "@llm-callouts/ext-proc";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
+import { type AttackClassifier, type AttackScore, mergeAttackScores } from "./detect/attack/attack-model.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
 import { type Inspection, inspectTexts, type ScanText } from "./policy/engine.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
@@ -44,6 +45,17 @@ export interface Guardrail {
     registry: PlaceholderRegistry,
     requestId?: string,
   ): BodyOutcome;
+  /**
+   * `inspectBody("request", ...)` plus the policy's asynchronous attack model, if any:
+   * the texts the engine classifies are scored by the model first, then merged with
+   * the built-in classifier (the more confident of the two wins per attack kind).
+   */
+  inspectRequestBody(
+    body: Uint8Array,
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+    requestId?: string,
+  ): Promise<BodyOutcome>;
   createStreamScanner(policy: ResolvedPolicy, registry: PlaceholderRegistry): SseScanner;
   /** Verdict for a finished (or blocked) stream from the scanner's findings. */
   streamOutcome(
@@ -97,39 +109,94 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     return openAiErrorResponse(b.status, b.code, b.message, { details: `guardrail_${direction}_blocked`, headers });
   };
 
+  const inspectBody = (
+    direction: "request" | "response",
+    bytes: Uint8Array,
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+    requestId: string | undefined,
+    started = performance.now(),
+  ): BodyOutcome => {
+    const parsed = bytes.length > 0 ? parseJsonBody(bytes) : { value: undefined };
+    const json = "value" in parsed ? parsed.value : undefined;
+    let texts: LocatedText[] = [];
+    if (json !== undefined) texts = direction === "request" ? extractRequestTexts(json) : extractResponseTexts(json);
+    const raw = json === undefined && bytes.length > 0;
+    // Bodies that are not JSON (or JSON of no known shape) are scanned as plain text.
+    if (raw) texts = [{ keys: [], path: "$", text: new TextDecoder().decode(bytes) }];
+    const inspection = inspect(direction, texts, policy, registry);
+    const scannedChars = texts.reduce((n, t) => n + t.text.length, 0);
+    const outcome = {
+      inspection,
+      verdict: buildVerdict(inspection, config.maxFindingsInVerdict),
+      summary: summaryHeaderValue(inspection),
+      audit: buildAuditRecord(inspection, { requestId, durationMs: performance.now() - started, scannedChars }),
+    };
+    if (inspection.action === "block") return { ...outcome, respond: blockReply(direction, policy, inspection) };
+    if (inspection.redacted.size === 0) return outcome;
+    if (raw) return { ...outcome, body: inspection.redacted.get(0) as string };
+    const replacements = new Map<JsonKeys, string>();
+    for (const [index, text] of inspection.redacted) replacements.set((texts[index] as LocatedText).keys, text);
+    try {
+      return { ...outcome, body: JSON.stringify(replaceTexts(json, replacements)) };
+    } catch {
+      // Nesting too deep to re-serialise: the redaction cannot be applied, so do not forward.
+      const respond = openAiErrorResponse(422, "guardrail_unprocessable_body", "The body could not be redacted.", {
+        details: "guardrail_unprocessable_body",
+      });
+      return { ...outcome, respond };
+    }
+  };
+
   return {
     resolve,
-    inspectBody(direction, bytes, policy, registry, requestId) {
+    inspectBody: (direction, bytes, policy, registry, requestId) =>
+      inspectBody(direction, bytes, policy, registry, requestId),
+    async inspectRequestBody(bytes, policy, registry, requestId) {
+      const model = policy.detectors.model;
+      if (!model || !policy.template.piAndJailbreak.enabled)
+        return inspectBody("request", bytes, policy, registry, requestId);
       const started = performance.now();
-      const parsed = bytes.length > 0 ? parseJsonBody(bytes) : { value: undefined };
-      const json = "value" in parsed ? parsed.value : undefined;
-      let texts: LocatedText[] = [];
-      if (json !== undefined) texts = direction === "request" ? extractRequestTexts(json) : extractResponseTexts(json);
-      const raw = json === undefined && bytes.length > 0;
-      // Bodies that are not JSON (or JSON of no known shape) are scanned as plain text.
-      if (raw) texts = [{ keys: [], path: "$", text: new TextDecoder().decode(bytes) }];
-      const inspection = inspect(direction, texts, policy, registry);
-      const scannedChars = texts.reduce((n, t) => n + t.text.length, 0);
-      const outcome = {
-        inspection,
-        verdict: buildVerdict(inspection, config.maxFindingsInVerdict),
-        summary: summaryHeaderValue(inspection),
-        audit: buildAuditRecord(inspection, { requestId, durationMs: performance.now() - started, scannedChars }),
+      // Pass 1 only records the texts the engine classifies (other filters off, nothing applied).
+      const seen = new Set<string>();
+      const recorder: AttackClassifier = {
+        classify(text) {
+          seen.add(text);
+          return [];
+        },
       };
-      if (inspection.action === "block") return { ...outcome, respond: blockReply(direction, policy, inspection) };
-      if (inspection.redacted.size === 0) return outcome;
-      if (raw) return { ...outcome, body: inspection.redacted.get(0) as string };
-      const replacements = new Map<JsonKeys, string>();
-      for (const [index, text] of inspection.redacted) replacements.set((texts[index] as LocatedText).keys, text);
+      inspectBody(
+        "request",
+        bytes,
+        { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
+        createPlaceholderRegistry(),
+        undefined,
+      );
+      const texts = [...seen];
+      let scored: Map<string, AttackScore[]> | undefined;
+      let failure: Error | undefined;
       try {
-        return { ...outcome, body: JSON.stringify(replaceTexts(json, replacements)) };
-      } catch {
-        // Nesting too deep to re-serialise: the redaction cannot be applied, so do not forward.
-        const respond = openAiErrorResponse(422, "guardrail_unprocessable_body", "The body could not be redacted.", {
-          details: "guardrail_unprocessable_body",
-        });
-        return { ...outcome, respond };
+        const results = await model.score(texts);
+        scored = new Map(texts.map((t, i) => [t, results[i] ?? []]));
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
       }
+      const builtIn = policy.detectors.attack;
+      const merged: AttackClassifier = {
+        classify(text) {
+          // The engine reports a throwing detector per the template's fail mode.
+          if (failure) throw new Error(`${model.id}: ${failure.message}`);
+          return mergeAttackScores(builtIn.classify(text), scored?.get(text) ?? []);
+        },
+      };
+      return inspectBody(
+        "request",
+        bytes,
+        { ...policy, detectors: { ...policy.detectors, attack: merged } },
+        registry,
+        requestId,
+        started,
+      );
     },
     createStreamScanner(policy, registry) {
       const b = policy.template.responseBlock;

@@ -1,5 +1,7 @@
+import { isAbsolute, resolve } from "node:path";
 import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import { type GuardrailConfig, guardrailConfigSchema } from "./config.js";
+import { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
 import { createGuardrail } from "./guardrail.js";
 import { createGuardrailMetrics } from "./metrics.js";
 import type { DetectorOverrides } from "./policy/detectors.js";
@@ -30,7 +32,14 @@ export const serviceModule = defineServiceModule<GuardrailConfig>({
   description:
     "Prompt-injection, jailbreak, PII, secret, content-policy and URL guardrail for requests and (streamed) responses, with redaction, templates and a floor",
   configSchema: guardrailConfigSchema,
-  create: (config, runtime) => createGuardrailService(config, runtime),
+  create: async (config, runtime) => {
+    const t = config.transformersModel;
+    if (!t) return createGuardrailService(config, runtime);
+    const modelDir = isAbsolute(t.modelDir) ? t.modelDir : resolve(runtime.configDir, t.modelDir);
+    const model = await createTransformersAttackModel({ ...t, modelDir });
+    runtime.log.info({ model: model.id }, "guardrail transformers prompt-attack model loaded");
+    return createGuardrailService(config, runtime, { model });
+  },
 });
 
 export type { GuardrailConfig, PolicyFloor, PolicyTemplate } from "./config.js";
@@ -43,6 +52,8 @@ export type { UrlCheckOptions } from "./content/url-check.js";
 export { classifyUrl, createUrlDetector } from "./content/url-check.js";
 export type { AttackClassifier, AttackModelFile, AttackScore } from "./detect/attack/attack-model.js";
 export { createAttackClassifier } from "./detect/attack/attack-model.js";
+export type { AsyncAttackModel, TransformersModelOptions } from "./detect/attack/transformers-model.js";
+export { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
 export type { Confidence, Finding, TextDetector } from "./detect/finding.js";
 export { createSensitiveDataDetector, type SensitiveDataOptions } from "./detect/sensitive-data.js";
 export type { Guardrail, ResolvedPolicy } from "./guardrail.js";

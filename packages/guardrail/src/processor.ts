@@ -67,11 +67,11 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
       return { body: p.template.directions.request ? "whole" : "pass", ...(headers ? { headers } : {}) };
     },
 
-    onRequestBody(event: BodyEvent): BodyDecision | undefined {
+    async onRequestBody(event: BodyEvent): Promise<BodyDecision | undefined> {
       const started = performance.now();
       const p = resolve(modelOf(event.body));
       if (!p.template.directions.request) return undefined;
-      const outcome = guardrail.inspectBody("request", event.body, p, registry, context.requestId);
+      const outcome = await guardrail.inspectRequestBody(event.body, p, registry, context.requestId);
       record(outcome, (performance.now() - started) / 1000, context.log);
       const common = {
         dynamicMetadata: metadata(outcome),
@@ -130,12 +130,12 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
 }
 
 /** ext_authz Check with the request-side detectors (`with_request_body` required to see the prompt). */
-export function authorizeRequest(
+export async function authorizeRequest(
   deps: ProcessorDeps,
   request: AuthzRequest,
   log: Logger,
   requestId: string | undefined,
-): AuthzDecision {
+): Promise<AuthzDecision> {
   const { config, guardrail, metrics } = deps;
   const started = performance.now();
   const policy = guardrail.resolve({
@@ -143,8 +143,7 @@ export function authorizeRequest(
     model: request.headers.get(config.modelHeader),
     tenant: request.headers.get(config.tenantHeader),
   });
-  const outcome = guardrail.inspectBody(
-    "request",
+  const outcome = await guardrail.inspectRequestBody(
     request.body ?? new Uint8Array(),
     policy,
     createPlaceholderRegistry(),

@@ -4,6 +4,7 @@ import { createTermListDetector, defaultTermLists } from "../content/term-lists.
 import { createUrlDetector } from "../content/url-check.js";
 import { type AttackClassifier, createAttackClassifier } from "../detect/attack/attack-model.js";
 import { attackModels } from "../detect/attack/model-weights.js";
+import type { AsyncAttackModel } from "../detect/attack/transformers-model.js";
 import type { Finding, TextDetector } from "../detect/finding.js";
 import { createSensitiveDataDetector } from "../detect/sensitive-data.js";
 
@@ -21,6 +22,8 @@ export const filterNames: readonly FilterName[] = [
 /** The detectors one template needs, built once per template. */
 export interface DetectorSet {
   readonly attack: AttackClassifier;
+  /** Optional asynchronous model (transformers) scored next to `attack` on request texts. */
+  readonly model?: AsyncAttackModel;
   readonly text: Readonly<Partial<Record<Exclude<FilterName, "pi_and_jailbreak">, TextDetector>>>;
   /** Per custom-pattern finding type, its own action if it has one. */
   readonly customActions: ReadonlyMap<string, "block" | "redact" | "inspect">;
@@ -29,6 +32,8 @@ export interface DetectorSet {
 /** Replaces built-in detectors (tests inject failing ones; deployments may add models). */
 export interface DetectorOverrides {
   readonly attack?: AttackClassifier;
+  /** An extra asynchronous prompt-attack model (the configured transformers model, or a test double). */
+  readonly model?: AsyncAttackModel;
   readonly text?: Partial<Record<Exclude<FilterName, "pi_and_jailbreak">, TextDetector>>;
 }
 
@@ -70,6 +75,7 @@ export function createDetectorSet(template: PolicyTemplate, overrides: DetectorO
   }
   return {
     attack: overrides.attack ?? defaultAttackClassifier(),
+    ...(overrides.model ? { model: overrides.model } : {}),
     text: { ...text, ...overrides.text },
     customActions,
   };

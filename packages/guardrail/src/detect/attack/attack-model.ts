@@ -1,4 +1,4 @@
-import type { Confidence } from "../finding.js";
+import { type Confidence, confidenceRank } from "../finding.js";
 import { countWords, extractFeatures, minWords } from "./features.js";
 import { dequantize, type LinearModel, predict } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
@@ -67,4 +67,20 @@ export function createAttackClassifier(file: AttackModelFile): AttackClassifier 
       });
     },
   };
+}
+
+/** Per attack kind, the more confident of two scores (then the higher score); signatures are kept. */
+export function mergeAttackScores(a: readonly AttackScore[], b: readonly AttackScore[]): AttackScore[] {
+  const rank = (s: AttackScore) => (s.confidence ? confidenceRank[s.confidence] : 0);
+  const out = new Map<AttackScore["kind"], AttackScore>();
+  for (const s of [...a, ...b]) {
+    const current = out.get(s.kind);
+    if (!current) {
+      out.set(s.kind, s);
+      continue;
+    }
+    const better = rank(s) > rank(current) || (rank(s) === rank(current) && s.score > current.score) ? s : current;
+    out.set(s.kind, { ...better, signatures: [...new Set([...current.signatures, ...s.signatures])] });
+  }
+  return [...out.values()];
 }
