@@ -42,7 +42,10 @@ function createAuthorizationClient(address: string): CheckClient {
   const proto = grpc.loadPackageDefinition(definition) as unknown as {
     envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
   };
-  return new proto.envoy.service.auth.v3.Authorization(address, grpc.credentials.createInsecure()) as CheckClient;
+  return new proto.envoy.service.auth.v3.Authorization(
+    address,
+    grpc.credentials.createInsecure(),
+  ) as unknown as CheckClient;
 }
 
 const headerValues = (headers: readonly HeaderOption[] = []): Record<string, string> =>
