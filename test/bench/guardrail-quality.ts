@@ -127,7 +127,7 @@ for (const task of tasks) {
 }
 
 console.log("\nFalse-positive rate on ordinary prompts never trained on, mean over the 5 outer-fold models:\n");
-console.log("| prompts | level | injection | jailbreak | either (blocked by default policy at MEDIUM) |");
+console.log("| prompts | level | injection | jailbreak | either kind (what a template at that level blocks) |");
 console.log("|---|---|---:|---:|---:|");
 for (const set of benignSets) {
   for (const level of ["MEDIUM", "HIGH"]) {
