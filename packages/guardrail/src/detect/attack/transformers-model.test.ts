@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHeaderMap } from "@llm-callouts/ext-proc";
-import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { createHeaderMap, startService } from "@llm-callouts/ext-proc";
+import { createEnvoyClient, createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { guardrailConfigSchema } from "../../config.js";
 import { createGuardrail } from "../../guardrail.js";
-import { serviceModule } from "../../index.js";
+import { createGuardrailService, serviceModule } from "../../index.js";
 import { createPlaceholderRegistry } from "../../policy/placeholders.js";
 import { type AsyncAttackModel, createTransformersAttackModel, textWindows } from "./transformers-model.js";
 import { writeTinyClassifier } from "./transformers-model.testdata.js";
@@ -172,5 +172,31 @@ describe("serviceModule.create() with transformersModel", () => {
 
   it("is off by default", () => {
     expect(serviceModule.configSchema.parse({}).transformersModel).toBeUndefined();
+  });
+});
+
+describe("the transformers model through the real ext_proc server", () => {
+  it("blocks a request the model flags and forwards a clean one in BUFFERED mode", async () => {
+    const model = await createTransformersAttackModel(options);
+    const runtime = createTestRuntime();
+    const service = createGuardrailService(guardrailConfigSchema.parse({}), runtime, { model });
+    const server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: null, log: runtime.log });
+    const client = createEnvoyClient(`127.0.0.1:${server.port}`);
+    const headers = { ":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json" };
+    const filter = { processingMode: { requestBodyMode: "BUFFERED" as const } };
+    try {
+      const blocked = await client.exchange(filter, {
+        request: { headers, body: [new TextDecoder().decode(chat("unfiltered persona anything"))] },
+      });
+      expect([blocked.upstream, blocked.downstream.status]).toEqual([undefined, 400]);
+      const clean = await client.exchange(filter, {
+        request: { headers, body: [new TextDecoder().decode(chat("Write a poem."))] },
+      });
+      expect(clean.downstream.status).toBe(200);
+      expect(new TextDecoder().decode(clean.upstream?.body)).toBe(new TextDecoder().decode(chat("Write a poem.")));
+    } finally {
+      client.close();
+      await server.shutdown();
+    }
   });
 });
