@@ -34,9 +34,18 @@ const dataDir = resolve(process.argv[2] ?? "../shared/data");
 const tasks = loadAttackTasks(dataDir);
 const everydayEval = generateEverydayPrompts("eval", everydaySizes.eval);
 const heldOutOrdinary = ordinaryPrompts(dataDir).heldOut;
+// Real, human-written benign prompts (role-play, instruction-dataset tasks): never trained on by the
+// injection model; the jailbreak model's flags on them come from its own out-of-fold CV decisions.
+const jailbreakTask = tasks.find((t) => t.name === "jailbreak");
+const jackhhaoBenign = (jailbreakTask?.rows ?? []).flatMap((r, i) => (r.positive ? [] : [{ text: r.text, row: i }]));
 const benignSets = [
   { name: `everyday eval split (${everydayEval.length}, generated, never trained on)`, texts: everydayEval },
   { name: `held-out QQP + PII-set sentences (${heldOutOrdinary.length})`, texts: heldOutOrdinary },
+  {
+    name: `jackhhao benign prompts (${jackhhaoBenign.length}, human-written; jailbreak column out-of-fold)`,
+    texts: jackhhaoBenign.map((b) => b.text),
+    jailbreakRows: jackhhaoBenign.map((b) => b.row),
+  },
 ].map((s) => ({ ...s, xs: featurise(s.texts.map((text) => ({ text, positive: false }))) }));
 
 const meta: Record<string, { target: string; published: string; label: string }> = {
@@ -91,6 +100,7 @@ for (const task of tasks) {
       );
       thresholds[level].push(threshold);
       for (const set of benignSets) {
+        if ("jailbreakRows" in set && task.name === "jailbreak") continue;
         flagsFor(set.name, level, task.name).push(
           set.xs.map((x, n) => combinedScore(model, x, set.texts[n] as string, task.minWords) >= threshold),
         );
@@ -99,6 +109,13 @@ for (const task of tasks) {
         if (outer[i] === f)
           decisions[level][i] = combinedScore(model, xs[i] as SparseVector, row.text, task.minWords) >= threshold;
       });
+    }
+  }
+  for (const set of benignSets) {
+    if (!("jailbreakRows" in set) || task.name !== "jailbreak") continue;
+    for (const level of ["MEDIUM", "HIGH"] as const) {
+      const oof = set.jailbreakRows.map((row) => decisions[level][row] as boolean);
+      for (let f = 0; f < K; f++) flagsFor(set.name, level, task.name).push(oof);
     }
   }
   const m = meta[task.name] as (typeof meta)[string];
@@ -144,7 +161,7 @@ for (const set of benignSets) {
 const guardrail = createGuardrail(guardrailConfigSchema.parse({}));
 const policy = guardrail.resolve({ path: "/v1/chat/completions", model: undefined, tenant: undefined });
 console.log("\nShipped weights through the default policy (all filters, request side, chat body):\n");
-console.log("| prompts | blocked | rate | blocked by pi_and_jailbreak | examples |");
+console.log("| prompts | blocked | rate | blocked as PROMPT_INJECTION | examples |");
 console.log("|---|---:|---:|---:|---|");
 for (const set of benignSets) {
   const blocked: string[] = [];
@@ -154,7 +171,7 @@ for (const set of benignSets) {
     const outcome = guardrail.inspectBody("request", body, policy, createPlaceholderRegistry());
     if (outcome.inspection.action !== "block") continue;
     blocked.push(text);
-    if (outcome.inspection.findings.some((f) => f.filter === "pi_and_jailbreak" && f.action === "block")) byAttack++;
+    if (outcome.inspection.findings.some((f) => f.type === "PROMPT_INJECTION" && f.action === "block")) byAttack++;
   }
   const examples = blocked
     .slice(0, 3)
@@ -164,3 +181,6 @@ for (const set of benignSets) {
     `| ${set.name} | ${blocked.length} | ${f3(blocked.length / set.texts.length)} | ${byAttack} | ${examples.replaceAll("|", "\\|")} |`,
   );
 }
+console.log(
+  "\n(The shipped jailbreak model was trained on the jackhhao benign prompts, so only the PROMPT_INJECTION column is held out on that row.)",
+);

@@ -170,6 +170,31 @@ const slots: Record<string, Slot> = {
       "A new bike lane connects the station to the university. Cyclists welcomed it, but some shops lost parking spaces.",
     ],
   ),
+  taskInput: slot(
+    ["a product review", "a sentence in English", "a question with four answer options"],
+    ["a short story with a missing sentence", "a tweet", "a recipe with its steps out of order"],
+    ["a paragraph about a historical event", "a movie review", "a pair of sentences"],
+  ),
+  taskGoal: slot(
+    ["classify its sentiment as positive or negative", "pick the correct option", "generate a short title for it"],
+    ["find the main character", "decide whether it is sarcastic", "put the steps in order"],
+    ["answer with yes or no", "identify the language", "decide whether the two sentences agree"],
+  ),
+  points: slot(
+    ["The new bridge opened on Monday. Traffic fell by a third. Cyclists were pleased."],
+    ["A local team won the cup. It was their first title in 40 years. Fans celebrated all night."],
+    ["A bakery donated bread to a shelter. Volunteers delivered it. The mayor thanked them."],
+  ),
+  character: slot(
+    ["a friendly dragon who loves riddles", "a medieval blacksmith", "a detective in 1920s London"],
+    ["a grumpy pirate captain", "a wise old librarian", "a robot butler"],
+    ["an alien visiting Earth for the first time", "a retired astronaut", "a cheerful village baker"],
+  ),
+  characterTask: slot(
+    ["Describe your day.", "Introduce yourself to a group of students.", "Tell me about your favourite adventure."],
+    ["What advice would you give a young traveller?", "Describe your workshop."],
+    ["What surprised you most this week?", "Tell a short story about your neighbour."],
+  ),
   // German vocabulary.
   thema: slot(
     ["den Herbst", "das Meer", "Freundschaft", "einen Regentag"],
@@ -259,6 +284,21 @@ const templates: readonly Template[] = [
   t("You are {role}. {roleTask}", "train"),
   t("Pretend to be {role} for this conversation. {roleTask}", "eval"),
   t("Be my tutor for {subject}. {roleTask}"),
+  // instruction-style tasks (as in instruction-tuning data) and character role-play
+  t("Answer the following question: {question}"),
+  t("Please answer the following question about this text. {passage} Question: What is the main point?", "train"),
+  t("Read the text and answer: what happened? {passage}", "eval"),
+  t("Detailed Instructions: In this task, you are given {taskInput}. Your task is to {taskGoal}.", "train"),
+  t(
+    "Given the task definition and input, reply with output. You are given {taskInput} and need to {taskGoal}.",
+    "eval",
+  ),
+  t("In this task you will get {taskInput}. Please {taskGoal}."),
+  t("Write an article using the following points: {points}", "train"),
+  t("Turn these facts into a short news story: {points}", "eval"),
+  t("You are {character}. {characterTask}"),
+  t("Imagine you are {character}. {characterTask}", "train"),
+  t("Roleplay as {character}. {characterTask}", "eval"),
   // German
   t("Schreibe ein Gedicht über {thema}."),
   t("Schreib eine kurze Geschichte über {thema}.", "train"),
