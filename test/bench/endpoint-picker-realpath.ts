@@ -46,6 +46,7 @@ const filter: FilterConfig = {
     responseTrailerMode: "SEND",
   },
   messageTimeoutMs: 60_000,
+  exchangeTimeoutMs: 300_000,
 };
 
 // 24 system prompts of 1536 tokens over 4 replicas whose KV cache holds ~10 of them each.
@@ -97,32 +98,40 @@ for (const [name, schedulerText] of Object.entries(configs)) {
       stream: true,
       stream_options: { include_usage: true },
     });
-    const r = await client.exchange(filter, {
-      request: { headers: { ":method": "POST", ":path": "/v1/chat/completions", ":authority": "gw" }, body: [body] },
-      upstream: async (up) => {
-        const dest = up.headers.find(([n]) => n === "x-gateway-destination-endpoint")?.[1]?.split(",")[0];
-        const res = await fetch(`http://${dest}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: Buffer.from(up.body),
-        });
-        async function* stream() {
-          let first = true;
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-            // The role chunk goes out at once (as vLLM); the first token is the first non-empty content.
-            if (first && /"content":"[^"]/.test(Buffer.from(chunk).toString())) {
-              ttft.push(performance.now() - started);
-              first = false;
+    try {
+      const r = await client.exchange(filter, {
+        request: { headers: { ":method": "POST", ":path": "/v1/chat/completions", ":authority": "gw" }, body: [body] },
+        upstream: async (up) => {
+          const dest = up.headers.find(([n]) => n === "x-gateway-destination-endpoint")?.[1]?.split(",")[0];
+          const res = await fetch(`http://${dest}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: Buffer.from(up.body),
+          });
+          async function* stream() {
+            let first = true;
+            try {
+              for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+                // The role chunk goes out at once (as vLLM); the first token is the first non-empty content.
+                if (first && /"content":"[^"]/.test(Buffer.from(chunk).toString())) {
+                  ttft.push(performance.now() - started);
+                  first = false;
+                }
+                yield chunk;
+              }
+            } catch {
+              failures++; // the replica dropped the stream mid-way
             }
-            yield chunk;
           }
-        }
-        return { headers: { ":status": String(res.status), "content-type": "text/event-stream" }, body: stream() };
-      },
-    });
-    if (r.downstream.status !== 200) failures++;
-    const usage = /"completion_tokens":(\d+)/.exec(Buffer.from(r.downstream.body).toString());
-    outputTokens += Number(usage?.[1] ?? 0);
+          return { headers: { ":status": String(res.status), "content-type": "text/event-stream" }, body: stream() };
+        },
+      });
+      if (r.downstream.status !== 200) failures++;
+      const usage = /"completion_tokens":(\d+)/.exec(Buffer.from(r.downstream.body).toString());
+      outputTokens += Number(usage?.[1] ?? 0);
+    } catch {
+      failures++; // the replica dropped the stream (counted, not fatal)
+    }
   });
   await Promise.all(runs);
   const wallS = (performance.now() - t0) / 1000;
