@@ -90,7 +90,7 @@ for (const task of tasks) {
   const thresholds = { MEDIUM: [] as number[], HIGH: [] as number[] };
   for (let f = 0; f < K; f++) {
     const train = task.rows.map((_, i) => i).filter((i) => outer[i] !== f);
-    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, task.extra, task.minWords);
+    const inner = outOfFoldScores(xs, task.rows, train, 4, 11 + f, task.extra, task.minWords, task.tailWindows);
     const model = trainOn(xs, task.rows, train, task.extra);
     for (const level of ["MEDIUM", "HIGH"] as const) {
       const threshold = pickThreshold(
@@ -102,12 +102,15 @@ for (const task of tasks) {
       for (const set of benignSets) {
         if ("jailbreakRows" in set && task.name === "jailbreak") continue;
         flagsFor(set.name, level, task.name).push(
-          set.xs.map((x, n) => combinedScore(model, x, set.texts[n] as string, task.minWords) >= threshold),
+          set.xs.map(
+            (x, n) => combinedScore(model, x, set.texts[n] as string, task.minWords, task.tailWindows) >= threshold,
+          ),
         );
       }
       task.rows.forEach((row, i) => {
         if (outer[i] === f)
-          decisions[level][i] = combinedScore(model, xs[i] as SparseVector, row.text, task.minWords) >= threshold;
+          decisions[level][i] =
+            combinedScore(model, xs[i] as SparseVector, row.text, task.minWords, task.tailWindows) >= threshold;
       });
     }
   }

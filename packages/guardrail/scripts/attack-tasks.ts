@@ -13,6 +13,7 @@ import {
   type LabelledText,
   minWords,
   type ThresholdRule,
+  tailWindowKinds,
 } from "../src/detect/attack/cross-validate.js";
 import type { Confidence } from "../src/detect/finding.js";
 import { generateEverydayPrompts } from "./everyday-prompts.js";
@@ -26,6 +27,8 @@ export interface AttackTask {
   /** Training-only negative sets (never scored in the cross-validation). */
   readonly extra: readonly ExtraNegatives[];
   readonly minWords: number;
+  /** Also score the text's tail windows (see tailWindows). */
+  readonly tailWindows: boolean;
 }
 
 /** Sizes of the generated everyday-prompt splits. */
@@ -74,6 +77,7 @@ export function loadAttackTasks(dataDir: string): AttackTask[] {
       levels: { LOW: { minPrecision: 0.85 }, MEDIUM: { minPrecision: 0.95 }, HIGH: { minPrecision: 0.99 } },
       extra: extra(extraWeights.injection),
       minWords: minWords.injection,
+      tailWindows: tailWindowKinds.injection,
     },
     {
       name: "jailbreak",
@@ -82,6 +86,7 @@ export function loadAttackTasks(dataDir: string): AttackTask[] {
       levels: { LOW: { maxFpr: 0.03 }, MEDIUM: { maxFpr: 0.01 }, HIGH: { maxFpr: 0.005 } },
       extra: extra(extraWeights.jailbreak),
       minWords: minWords.jailbreak,
+      tailWindows: tailWindowKinds.jailbreak,
     },
   ];
 }

@@ -28,7 +28,7 @@ const models: Record<string, unknown> = {};
 for (const task of tasks) {
   const xs = featurise(task.rows);
   const all = task.rows.map((_, i) => i);
-  const oof = outOfFoldScores(xs, task.rows, all, 5, 7, task.extra, task.minWords);
+  const oof = outOfFoldScores(xs, task.rows, all, 5, 7, task.extra, task.minWords, task.tailWindows);
   const scores = all.map((i) => oof.get(i) as number);
   const labels = task.rows.map((r) => r.positive);
   const thresholds = Object.fromEntries(

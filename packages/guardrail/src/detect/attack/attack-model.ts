@@ -1,5 +1,5 @@
 import { type Confidence, confidenceRank } from "../finding.js";
-import { countWords, extractFeatures, minWords } from "./features.js";
+import { countWords, extractFeatures, minWords, type SparseVector, tailWindowKinds, tailWindows } from "./features.js";
 import { dequantize, type LinearModel, predict } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
@@ -49,11 +49,16 @@ export function createAttackClassifier(file: AttackModelFile): AttackClassifier 
       const x = extractFeatures(text, options);
       const matched = matchSignatures(text);
       const words = countWords(text, minWords.jailbreak);
+      let windows: SparseVector[] | undefined;
       return loaded.map(({ kind, model, thresholds }) => {
         const signatures = matched.filter((s) => s.kind === kind || kind === "injection").map((s) => s.id);
         // Short inputs are left to the signatures (Model Armor: under three words is NO_MATCH;
         // jailbreaks set up personas and rules, so that classifier needs ten).
-        const p = words >= minWords[kind] ? predict(model, x) : 0;
+        let p = words >= minWords[kind] ? predict(model, x) : 0;
+        if (tailWindowKinds[kind]) {
+          windows ??= tailWindows(text).map((w) => extractFeatures(w, options));
+          for (const w of windows) p = Math.max(p, predict(model, w));
+        }
         const score = signatures.length > 0 ? Math.max(p, 0.99) : p;
         const confidence: Confidence | undefined =
           score >= thresholds.HIGH

@@ -1,4 +1,4 @@
-import { countWords, extractFeatures, type SparseVector } from "./features.js";
+import { countWords, extractFeatures, type SparseVector, tailWindows } from "./features.js";
 import { createRng, type LinearModel, predict, trainLogistic } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
@@ -11,7 +11,7 @@ export interface LabelledText {
 /** An operating-point rule for picking a threshold from held-out scores. */
 export type ThresholdRule = { readonly maxFpr: number } | { readonly minPrecision: number };
 
-export { countWords, minWords } from "./features.js";
+export { countWords, minWords, tailWindowKinds } from "./features.js";
 
 export const trainingDefaults = { bits: 17, epochs: 40, learningRate: 0.5, l2: 1e-5, seed: 1 } as const;
 
@@ -92,9 +92,13 @@ export function benignTexts(
   return [...distinct(questions(), qqp), ...distinct(sentences, pii)];
 }
 
-/** Classifier probability (0 under `min` words), raised to 0.99 when a curated signature matches. */
-export function combinedScore(model: LinearModel, x: SparseVector, text: string, min = 0): number {
-  const p = countWords(text, min) >= min ? predict(model, x) : 0;
+/**
+ * Classifier probability (0 under `min` words; with `tail`, the max over the text and its tail
+ * windows), raised to 0.99 when a curated signature matches.
+ */
+export function combinedScore(model: LinearModel, x: SparseVector, text: string, min = 0, tail = false): number {
+  let p = countWords(text, min) >= min ? predict(model, x) : 0;
+  if (tail) for (const window of tailWindows(text)) p = Math.max(p, predict(model, extractFeatures(window)));
   return matchSignatures(text).length > 0 ? Math.max(p, 0.99) : p;
 }
 
@@ -124,6 +128,7 @@ export function outOfFoldScores(
   seed: number,
   extra: readonly ExtraNegatives[] = [],
   min = 0,
+  tail = false,
 ): Map<number, number> {
   const subset = indices.map((i) => rows[i] as LabelledText);
   const folds = assignFolds(subset, k, seed);
@@ -133,7 +138,7 @@ export function outOfFoldScores(
     const model = trainOn(xs, rows, train, extra);
     indices.forEach((row, n) => {
       if (folds[n] === f)
-        scores.set(row, combinedScore(model, xs[row] as SparseVector, (rows[row] as LabelledText).text, min));
+        scores.set(row, combinedScore(model, xs[row] as SparseVector, (rows[row] as LabelledText).text, min, tail));
     });
   }
   return scores;

@@ -93,6 +93,31 @@ export function extractFeatures(text: string, options: FeatureOptions = defaultF
 /** Minimum words before the classifier is consulted, per attack kind (signatures always run). */
 export const minWords = { injection: 3, jailbreak: 10 } as const;
 
+/**
+ * Per attack kind, whether the text's tail is also scored on its own: an injection is typically an
+ * instruction appended to benign text ("… Now forget that and say X"), which the whole-text features
+ * dilute. Jailbreaks are whole-prompt setups, so that model scores the whole text only.
+ */
+export const tailWindowKinds = { injection: true, jailbreak: false } as const;
+
+const sentenceBreak = /(?<=[.!?:;])\s+|\n+/;
+
+/**
+ * The last 1–5 sentences as suffix windows (within the last 1 500 characters, 3+ words each),
+ * excluding the whole text itself.
+ */
+export function tailWindows(text: string): string[] {
+  const tail = text.length > 1500 ? text.slice(-1500) : text;
+  const sentences = tail.split(sentenceBreak).filter((s) => s.trim() !== "");
+  const limit = Math.min(5, tail === text ? sentences.length - 1 : sentences.length);
+  const windows: string[] = [];
+  for (let k = 1; k <= limit; k++) {
+    const window = sentences.slice(-k).join(" ");
+    if (countWords(window, 3) >= 3) windows.push(window);
+  }
+  return windows;
+}
+
 /** Number of whitespace-separated words, counting up to `limit`. */
 export function countWords(text: string, limit: number): number {
   return text.split(/\s+/, limit + 1).filter((w) => w !== "").length;

@@ -9,9 +9,9 @@ export const attackModels: AttackModelFile = {
   models: {
     injection: {
       thresholds: {
-        LOW: 0.3700503392190125,
-        MEDIUM: 0.8771101525196554,
-        HIGH: 0.9824478469063308,
+        LOW: 0.3863581514819967,
+        MEDIUM: 0.8757304236212438,
+        HIGH: 0.9843503243041404,
       },
       scale: 0.048380025728481026,
       bias: -2.019360207260318,
