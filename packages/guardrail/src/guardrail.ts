@@ -1,8 +1,8 @@
 import { type ImmediateResponse, type JsonValue, openAiErrorBody, openAiErrorResponse } from "@llm-callouts/ext-proc";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
-import { type AttackClassifier, type AttackScore, mergeAttackScores } from "./detect/attack/attack-model.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
 import { type Inspection, inspectTexts, type ScanText } from "./policy/engine.js";
+import { createModelClassifier } from "./policy/model-pass.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
 import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
 import { buildAuditRecord, buildVerdict, summaryHeaderValue } from "./policy/verdict.js";
@@ -157,46 +157,18 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       if (!model || !policy.template.piAndJailbreak.enabled)
         return inspectBody("request", bytes, policy, registry, requestId);
       const started = performance.now();
-      // Pass 1 only records the texts the engine classifies (other filters off, nothing applied).
-      const seen = new Set<string>();
-      const recorder: AttackClassifier = {
-        classify(text) {
-          seen.add(text);
-          return [];
-        },
-      };
-      inspectBody(
-        "request",
-        bytes,
-        { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
-        createPlaceholderRegistry(),
-        undefined,
+      // Pass 1 only collects the texts the engine classifies (other filters off, nothing applied).
+      const attack = await createModelClassifier(model, policy.detectors.attack, (recorder) =>
+        inspectBody(
+          "request",
+          bytes,
+          { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
+          createPlaceholderRegistry(),
+          undefined,
+        ),
       );
-      const texts = [...seen];
-      let scored: Map<string, AttackScore[]> | undefined;
-      let failure: Error | undefined;
-      try {
-        const results = await model.score(texts);
-        scored = new Map(texts.map((t, i) => [t, results[i] ?? []]));
-      } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
-      }
-      const builtIn = policy.detectors.attack;
-      const merged: AttackClassifier = {
-        classify(text) {
-          // The engine reports a throwing detector per the template's fail mode.
-          if (failure) throw new Error(`${model.id}: ${failure.message}`);
-          return mergeAttackScores(builtIn.classify(text), scored?.get(text) ?? []);
-        },
-      };
-      return inspectBody(
-        "request",
-        bytes,
-        { ...policy, detectors: { ...policy.detectors, attack: merged } },
-        registry,
-        requestId,
-        started,
-      );
+      const withModel = { ...policy, detectors: { ...policy.detectors, attack } };
+      return inspectBody("request", bytes, withModel, registry, requestId, started);
     },
     createStreamScanner(policy, registry) {
       const b = policy.template.responseBlock;

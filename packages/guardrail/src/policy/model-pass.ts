@@ -1,0 +1,39 @@
+import { type AttackClassifier, type AttackScore, mergeAttackScores } from "../detect/attack/attack-model.js";
+import type { AsyncAttackModel } from "../detect/attack/transformers-model.js";
+
+/**
+ * Bridges an asynchronous attack model into the synchronous engine in two passes:
+ * `record` runs the engine with a recording classifier (so the exact texts it
+ * classifies, every view and the joined conversation, are collected), the model
+ * scores them in one call, and the returned classifier merges its scores with
+ * `builtIn` (the more confident per kind). A model failure makes the returned
+ * classifier throw, which the engine reports per the template's fail mode.
+ */
+export async function createModelClassifier(
+  model: AsyncAttackModel,
+  builtIn: AttackClassifier,
+  record: (recorder: AttackClassifier) => void,
+): Promise<AttackClassifier> {
+  const seen = new Set<string>();
+  record({
+    classify(text) {
+      seen.add(text);
+      return [];
+    },
+  });
+  const texts = [...seen];
+  let scored: Map<string, AttackScore[]> | undefined;
+  let failure: Error | undefined;
+  try {
+    const results = await model.score(texts);
+    scored = new Map(texts.map((t, i) => [t, results[i] ?? []]));
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+  }
+  return {
+    classify(text) {
+      if (failure) throw new Error(`${model.id}: ${failure.message}`);
+      return mergeAttackScores(builtIn.classify(text), scored?.get(text) ?? []);
+    },
+  };
+}
