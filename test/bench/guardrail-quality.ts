@@ -100,7 +100,7 @@ for (const task of tasks) {
       );
       thresholds[level].push(threshold);
       for (const set of benignSets) {
-        if ("jailbreakRows" in set && task.name === "jailbreak") continue;
+        if (set.jailbreakRows && task.name === "jailbreak") continue;
         flagsFor(set.name, level, task.name).push(
           set.xs.map(
             (x, n) => combinedScore(model, x, set.texts[n] as string, task.minWords, task.tailWindows) >= threshold,
@@ -115,9 +115,10 @@ for (const task of tasks) {
     }
   }
   for (const set of benignSets) {
-    if (!("jailbreakRows" in set) || task.name !== "jailbreak") continue;
+    if (!set.jailbreakRows || task.name !== "jailbreak") continue;
+    const rows = set.jailbreakRows;
     for (const level of ["MEDIUM", "HIGH"] as const) {
-      const oof = set.jailbreakRows.map((row) => decisions[level][row] as boolean);
+      const oof = rows.map((row) => decisions[level][row] as boolean);
       for (let f = 0; f < K; f++) flagsFor(set.name, level, task.name).push(oof);
     }
   }
