@@ -10,6 +10,7 @@ export const endpointPickerDefaults = {
   metricsPath: "/metrics",
   /** Endpoints with older metrics are excluded unless all are stale (GIE 2 s). */
   metricsStalenessMs: 2000,
+  modelsIntervalMs: 1000,
   filePollIntervalMs: 1000,
   queueDepthThreshold: 5,
   kvCacheUtilThreshold: 0.8,
@@ -47,6 +48,8 @@ export const endpointPickerConfigSchema = z
         scrapeTimeoutMs: z.number().int().positive().default(d.scrapeTimeoutMs),
         path: z.string().startsWith("/").default(d.metricsPath),
         stalenessMs: z.number().int().positive().default(d.metricsStalenessMs),
+        /** How often `/v1/models` is read to learn loaded LoRA adapters (0 = never). */
+        modelsIntervalMs: z.number().int().min(0).default(d.modelsIntervalMs),
       })
       .prefault({}),
     /** EndpointPickerConfig YAML (inline) or a file relative to the config dir; default: GIE defaults. */

@@ -31,6 +31,8 @@ export interface Datastore {
   specs(): ReadonlyMap<string, EndpointSpec>;
   recordMetrics(id: string, metrics: EndpointMetrics): void;
   recordScrapeError(id: string, error: string): void;
+  /** Models listed by the endpoint's `/v1/models`. */
+  recordLoadedModels(id: string, models: ReadonlySet<string>): void;
   lastError(id: string): string | undefined;
   /** Schedulable view: last-good metrics and current in-flight load. */
   endpoints(): Endpoint[];
@@ -42,6 +44,7 @@ export function createDatastore(inflight: InflightTracker): Datastore {
   let specs = new Map<string, EndpointSpec>();
   const metrics = new Map<string, EndpointMetrics>();
   const errors = new Map<string, string>();
+  const loaded = new Map<string, ReadonlySet<string>>();
   let synced = false;
   return {
     setEndpoints(list) {
@@ -51,6 +54,7 @@ export function createDatastore(inflight: InflightTracker): Datastore {
       for (const id of removed) {
         metrics.delete(id);
         errors.delete(id);
+        loaded.delete(id);
       }
       specs = next;
       synced = true;
@@ -61,6 +65,9 @@ export function createDatastore(inflight: InflightTracker): Datastore {
       if (!specs.has(id)) return;
       metrics.set(id, m);
       errors.delete(id);
+    },
+    recordLoadedModels(id, models) {
+      if (specs.has(id)) loaded.set(id, models);
     },
     recordScrapeError(id, error) {
       if (specs.has(id)) errors.set(id, error);
@@ -77,6 +84,7 @@ export function createDatastore(inflight: InflightTracker): Datastore {
           labels: s.labels ?? {},
           metrics: metrics.get(id) ?? unknownMetrics,
           inflight: inflight.load(id),
+          loadedModels: loaded.get(id),
         });
       }
       return out;

@@ -9,6 +9,7 @@ import { createKubernetesDiscovery } from "./discovery/kubernetes-discovery.js";
 import { createFlowControl } from "./flow-control.js";
 import { createInflightTracker } from "./inflight-tracker.js";
 import { createMetricsScraper } from "./metrics/metrics-scraper.js";
+import { createModelsPoller } from "./metrics/models-poller.js";
 import { createPickerMetrics } from "./picker-metrics.js";
 import { createPickerProcessorFactory } from "./processor.js";
 import { createRequestControl } from "./request-control.js";
@@ -114,9 +115,19 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
     onScrape: (result) => metrics.scrapes.inc({ result }),
   });
   scraper.start();
+  const modelsPoller =
+    config.metrics.modelsIntervalMs > 0
+      ? createModelsPoller({
+          datastore,
+          intervalMs: config.metrics.modelsIntervalMs,
+          timeoutMs: config.metrics.scrapeTimeoutMs,
+        })
+      : undefined;
+  modelsPoller?.start();
 
   const close = () => {
     scraper.stop();
+    modelsPoller?.stop();
     flowControl?.stop();
     for (const d of discoveries) d.stop();
   };

@@ -28,12 +28,16 @@ export const endpointPickerConfigSchema = z.strictObject({
 
 export type EndpointPickerConfig = z.infer<typeof endpointPickerConfigSchema>;
 
-/** GIE defaults: queue 2, KV-cache 2, prefix 3, max-score picker. */
+/**
+ * GIE defaults (queue 2, KV-cache 2, prefix 3, max-score picker) plus the LoRA
+ * availability filter, which is a no-op unless `/v1/models` showed where an adapter lives.
+ */
 export const defaultEndpointPickerConfig: EndpointPickerConfig = {
   apiVersion: "inference.networking.x-k8s.io/v1alpha1",
   kind: "EndpointPickerConfig",
   featureGates: [],
   plugins: [
+    { type: "lora-availability-filter" },
     { type: "queue-scorer" },
     { type: "kv-cache-utilization-scorer" },
     { type: "prefix-cache-scorer" },
@@ -43,6 +47,7 @@ export const defaultEndpointPickerConfig: EndpointPickerConfig = {
     {
       name: "default",
       plugins: [
+        { pluginRef: "lora-availability-filter" },
         { pluginRef: "queue-scorer", weight: 2 },
         { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
         { pluginRef: "prefix-cache-scorer", weight: 3 },

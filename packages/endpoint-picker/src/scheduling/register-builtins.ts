@@ -1,3 +1,7 @@
+import {
+  loraAvailabilityFilterFactory,
+  loraAvailabilityFilterType,
+} from "./filter/lora-availability/lora-availability.js";
 import { utilizationFilterFactory, utilizationFilterType } from "./filter/utilization/utilization.js";
 import { maxScorePickerFactory, maxScorePickerType } from "./picker/max-score/max-score.js";
 import { randomPickerFactory, randomPickerType } from "./picker/random/random.js";
@@ -18,6 +22,7 @@ import { tokenLoadScorerFactory, tokenLoadScorerType } from "./scorer/token-load
 /** Every built-in plugin type, in one explicit list. */
 export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
   registry.register(utilizationFilterType, utilizationFilterFactory);
+  registry.register(loraAvailabilityFilterType, loraAvailabilityFilterFactory);
   registry.register(queueScorerType, queueScorerFactory);
   registry.register(runningRequestsScorerType, runningRequestsScorerFactory);
   registry.register(kvCacheUtilizationScorerType, kvCacheUtilizationScorerFactory);

@@ -51,6 +51,12 @@ export interface Endpoint {
   readonly labels: Readonly<Record<string, string>>;
   readonly metrics: EndpointMetrics;
   readonly inflight: InflightLoad;
+  /**
+   * Models the server lists in `/v1/models` (base model and loaded LoRA adapters);
+   * undefined when unknown. vLLM's metrics only name adapters with running or waiting
+   * requests, so an idle loaded adapter is visible only here.
+   */
+  readonly loadedModels?: ReadonlySet<string> | undefined;
 }
 
 /** The request as the scheduler sees it. */
