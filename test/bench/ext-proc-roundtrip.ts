@@ -7,7 +7,9 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -82,6 +84,7 @@ function buildCases(): Case[] {
     ),
   ];
   return [
+    { name: "headers only", concurrency: 1, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "headers only", concurrency: 64, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "4 KB BUFFERED body", concurrency: 64, messages: buffered, isLast: (_r, n) => n === 2 },
     {
@@ -134,24 +137,32 @@ async function freePort(): Promise<number> {
 }
 
 async function main() {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const server = spawn(
-    process.execPath,
+  const rows: string[][] = [];
+  for (const transport of ["lean", "connect"] as const) rows.push(...(await runTransport(transport)));
+  printTable(
+    `ext_proc round trips through \`callouts serve echo\` (its own process), grpc-js client in another, ${seconds} s per case`,
     [
-      cli,
-      "serve",
-      "echo",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--admin-port",
-      String(adminPort),
-      "--log-level",
-      "warn",
+      "transport",
+      "case",
+      "concurrency",
+      "round trips/s",
+      "p50 ms",
+      "p99 ms",
+      "server CPU µs/req",
+      "server capacity/core",
     ],
-    { stdio: "inherit" },
+    rows,
   );
+}
+
+async function runTransport(transport: "lean" | "connect"): Promise<string[][]> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const config = join(mkdtempSync(join(tmpdir(), "bench-")), "echo.yaml");
+  writeFileSync(config, `server:\n  processTransport: ${transport}\n`);
+  const args = ["serve", "echo", "--host", "127.0.0.1", "--port", String(port), "--admin-port", String(adminPort)];
+  const server = spawn(process.execPath, [cli, ...args, "--log-level", "warn", "--config", config], {
+    stdio: "inherit",
+  });
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -164,6 +175,7 @@ async function main() {
     });
     const rows: string[][] = [];
     for (const c of buildCases()) {
+      if (transport === "connect" && c.concurrency === 1) continue;
       // Warm up, then measure for a fixed wall time at fixed concurrency.
       await Promise.all(Array.from({ length: c.concurrency }, () => oneExchange(client, c)));
       const latencies: number[] = [];
@@ -178,21 +190,20 @@ async function main() {
       const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
       const cpu = (await serverCpuSeconds(adminPort)) - cpuBefore;
       latencies.sort((a, b) => a - b);
+      const cpuMicros = (cpu / latencies.length) * 1e6;
       rows.push([
+        transport,
         c.name,
         String(c.concurrency),
         Math.round(latencies.length / elapsed).toLocaleString("en-US"),
         percentile(latencies, 0.5).toFixed(2),
         percentile(latencies, 0.99).toFixed(2),
-        ((cpu / latencies.length) * 1e6).toFixed(0),
+        cpuMicros.toFixed(0),
+        `${Math.round(1e6 / cpuMicros).toLocaleString("en-US")}/s`,
       ]);
     }
     client.close();
-    printTable(
-      `ext_proc round trips, \`callouts serve echo\` (1 process), grpc-js client, ${seconds} s per case`,
-      ["case", "concurrency", "round trips/s", "p50 ms", "p99 ms", "server CPU µs/req"],
-      rows,
-    );
+    return rows;
   } finally {
     server.kill("SIGTERM");
     await once(server, "exit");

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import type { Service } from "@llm-callouts/ext-proc";
+import type { AuthzDecision, Service } from "@llm-callouts/ext-proc";
 import { createEnvoyClient } from "@llm-callouts/ext-proc/testing";
 import { describe, expect, it } from "vitest";
 import { startEcho, startWith, text } from "./harness.js";
@@ -163,7 +163,7 @@ describe("ext_authz", () => {
     const service: Service = {
       name: "authz",
       processor: () => ({}),
-      authorize: (request) =>
+      authorize: (request): AuthzDecision =>
         request.headers.get("x-user") === "ok"
           ? { allow: true, headers: { set: { "x-checked": "1" } } }
           : { allow: false, status: 403, body: '{"error":"no"}', headers: { "content-type": "application/json" } },

@@ -56,6 +56,8 @@ export const serverConfigSchema = z
       .strict()
       .default({}),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Who serves ExternalProcessor.Process: the lean gRPC handler or connect-node. */
+    processTransport: z.enum(["lean", "connect"]).default("lean"),
   })
   .strict();
 

@@ -18,6 +18,7 @@ export function serverOptionsFrom(server: ServerConfig) {
     replyChunkBytes: server.replyChunkBytes,
     failure: server.failure,
     assumedModes: server.assumedModes,
+    processTransport: server.processTransport,
   };
 }
 

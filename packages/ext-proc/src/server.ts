@@ -5,6 +5,8 @@ import {
   createSecureServer,
   type Http2SecureServer,
   type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
   type Http2Session,
 } from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -15,7 +17,8 @@ import { Health } from "@llm-callouts/proto/gen/grpc/health/v1/health_pb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createAuthzService } from "./authz.js";
-import { createExtProcService, type StreamTracker } from "./ext-proc-handler.js";
+import { createExtProcService, createStreamRunner, type StreamTracker } from "./ext-proc-handler.js";
+import { createProcessHandler, processPath } from "./grpc-process-handler.js";
 import { createHealthService, createHealthState, type HealthState, healthServiceNames } from "./health.js";
 import { createLogger } from "./logger.js";
 import { createRegistry, createSdkMetrics } from "./metrics.js";
@@ -38,6 +41,11 @@ export interface ServerOptions {
   readonly replyChunkBytes?: number;
   readonly failure?: Partial<FailurePolicy>;
   readonly assumedModes?: Partial<AssumedModes>;
+  /**
+   * Who serves ExternalProcessor.Process: `lean` (default), a small gRPC handler on the same
+   * HTTP/2 server, or `connect` (connect-node, as for the other services). See the README.
+   */
+  readonly processTransport?: "lean" | "connect";
   readonly log?: Logger;
   readonly metrics?: Registry;
 }
@@ -105,13 +113,15 @@ export async function startService(service: Service, options: ServerOptions = {}
     },
   };
 
-  const handler = connectNodeAdapter({
+  const run = createStreamRunner(service, log, metrics, settings, tracker);
+  const readMaxBytes = settings.maxBufferedBodyBytes + 1024 * 1024;
+  const connectHandler = connectNodeAdapter({
     grpc: true,
     grpcWeb: false,
     connect: false,
-    readMaxBytes: settings.maxBufferedBodyBytes + 1024 * 1024,
+    readMaxBytes,
     routes(router) {
-      router.service(ExternalProcessor, createExtProcService(service, log, metrics, settings, tracker));
+      router.service(ExternalProcessor, createExtProcService(run));
       router.service(Health, createHealthService(health, healthServiceNames));
       if (service.authorize) {
         router.service(
@@ -121,6 +131,10 @@ export async function startService(service: Service, options: ServerOptions = {}
       }
     },
   });
+  const processHandler = createProcessHandler(run, readMaxBytes);
+  const lean = (options.processTransport ?? "lean") === "lean";
+  const handler = (req: Http2ServerRequest, res: Http2ServerResponse) =>
+    lean && req.url === processPath ? processHandler(req, res) : connectHandler(req, res);
 
   const sessions = new Set<Http2Session>();
   const trackSessions = (server: Http2Server | Http2SecureServer) =>

@@ -29,7 +29,9 @@ interface Seen {
 
 /** An upstream that records what it received and answers with `reply`. */
 async function startUpstream(
-  reply: (res: import("node:http").ServerResponse, seen: Seen) => void | Promise<void> = (res) => res.end("ok"),
+  reply: (res: import("node:http").ServerResponse, seen: Seen) => void | Promise<void> = (res) => {
+    res.end("ok");
+  },
 ): Promise<{ address: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const server = createServer(async (req, res) => {
