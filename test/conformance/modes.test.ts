@@ -63,10 +63,10 @@ function expectLengthConsistent(result: ExchangeResult) {
   if (length !== undefined) expect(Number(length)).toBe(result.upstream!.body.length);
 }
 
-describe("conformance: pass-through", () => {
+describe.each(["lean", "connect"] as const)("conformance: pass-through (%s transport)", (processTransport) => {
   let echo: EchoServer;
   beforeAll(async () => {
-    echo = await startEcho();
+    echo = await startEcho({}, { processTransport });
   });
   afterAll(() => echo.close());
 

@@ -1,0 +1,86 @@
+import { connect } from "node:http2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningService, startService } from "./server.js";
+import { createTestRuntime } from "./testing/runtime.js";
+
+/** Raw HTTP/2 requests against the lean Process handler, for the framing edge cases. */
+describe("createProcessHandler()", () => {
+  let server: RunningService;
+  beforeAll(async () => {
+    const runtime = createTestRuntime();
+    server = await startService(
+      { name: "t", processor: () => ({}) },
+      { host: "127.0.0.1", port: 0, adminPort: null, log: runtime.log, maxBufferedBodyBytes: 1024 },
+    );
+  });
+  afterAll(() => server.shutdown());
+
+  function call(
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<{ status: number; grpc: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const session = connect(`http://127.0.0.1:${server.port}`);
+      const req = session.request({
+        ":method": "POST",
+        ":path": "/envoy.service.ext_proc.v3.ExternalProcessor/Process",
+        "content-type": "application/grpc",
+        te: "trailers",
+        ...headers,
+      });
+      let status = 0;
+      let grpc: Record<string, unknown> = {};
+      req.on("response", (h) => {
+        status = Number(h[":status"]);
+        if (h["grpc-status"] !== undefined) grpc = h;
+      });
+      req.on("trailers", (t) => {
+        grpc = t;
+      });
+      req.on("data", () => {});
+      req.on("error", reject);
+      req.on("close", () => {
+        session.close();
+        resolve({ status, grpc });
+      });
+      req.end(body);
+    });
+  }
+
+  const framed = (flag: number, payload: Buffer) => {
+    const head = Buffer.alloc(5);
+    head[0] = flag;
+    head.writeUInt32BE(payload.length, 1);
+    return Buffer.concat([head, payload]);
+  };
+
+  it("refuses a non-gRPC content type with 415", async () => {
+    expect((await call({ "content-type": "application/json" }, Buffer.alloc(0))).status).toBe(415);
+  });
+
+  it("answers an unsupported grpc-encoding with UNIMPLEMENTED", async () => {
+    const { grpc } = await call({ "grpc-encoding": "gzip" }, Buffer.alloc(0));
+    expect(grpc["grpc-status"]).toBe("12");
+  });
+
+  it("answers a compressed message with UNIMPLEMENTED", async () => {
+    const { grpc } = await call({}, framed(1, Buffer.from([0x12, 0x00])));
+    expect(grpc["grpc-status"]).toBe("12");
+  });
+
+  it("answers a message over the size limit with RESOURCE_EXHAUSTED", async () => {
+    const { grpc } = await call({}, framed(0, Buffer.alloc(1024 * 1024 + 2048)));
+    expect(grpc["grpc-status"]).toBe("8");
+  });
+
+  it("answers a truncated message with INVALID_ARGUMENT", async () => {
+    const { grpc } = await call({}, framed(0, Buffer.from([0x12, 0x00])).subarray(0, 6));
+    expect(grpc["grpc-status"]).toBe("3");
+    expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/inside a message/);
+  });
+
+  it("ends a clean empty stream with OK", async () => {
+    const { grpc } = await call({}, Buffer.alloc(0));
+    expect(grpc["grpc-status"]).toBe("0");
+  });
+});
