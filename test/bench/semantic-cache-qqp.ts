@@ -4,7 +4,10 @@
  * false-hit verifier accepts. Reports precision of hits and hit rate on true
  * duplicates per embedder and threshold, with and without verification.
  *
- *   node --import tsx test/bench/semantic-cache-qqp.ts [--limit N] [--sif A] [--share S]
+ * `--half even|odd` keeps every other row: the verifier's rank/synonym settings and the
+ * default threshold were chosen on the even rows, so the odd rows are a held-out check.
+ *
+ *   node --import tsx test/bench/semantic-cache-qqp.ts [--limit N] [--half even|odd] [--sif A] [--share S]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +25,8 @@ const { values } = parseArgs({
     sif: { type: "string" },
     share: { type: "string" },
     salient: { type: "string" },
+    synonym: { type: "string" },
+    half: { type: "string" },
     data: { type: "string", default: join(process.cwd(), "..", "shared", "data", "qqp-pairs-dev.jsonl") },
   },
 });
@@ -35,6 +40,7 @@ const pairs = readFileSync(values.data, "utf8")
   .trim()
   .split("\n")
   .slice(0, Number(values.limit))
+  .filter((_, i) => values.half === undefined || i % 2 === (values.half === "odd" ? 1 : 0))
   .map((line) => JSON.parse(line) as Pair);
 
 const vectors = loadWinkWordVectors();
@@ -51,10 +57,17 @@ const thresholds = [0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.9
 const duplicates = pairs.filter((p) => p.duplicate).length;
 const salientRank = values.salient ? Number(values.salient) : undefined;
 const verified = pairs.map(
-  (p) => verifyCandidate(p.b, p.a, { words: vectors, ...(salientRank !== undefined ? { salientRank } : {}) }).ok,
+  (p) =>
+    verifyCandidate(p.b, p.a, {
+      words: vectors,
+      ...(salientRank !== undefined ? { salientRank } : {}),
+      ...(values.synonym ? { synonymSimilarity: Number(values.synonym) } : {}),
+    }).ok,
 );
 
-console.log(`QQP dev pairs: ${pairs.length} (${duplicates} duplicates)\n`);
+console.log(
+  `QQP dev pairs${values.half ? ` (${values.half} rows)` : ""}: ${pairs.length} (${duplicates} duplicates)\n`,
+);
 console.log("| embedder | threshold | verify | hits | precision | hit rate on duplicates |");
 console.log("| --- | --- | --- | --- | --- | --- |");
 for (const embedder of embedders) {

@@ -20,6 +20,19 @@ describe("verifyCandidate()", () => {
       "What are the top job sites?",
       "content",
     ],
+    [
+      "how much vs how",
+      "How much do you get paid for YouTube views?",
+      "How do you get paid for YouTube views?",
+      "intent",
+    ],
+    ["past vs hypothetical", "How did you react to the news?", "How would you react to the news?", "intent"],
+    ["past vs modal", "How did you get interested in football?", "How can I get interested in football?", "intent"],
+    ["a changed preposition", "How should I deal with my boss?", "How should I deal for my boss?", "intent"],
+    ["a stranded preposition", "What are fingerboard pivot cups?", "What are fingerboard pivot cups for?", "intent"],
+    ["roles swapped around a relation", "Are cats afraid of tigers?", "Are tigers afraid of cats?", "order"],
+    ["swapped modifiers", "Do Mexican girls like black guys?", "Do black girls like Mexican guys?", "order"],
+    ["an arithmetic expression", "What is the square root of 1?", "What is the square root of 1-i?", "number"],
   ])("rejects %s", (_name, a, b, reason) => {
     const verdict = verifyCandidate(a, b);
     expect(verdict.ok ? "accepted" : verdict.reason).toBe(reason);
@@ -27,7 +40,13 @@ describe("verifyCandidate()", () => {
 
   it.each([
     ["case and punctuation", "how do i reset my password", "How do I reset my password?"],
-    ["stop words", "What is the way to reset a password?", "How do I reset my password?"],
+    ["stop words", "What is the best way I can reset my password?", "How do I reset my password?"],
+    [
+      "a coordination in either order",
+      "What is match fixing and spot fixing?",
+      "What is spot fixing and match fixing?",
+    ],
+    ["a hyphenated age", "What should every 18 year old know?", "What should every 18-year-old know?"],
     ["spelled-out number", "Give me three tips", "Give me 3 tips"],
     ["double negation kept", "Why isn't it not working?", "Why is it working?"],
   ])("accepts %s", (_name, a, b) => {

@@ -1,3 +1,4 @@
+import { structuralDifference } from "./question-structure.js";
 import { tokenize } from "./text-tokens.js";
 
 /** Why a semantic candidate was rejected. */
@@ -18,10 +19,12 @@ export interface WordKnowledge {
 /** Options of {@link verifyCandidate}. */
 export interface VerifyOptions {
   readonly words?: WordKnowledge;
-  /** Words rarer than this rank (or unknown, or named entities) must be matched on the other side. Default 300. */
+  /** Words rarer than this rank (or unknown, or named entities) must be matched on the other side. Default 50. */
   readonly salientRank?: number;
-  /** A salient word counts as matched by a word at least this similar. Default 0.75. */
+  /** A salient word counts as matched by a word at least this similar. Default 0.85. */
   readonly synonymSimilarity?: number;
+  /** Structural checks (asked quantity, mood, roles around a relation, number expressions). Default true. */
+  readonly structure?: boolean;
 }
 
 /**
@@ -48,8 +51,8 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
   for (const word of forms(a, onlyA)) {
     if (ANTONYMS.get(word)?.some((o) => formsB.has(o))) return { ok: false, reason: "antonym", word };
   }
-  const salientRank = options.salientRank ?? 300;
-  const synonym = options.synonymSimilarity ?? 0.75;
+  const salientRank = options.salientRank ?? 50;
+  const synonym = options.synonymSimilarity ?? 0.85;
   const words = options.words;
   const unmatched = (side: Analysis, other: Analysis, diff: string[]): string | undefined => {
     for (const stem of diff) {
@@ -72,6 +75,10 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
   if (missing !== undefined) return { ok: false, reason: "content", word: missing };
   const swapped = swappedRoles(a, b);
   if (swapped !== undefined) return { ok: false, reason: "order", word: swapped };
+  if (options.structure !== false) {
+    const difference = structuralDifference(query, cached, (t) => !STOP.has(t) && !/^\p{N}/u.test(t));
+    if (difference) return { ok: false, ...difference };
+  }
   return { ok: true };
 }
 

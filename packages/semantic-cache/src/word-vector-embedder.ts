@@ -34,7 +34,7 @@ export function createWordVectorEmbedder(options: WordVectorEmbedderOptions): Em
   return {
     id: `wink-sg100d-sif-v1:a=${sifA}:h=${buckets}x${share}`,
     dimensions: denseDims + buckets,
-    defaultThreshold: options.defaultThreshold ?? 0.98,
+    defaultThreshold: options.defaultThreshold ?? 0.96,
     async embed(text) {
       const dense = new Float32Array(denseDims);
       const hashed = new Float32Array(buckets);
