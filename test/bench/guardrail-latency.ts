@@ -19,6 +19,7 @@ import { guardrailConfigSchema } from "../../packages/guardrail/src/config.js";
 import { createGuardrail } from "../../packages/guardrail/src/guardrail.js";
 import { createGuardrailService } from "../../packages/guardrail/src/index.js";
 import { createPlaceholderRegistry } from "../../packages/guardrail/src/policy/placeholders.js";
+import { bufferedRequest, createRawClient, roundTrip } from "./raw-client.js";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -119,9 +120,27 @@ const body4k = new TextEncoder().encode(
     await client.exchange(filter, { request: { headers, body: [empty] } });
     if (i >= 100) baseline.push(performance.now() - t1);
   }
-  report("guardrail/callout/4kb", samples, "whole exchange: headers + body round trips, redaction, metadata");
-  report("guardrail/callout/empty-chat", baseline, "same exchange with nothing to scan (transport baseline)");
+  report("guardrail/callout/4kb", samples, "Envoy-faithful client: headers + body, redaction, metadata");
+  report("guardrail/callout/empty-chat", baseline, "same with nothing to scan (transport + test client baseline)");
   client.close();
+  // The same exchanges with a lean pre-encoded client: what the callout adds to a request
+  // behind Envoy, without the test client's own bookkeeping.
+  const raw = createRawClient(`127.0.0.1:${first.toString().trim()}`);
+  const rawScan = bufferedRequest(headers, body4k);
+  const rawEmpty = bufferedRequest(headers, empty);
+  const lean: number[] = [];
+  const leanBaseline: number[] = [];
+  for (let i = 0; i < 1100; i++) {
+    const a = await roundTrip(raw, rawScan);
+    const b = await roundTrip(raw, rawEmpty);
+    if (i >= 100) {
+      lean.push(a);
+      leanBaseline.push(b);
+    }
+  }
+  report("guardrail/callout-lean/4kb", lean, "lean client: headers + body round trips, scan, redaction, metadata");
+  report("guardrail/callout-lean/empty-chat", leanBaseline, "lean client, nothing to scan (transport baseline)");
+  raw.close();
   child.stdin.end();
   await once(child, "exit");
 }
