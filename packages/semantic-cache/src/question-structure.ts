@@ -133,7 +133,6 @@ const PREPOSITIONS = new Set([
   "on",
   "onto",
   "for",
-  "of",
   "with",
   "without",
   "within",
