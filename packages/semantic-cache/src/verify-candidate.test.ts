@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { probePairs } from "./probe-pairs.testdata.js";
-import { verifyCandidate } from "./verify-candidate.js";
+import { isTypoOf, verifyCandidate } from "./verify-candidate.js";
 
 describe("verifyCandidate()", () => {
   it.each([
@@ -46,6 +46,11 @@ describe("verifyCandidate()", () => {
       "What is match fixing and spot fixing?",
       "What is spot fixing and match fixing?",
     ],
+    [
+      "a misspelled word",
+      "What did activists change in the Philippines?",
+      "What did activists change in the Phillippines?",
+    ],
     ["a hyphenated age", "What should every 18 year old know?", "What should every 18-year-old know?"],
     ["spelled-out number", "Give me three tips", "Give me 3 tips"],
     ["double negation kept", "Why isn't it not working?", "Why is it working?"],
@@ -57,5 +62,19 @@ describe("verifyCandidate()", () => {
     expect(probePairs.length).toBeGreaterThanOrEqual(50);
     const accepted = probePairs.filter(([, a, b]) => verifyCandidate(a, b).ok || verifyCandidate(b, a).ok);
     expect(accepted).toEqual([]);
+  });
+});
+
+describe("isTypoOf()", () => {
+  it.each([
+    ["phillippines", "philippines", true],
+    ["succesful", "successful", true],
+    ["foriegner", "foreigner", true],
+    ["recieve", "receive", true],
+    ["austria", "australia", false],
+    ["iran", "iraq", false],
+    ["python", "python", false],
+  ])("%s vs %s is %s", (x, y, expected) => {
+    expect(isTypoOf(x, y)).toBe(expected);
   });
 });

@@ -61,6 +61,8 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
       const rank = words?.rank(word);
       const salient = side.entities.has(word) || rank === undefined || rank >= salientRank;
       if (!salient) continue;
+      // A misspelling ("phillippines") is outside the vocabulary and one edit from a word opposite.
+      if (other.words.some((w) => (rank === undefined || words?.rank(w) === undefined) && isTypoOf(word, w))) continue;
       // Named entities must appear on both sides: "Brazil" is close to "Venezuela".
       if (rank === undefined || !words || side.entities.has(word)) return word;
       const matched = other.words.some((w) => {
@@ -80,6 +82,16 @@ export function verifyCandidate(query: string, cached: string, options: VerifyOp
     if (difference) return { ok: false, ...difference };
   }
   return { ok: true };
+}
+
+/** One insertion, deletion, substitution or adjacent transposition apart, both words at least 5 letters. */
+export function isTypoOf(x: string, y: string): boolean {
+  if (x === y || x.length < 5 || y.length < 5 || Math.abs(x.length - y.length) > 1) return false;
+  let i = 0;
+  while (i < x.length && x[i] === y[i]) i++;
+  const rest = (dx: number, dy: number) => x.slice(i + dx) === y.slice(i + dy);
+  if (x.length === y.length) return rest(1, 1) || (x[i] === y[i + 1] && x[i + 1] === y[i] && rest(2, 2));
+  return x.length > y.length ? rest(1, 0) : rest(0, 1);
 }
 
 interface Analysis {
