@@ -28,6 +28,7 @@ import {
   type StoredCompletion,
 } from "../../packages/semantic-cache/src/index.js";
 import { startTestRedis } from "../../packages/semantic-cache/src/testing/redis-server.js";
+import { bufferedRequest, createRawClient, roundTrip } from "./raw-client.js";
 
 const { values } = parseArgs({
   options: {
@@ -182,8 +183,21 @@ async function benchCallout(name: string, redisUrl: string): Promise<void> {
   const l1: number[] = [];
   for (let i = 0; i < queries; i++)
     l1.push(await timed(() => exchange((subset[i % subset.length] as { a: string }).a)));
-  row(name, "L1 hit through the callout (gRPC round trip, client included)", l1);
+  row(name, "L1 hit through the callout (gRPC round trip, Envoy-faithful client included)", l1);
   client.close();
+  // The same hits with a lean pre-encoded client: what the callout adds behind Envoy.
+  const raw = createRawClient(`127.0.0.1:${server.port}`);
+  const requests = subset.map(({ a }) =>
+    bufferedRequest(
+      { ":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json" },
+      body(a),
+    ),
+  );
+  for (const r of requests.slice(0, 50)) await roundTrip(raw, r);
+  const lean: number[] = [];
+  for (let i = 0; i < queries; i++) lean.push(await roundTrip(raw, requests[i % requests.length]!));
+  row(name, "L1 hit through the callout (gRPC round trip, lean client)", lean);
+  raw.close();
   await server.shutdown();
   await service.close?.();
 }
