@@ -6,12 +6,11 @@ import type {
   ProcessingResponse,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
 import { bytesEqual, concatBytes, emptyBytes } from "../bytes.js";
-import { createHeaderMap, type Header, type HeaderMap } from "../headers.js";
+import type { Header } from "../headers.js";
 import { openAiErrorResponse } from "../openai-error.js";
 import type {
   BodyDecision,
   BodyHandling,
-  BodyMode,
   Direction,
   DynamicMetadata,
   HeaderMutation,
@@ -23,9 +22,10 @@ import type {
 } from "../processor.js";
 import type { AssumedModes, FailurePolicy } from "../service.js";
 import { buildHeaderMutation, readHeaderMap } from "../wire/headers.js";
-import { mergeMetadata, readAttributes, readForwardedMetadata, toStruct } from "../wire/metadata.js";
+import { mergeMetadata, readAttributes, readForwardedMetadata } from "../wire/metadata.js";
 import { bodyModeName, buildModeOverride } from "../wire/modes.js";
 import {
+  attachMetadata,
   commonReply,
   immediateReply,
   replaceBodyMutation,
@@ -33,10 +33,14 @@ import {
   toBytes,
   trailersReply,
 } from "../wire/replies.js";
+import { chunkOutput } from "./chunk-output.js";
 import type { MutableStreamContext } from "./context.js";
+import { type DirectionState, mergeMutations, newDirection } from "./direction-state.js";
 import { ProtocolError } from "./errors.js";
+import { heldBodyReplies } from "./held-body-replies.js";
 import type { StreamObserver } from "./observer.js";
 import { advanceOrder, initialOrder, type OrderState } from "./order.js";
+import { type CallGuard, type CallResult, callProcessor } from "./processor-call.js";
 
 export interface StreamMachineOptions {
   readonly processor: Processor;
@@ -51,27 +55,6 @@ export interface StreamMachineOptions {
   readonly processorTimeoutMs: number;
   readonly observer: StreamObserver;
 }
-
-/** Per-direction progress. */
-interface DirectionState {
-  headers: HeaderMap;
-  handling: BodyHandling | undefined;
-  bodyMode: BodyMode;
-  /** A headers reply held until the body decision (FULL_DUPLEX_STREAMED, or STREAMED without waiting). */
-  heldHeaders: HeadersDecision | undefined;
-  heldModeOverride: ModeOverride | undefined;
-  chunks: Uint8Array[];
-  bufferedBytes: number;
-  /** STREAMED/BUFFERED body messages whose replies wait for the whole body. */
-  heldBodyReplies: number;
-  carry: Uint8Array;
-  chunkIndex: number;
-  /** The body was finished (EoS, trailers or no body). */
-  bodyDone: boolean;
-  pendingMetadata: DynamicMetadata | undefined;
-}
-
-type CallResult<T> = { ok: true; value: T | undefined } | { ok: false };
 
 /**
  * The per-stream state machine: turns Envoy's ProcessingRequests into the replies
@@ -89,6 +72,7 @@ export class StreamMachine {
   private responseFinished = false;
   private ended = false;
   private readonly dirs: Record<Direction, DirectionState>;
+  private readonly guard: CallGuard;
 
   constructor(options: StreamMachineOptions) {
     this.opts = options;
@@ -99,6 +83,13 @@ export class StreamMachine {
       response: newDirection(options.assumedModes.responseBody),
     };
     this.syncModes();
+    this.guard = {
+      timeoutMs: options.processorTimeoutMs,
+      observer: options.observer,
+      log: () => this.ctx.log,
+      streamId: this.ctx.streamId,
+      failureMode: options.failure.mode,
+    };
   }
 
   /** Whether Envoy sends this stream in observability mode (replies are dropped). */
@@ -299,15 +290,10 @@ export class StreamMachine {
       hook?.call(this.opts.processor, { data, endOfStream: eos, index, headers: dir.headers }),
     );
     if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
-    const decision = result.ok ? result.value : undefined;
+    const decision = (result.ok ? result.value : undefined) || undefined;
     if (decision?.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
-    let carry = decision?.carry === undefined ? emptyBytes : toBytes(decision.carry);
-    let emit = decision?.emit === undefined ? data.subarray(0, data.length - carry.length) : toBytes(decision.emit);
-    if (eos) {
-      emit = carry.length > 0 ? concatBytes([emit, carry]) : emit;
-      carry = emptyBytes;
-      dir.bodyDone = true;
-    }
+    const { emit, carry } = chunkOutput(data, decision, eos);
+    if (eos) dir.bodyDone = true;
     dir.carry = carry;
     const metadata = mergeMetadata(dir.pendingMetadata, decision?.dynamicMetadata);
     const changed = !bytesEqual(emit, chunk);
@@ -368,19 +354,23 @@ export class StreamMachine {
     );
     if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
     const decision: BodyDecision = (result.ok ? result.value : undefined) ?? {};
-    const held = dir.heldHeaders;
+    const heldHeaders = dir.heldHeaders;
     dir.heldHeaders = undefined;
     if (decision.respond) {
-      return this.respond(phase, decision.respond, mergeMetadata(held?.dynamicMetadata, decision.dynamicMetadata));
+      return this.respond(
+        phase,
+        decision.respond,
+        mergeMetadata(heldHeaders?.dynamicMetadata, decision.dynamicMetadata),
+      );
     }
     const finalBody = decision.replaceBody === undefined ? body : toBytes(decision.replaceBody);
     const replaced = !bytesEqual(finalBody, body);
     const replies: ProcessingResponse[] = [];
     let bodyLevelApplied = false;
-    if (held) {
+    if (heldHeaders) {
       // The held headers reply carries both decisions and the body's final length.
       replies.push(
-        this.headersReply(direction, `${direction}Headers`, held, dir.heldModeOverride, {
+        this.headersReply(direction, `${direction}Headers`, heldHeaders, dir.heldModeOverride, {
           headers: decision.headers,
           extraSet: [["content-length", String(finalBody.length)]],
           clearRouteCache: decision.clearRouteCache,
@@ -398,31 +388,23 @@ export class StreamMachine {
       replies.push(...streamedBodyReplies(direction, finalBody, endOfStream, this.opts.replyChunkBytes));
       return replies;
     }
-    const count = dir.heldBodyReplies;
+    const buffered = dir.bodyMode === "BUFFERED" || dir.bodyMode === "BUFFERED_PARTIAL";
+    // Header mutations and clear_route_cache in body replies apply only in BUFFERED.
+    if (!bodyLevelApplied && !buffered) this.noteDropped(phase, decision);
+    const held = heldBodyReplies({
+      direction,
+      count: dir.heldBodyReplies,
+      finalBody,
+      replaced,
+      buffered,
+      bodyLevelApplied,
+      decision,
+      lengthFix:
+        replaced && buffered && !bodyLevelApplied ? this.contentLengthFixPairs(direction, finalBody.length) : [],
+    });
     dir.heldBodyReplies = 0;
-    for (let i = 0; i < count; i++) {
-      if (i < count - 1) {
-        replies.push(
-          commonReply(direction, "Body", { bodyMutation: replaced ? replaceBodyMutation(emptyBytes) : undefined }),
-        );
-        continue;
-      }
-      // Header mutations and clear_route_cache in body replies apply only in BUFFERED.
-      const buffered = dir.bodyMode === "BUFFERED" || dir.bodyMode === "BUFFERED_PARTIAL";
-      if (!bodyLevelApplied && !buffered) this.noteDropped(phase, decision);
-      const lengthFix =
-        replaced && buffered && !bodyLevelApplied ? this.contentLengthFixPairs(direction, finalBody.length) : [];
-      const built = bodyLevelApplied || !buffered ? undefined : buildHeaderMutation(decision.headers, lengthFix);
-      if (built) this.noteRefused(built.refused);
-      replies.push(
-        commonReply(direction, "Body", {
-          bodyMutation: replaced ? replaceBodyMutation(finalBody) : undefined,
-          headerMutation: built?.mutation,
-          clearRouteCache: !bodyLevelApplied && buffered && decision.clearRouteCache,
-          dynamicMetadata: bodyLevelApplied ? undefined : decision.dynamicMetadata,
-        }),
-      );
-    }
+    this.noteRefused(held.refused);
+    replies.push(...held.replies);
     return replies;
   }
 
@@ -522,26 +504,8 @@ export class StreamMachine {
     );
   }
 
-  private async call<T>(phase: Phase, run: () => T | Promise<T> | undefined): Promise<CallResult<T>> {
-    const started = performance.now();
-    try {
-      const pending = run();
-      const value =
-        this.opts.processorTimeoutMs > 0 && isPromise(pending)
-          ? await withTimeout(pending, this.opts.processorTimeoutMs)
-          : await pending;
-      return { ok: true, value: value ?? undefined };
-    } catch (error) {
-      const timedOut = error instanceof ProcessorTimeout;
-      this.opts.observer.error(phase, timedOut ? "timeout" : "processor");
-      this.ctx.log.error(
-        { err: error, phase, stream_id: this.ctx.streamId, failure_mode: this.opts.failure.mode },
-        timedOut ? "processor timed out" : "processor failed",
-      );
-      return { ok: false };
-    } finally {
-      this.opts.observer.processorSeconds(phase, (performance.now() - started) / 1000);
-    }
+  private call<T>(phase: Phase, run: () => T | Promise<T> | undefined): Promise<CallResult<T>> {
+    return callProcessor(phase, run, this.guard);
   }
 
   private noteRefused(names: readonly string[]): void {
@@ -561,67 +525,6 @@ export class StreamMachine {
   }
 }
 
-function newDirection(bodyMode: BodyMode): DirectionState {
-  return {
-    headers: createHeaderMap(),
-    handling: undefined,
-    bodyMode,
-    heldHeaders: undefined,
-    heldModeOverride: undefined,
-    chunks: [],
-    bufferedBytes: 0,
-    heldBodyReplies: 0,
-    carry: emptyBytes,
-    chunkIndex: 0,
-    bodyDone: false,
-    pendingMetadata: undefined,
-  };
-}
-
-function mergeMutations(a: HeaderMutation | undefined, b: HeaderMutation | undefined): HeaderMutation | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  const list = (input: HeaderMutation["set"]) => (input ? (Array.isArray(input) ? input : Object.entries(input)) : []);
-  return {
-    set: [...list(a.set), ...list(b.set)] as Header[],
-    append: [...list(a.append), ...list(b.append)] as Header[],
-    remove: [...(a.remove ?? []), ...(b.remove ?? [])],
-  };
-}
-
-/** Puts metadata on the first reply; returns it back when there is no reply to carry it. */
-function attachMetadata(replies: ProcessingResponse[], metadata: DynamicMetadata | undefined) {
-  if (!metadata) return undefined;
-  const first = replies[0];
-  if (!first) return metadata;
-  first.dynamicMetadata = toStruct(metadata);
-  return undefined;
-}
-
 function payloadTooLarge(limit: number): ImmediateResponse {
   return openAiErrorResponse(413, "body_too_large", `Request body exceeds the limit of ${limit} bytes.`);
-}
-
-class ProcessorTimeout extends Error {
-  override readonly name = "ProcessorTimeout";
-}
-
-function isPromise<T>(value: unknown): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === "function";
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ProcessorTimeout(`processor exceeded ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

@@ -122,3 +122,12 @@ export function immediateReply(reply: ImmediateResponse, dynamicMetadata?: Dynam
     dynamicMetadata: dynamicMetadata ? toStruct(dynamicMetadata) : undefined,
   });
 }
+
+/** Puts metadata on the first reply; returns it back when there is no reply to carry it. */
+export function attachMetadata(replies: ProcessingResponse[], metadata: DynamicMetadata | undefined) {
+  if (!metadata) return undefined;
+  const first = replies[0];
+  if (!first) return metadata;
+  first.dynamicMetadata = toStruct(metadata);
+  return undefined;
+}
