@@ -1,3 +1,4 @@
+import { deepFreeze } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 import { baseModelEntrySchema } from "./base-model-map.js";
 import { modelNameProblem } from "./model-name.js";
@@ -111,11 +112,3 @@ export const configSchema = z
 
 /** The parsed, frozen body router config. */
 export type BodyRouterConfig = z.output<typeof configSchema>;
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object") {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}

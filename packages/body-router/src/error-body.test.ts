@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientError, openAiErrorBody } from "./error-body.js";
-
-describe("openAiErrorBody()", () => {
-  it("serialises the OpenAI error envelope", () => {
-    expect(JSON.parse(openAiErrorBody('bad "json"', "invalid_json"))).toEqual({
-      error: { message: 'bad "json"', type: "invalid_request_error", code: "invalid_json" },
-    });
-  });
-});
+import { clientError } from "./error-body.js";
 
 describe("clientError()", () => {
   it("defaults to 400", () => {

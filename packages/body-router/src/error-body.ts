@@ -22,11 +22,6 @@ export interface ClientError {
   readonly message: string;
 }
 
-/** Serialises the OpenAI error envelope. */
-export function openAiErrorBody(message: string, code: string, type = "invalid_request_error"): string {
-  return JSON.stringify({ error: { message, type, code } });
-}
-
 /** Builds a ClientError; `status` defaults to 400. */
 export function clientError(code: RouterErrorCode, message: string, status: 400 | 413 = 400): ClientError {
   return { status, code, message };

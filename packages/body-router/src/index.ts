@@ -22,7 +22,7 @@ export { configSchema, defaults } from "./config.js";
 export type { DecodeError, DecodeResult } from "./decode-body.js";
 export { decodeBody } from "./decode-body.js";
 export type { ClientError, RouterErrorCode } from "./error-body.js";
-export { clientError, openAiErrorBody } from "./error-body.js";
+export { clientError } from "./error-body.js";
 export type { BodyFormat, ExtractedModel, Extraction, ExtractionError } from "./extract-model.js";
 export { encodeModelToken, extractModel } from "./extract-model.js";
 export { modelNameProblem } from "./model-name.js";

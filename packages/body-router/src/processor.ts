@@ -7,8 +7,8 @@ import type {
   ProcessorFactory,
   StreamContext,
 } from "@llm-callouts/ext-proc";
+import { openAiErrorBody } from "@llm-callouts/ext-proc";
 import type { BodyRouterConfig } from "./config.js";
-import { openAiErrorBody } from "./error-body.js";
 import type { BodyRouterMetrics } from "./metrics.js";
 import type { HeaderLookup, RequestRouter, RouteOutcome } from "./request-router.js";
 
@@ -124,7 +124,7 @@ function localReply(outcome: Extract<RouteOutcome, { kind: "rejected" }>): Immed
   return {
     status,
     headers: { "content-type": "application/json" },
-    body: openAiErrorBody(message, code),
+    body: openAiErrorBody(message, "invalid_request_error", code),
     details: `body_router_${code}`,
   };
 }

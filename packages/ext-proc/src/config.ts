@@ -182,7 +182,8 @@ export function formatIssues(prefix: string, error: z.ZodError): string[] {
   });
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a parsed config and everything in it (configs are read-only after load). */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);

@@ -2,6 +2,7 @@ export { bytesEqual, concatBytes } from "./bytes.js";
 export {
   ConfigError,
   type ConfigOverrides,
+  deepFreeze,
   formatIssues,
   loadConfig,
   type ServerConfig,

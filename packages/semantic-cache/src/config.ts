@@ -1,3 +1,4 @@
+import { deepFreeze } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 
 /**
@@ -96,11 +97,3 @@ export const configSchema = z
 
 /** The parsed, frozen `service:` section. */
 export type SemanticCacheConfig = z.output<typeof configSchema>;
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object") {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
