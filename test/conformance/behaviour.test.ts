@@ -95,10 +95,49 @@ describe("observability mode", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(result.error).toBeUndefined();
       expect(result.trace.filter((t) => t.dir === "received")).toEqual([]);
-      expect(result.trace.filter((t) => t.dir === "sent").length).toBe(6);
+      // Filter::sendDataInObservabilityMode sends bodies only in STREAMED: with BUFFERED bodies
+      // Envoy sends headers and trailers of both directions, no body.
+      expect(result.trace.filter((t) => t.dir === "sent").map((t) => t.kind)).toEqual([
+        "requestHeaders",
+        "requestTrailers",
+        "responseHeaders",
+        "responseTrailers",
+      ]);
       expect(result.upstream!.headers.some(([n]) => n === "x-added")).toBe(false);
     } finally {
       await echo.close();
+    }
+  });
+
+  it("sends STREAMED bodies without protocol_config; the SDK never takes a chunk for the whole body", async () => {
+    // A processor that wants whole bodies. Envoy sends no protocol_config in observability mode
+    // (Filter::encodeProtocolConfig): the SDK must not assume BUFFERED, or each chunk would be
+    // taken for the whole body. Replies are dropped, so the processor's calls are recorded.
+    const seen: string[] = [];
+    const service: Service = {
+      name: "observer",
+      processor: (): Processor => ({
+        onRequestBody: ({ body }) => {
+          seen.push(text(body));
+          return {};
+        },
+      }),
+    };
+    const s = await startWith(service);
+    try {
+      const streamed = { ...everything.processingMode, requestBodyMode: "STREAMED", responseBodyMode: "NONE" } as const;
+      const result = await s.client.exchange(
+        { ...everything, processingMode: streamed, observabilityMode: true },
+        { request: { headers: { ":path": "/x" }, body: ["ab", "cd", "ef"] }, trace: true },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(result.error).toBeUndefined();
+      const sent = result.trace.filter((t) => t.dir === "sent");
+      expect(sent.some((t) => JSON.stringify(t.message).includes("protocolConfig"))).toBe(false);
+      expect(sent.filter((t) => t.kind === "requestBody").length).toBe(3);
+      expect(seen).toEqual(["abcdef"]);
+    } finally {
+      await s.close();
     }
   });
 });

@@ -108,12 +108,29 @@ describe("conformance: whole-body rewrite", () => {
       // Re-emitted as streamed_response chunks of at most 62,000 bytes, EoS once.
       const replies = result.trace.filter((t) => t.kind === "requestBody" && t.dir === "received");
       expect(replies.length).toBe(Math.ceil(replacement.length / 62_000));
-      // The held headers reply carries the new length; with headers SKIP there is none.
+      // The held headers reply carries the new length, but Envoy removes content-length in
+      // duplex and skips setting it (ProcessorState::shouldRemoveContentLength) unless
+      // allow_content_length_header is on (next test).
+      expect(result.upstream!.headers.some(([n]) => n === "content-length")).toBe(false);
       if (headerMode === "SEND") {
-        expect(result.upstream!.headers).toContainEqual(["content-length", String(replacement.length)]);
+        const held = result.trace.find((t) => t.kind === "requestHeaders" && t.dir === "received");
+        expect(JSON.stringify(held?.message)).toContain('"key":"content-length"');
       }
     }
   });
+
+  it.each(rewriting.filter((c) => c.bodyMode === "FULL_DUPLEX_STREAMED" && c.headerMode === "SEND"))(
+    "$name with allow_content_length_header: the new length reaches the upstream",
+    async ({ bodyMode, headerMode, body }) => {
+      const result = await echo.client.exchange(
+        { ...filter(bodyMode, headerMode), allowContentLengthHeader: true },
+        { request: { headers: { ":path": "/v1/chat/completions" }, body: bodies[body] } },
+      );
+      expect(result.error).toBeUndefined();
+      expect(text(result.upstream!.body)).toBe(replacement);
+      expect(result.upstream!.headers).toContainEqual(["content-length", String(replacement.length)]);
+    },
+  );
 });
 
 describe("conformance: chunk rewrite with carry-over", () => {

@@ -36,6 +36,17 @@ export const serverConfigSchema = z
       .int()
       .min(1024)
       .default(32 * 1024 * 1024),
+    /**
+     * Whole-body handling in STREAMED mode holds every chunk's reply until the body ends; Envoy
+     * stops reading a body whose unanswered chunks exceed its buffer limit (1 MiB by default).
+     * Past this many held bytes the processor gets what arrived (`partial: true`) and the rest
+     * passes. Keep it at or below the listener's per_connection_buffer_limit_bytes.
+     */
+    streamedHoldBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
     replyChunkBytes: z
       .number()
       .int()

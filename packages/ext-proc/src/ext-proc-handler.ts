@@ -19,6 +19,7 @@ export interface StreamSettings {
   readonly failure: FailurePolicy;
   readonly maxBufferedBodyBytes: number;
   readonly replyChunkBytes: number;
+  readonly streamedHoldBytes: number;
   readonly processorTimeoutMs: number;
 }
 

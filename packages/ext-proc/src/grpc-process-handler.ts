@@ -47,9 +47,11 @@ async function serve(run: StreamRunner, readMaxBytes: number, req: Http2ServerRe
   };
   try {
     for await (const reply of run(readMessages(req, readMaxBytes))) {
-      if (res.destroyed) break;
+      // A reset stream (the client went away mid-call) is closed before it is destroyed: its
+      // 'close' has already fired, so waiting for 'drain' or 'close' below would never end.
+      if (res.destroyed || res.stream.closed) break;
       sendHeaders();
-      if (!res.write(frame(toBinary(ProcessingResponseSchema, reply)))) {
+      if (!res.write(frame(toBinary(ProcessingResponseSchema, reply))) && !res.stream.closed) {
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off("drain", done);

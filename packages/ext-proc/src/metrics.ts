@@ -38,7 +38,7 @@ export function createSdkMetrics(registry: Registry): SdkMetrics {
   });
   const errors = new Counter({
     name: "callouts_extproc_errors_total",
-    help: "Errors by phase and kind (processor, timeout, protocol, body_too_large, carry_dropped, mutation_dropped).",
+    help: "Errors by phase and kind (processor, timeout, protocol, body_too_large, carry_dropped, mutation_dropped, streamed_hold_limit).",
     labelNames: ["service", "phase", "kind"] as const,
     registers: [registry],
   });

@@ -115,7 +115,10 @@ export interface BodyEvent {
   readonly body: Uint8Array;
   /** This direction's headers as Envoy sent them. */
   readonly headers: HeaderMap;
-  /** True when Envoy sent only the first part (BUFFERED_PARTIAL over its limit). */
+  /**
+   * True when this is only the first part of the body: BUFFERED_PARTIAL over Envoy's limit, or a
+   * STREAMED body past `streamedHoldBytes` (the rest then passes unprocessed).
+   */
   readonly partial: boolean;
 }
 

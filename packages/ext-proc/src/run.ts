@@ -16,6 +16,7 @@ export function serverOptionsFrom(server: ServerConfig) {
     processorTimeoutMs: server.processorTimeoutMs,
     maxBufferedBodyBytes: server.maxBufferedBodyBytes,
     replyChunkBytes: server.replyChunkBytes,
+    streamedHoldBytes: server.streamedHoldBytes,
     failure: server.failure,
     assumedModes: server.assumedModes,
     processTransport: server.processTransport,

@@ -39,6 +39,8 @@ export interface ServerOptions {
   readonly processorTimeoutMs?: number;
   readonly maxBufferedBodyBytes?: number;
   readonly replyChunkBytes?: number;
+  /** Whole-body STREAMED bodies past this are handed over as `partial` (default 1 MiB, Envoy's buffer limit). */
+  readonly streamedHoldBytes?: number;
   readonly failure?: Partial<FailurePolicy>;
   readonly assumedModes?: Partial<AssumedModes>;
   /**
@@ -58,6 +60,7 @@ export const defaultServerOptions = {
   processorTimeoutMs: 10_000,
   maxBufferedBodyBytes: 32 * 1024 * 1024, // 32 MiB
   replyChunkBytes: 62_000, // GIE's chunk size; GCP closes streams on replies over 128 KB
+  streamedHoldBytes: 1024 * 1024, // Envoy's default per_connection_buffer_limit_bytes
   failure: { mode: "closed", status: 500 } satisfies FailurePolicy,
   assumedModes: {
     requestBody: "BUFFERED",
@@ -97,6 +100,7 @@ export async function startService(service: Service, options: ServerOptions = {}
     failure,
     maxBufferedBodyBytes: options.maxBufferedBodyBytes ?? defaultServerOptions.maxBufferedBodyBytes,
     replyChunkBytes: options.replyChunkBytes ?? defaultServerOptions.replyChunkBytes,
+    streamedHoldBytes: options.streamedHoldBytes ?? defaultServerOptions.streamedHoldBytes,
     processorTimeoutMs: options.processorTimeoutMs ?? defaultServerOptions.processorTimeoutMs,
   };
   let active = 0;

@@ -16,6 +16,7 @@ import type {
   HeaderMutation,
   HeadersDecision,
   ImmediateResponse,
+  JsonValue,
   ModeOverride,
   Phase,
   Processor,
@@ -49,6 +50,8 @@ export interface StreamMachineOptions {
   readonly failure: FailurePolicy;
   /** Largest body the SDK accumulates for `whole` handling; more gets a 413. */
   readonly maxBufferedBodyBytes: number;
+  /** STREAMED whole-body handling: held bytes past this go to the processor as `partial`. */
+  readonly streamedHoldBytes: number;
   /** Largest FULL_DUPLEX_STREAMED reply chunk. */
   readonly replyChunkBytes: number;
   /** A processor call slower than this follows the failure policy (0 = no limit). */
@@ -67,6 +70,8 @@ export class StreamMachine {
   private order: OrderState = initialOrder;
   private first = true;
   private sendBodyWithoutWaiting: boolean;
+  /** The filter's configured modes have FULL_DUPLEX_STREAMED in a direction: Envoy ignores overrides. */
+  private duplexFilter = false;
   private finished = false;
   private respondedImmediately = false;
   private responseFinished = false;
@@ -99,10 +104,12 @@ export class StreamMachine {
 
   /** Handles one message; returns the replies to send, in order. */
   async handle(message: ProcessingRequest): Promise<ProcessingResponse[]> {
-    if (this.first) this.readProtocolConfig(message);
     this.ctx.observability = message.observabilityMode;
+    if (this.first) this.readProtocolConfig(message);
     if (message.metadataContext) this.ctx.metadata = readForwardedMetadata(message.metadataContext);
-    if (Object.keys(message.attributes).length > 0) this.ctx.attributes = readAttributes(message.attributes);
+    if (Object.keys(message.attributes).length > 0) {
+      this.ctx.attributes = mergeAttributes(this.ctx.attributes, readAttributes(message.attributes));
+    }
     // After an immediate response Envoy sends nothing more; anything late is ignored.
     if (this.finished) return [];
     const request = message.request;
@@ -142,10 +149,21 @@ export class StreamMachine {
   private readProtocolConfig(message: ProcessingRequest): void {
     this.first = false;
     const config = message.protocolConfig;
-    if (!config) return;
+    if (!config && message.observabilityMode) {
+      // Envoy sends no protocol_config in observability mode and sends bodies there only in
+      // STREAMED (Filter::encodeProtocolConfig, Filter::sendDataInObservabilityMode).
+      this.dirs.request.bodyMode = "STREAMED";
+      this.dirs.response.bodyMode = "STREAMED";
+      this.syncModes();
+    }
+    if (!config) {
+      this.duplexFilter = this.isDuplex("request") || this.isDuplex("response");
+      return;
+    }
     this.dirs.request.bodyMode = bodyModeName(config.requestBodyMode) ?? this.dirs.request.bodyMode;
     this.dirs.response.bodyMode = bodyModeName(config.responseBodyMode) ?? this.dirs.response.bodyMode;
     this.sendBodyWithoutWaiting = config.sendBodyWithoutWaitingForHeaderResponse;
+    this.duplexFilter = this.isDuplex("request") || this.isDuplex("response");
     this.syncModes();
   }
 
@@ -207,8 +225,13 @@ export class StreamMachine {
       this.ctx.log.warn("mode override into FULL_DUPLEX_STREAMED refused (envoy #40340 drops the first chunk)");
       return undefined;
     }
-    // Envoy ignores overrides when it sends bodies without waiting for header replies.
-    if (this.sendBodyWithoutWaiting) return undefined;
+    // Envoy ignores overrides when it sends bodies without waiting for header replies, and when
+    // the filter is configured FULL_DUPLEX_STREAMED in either direction (Filter::onReceiveMessage):
+    // applying one to our view would take the first STREAMED chunk for the whole body.
+    if (this.sendBodyWithoutWaiting || this.duplexFilter) {
+      this.ctx.log.debug("mode override not sent: Envoy ignores it with this filter configuration");
+      return undefined;
+    }
     if (override.requestBody && !this.dirs.request.bodyDone) this.dirs.request.bodyMode = override.requestBody;
     if (override.responseBody) this.dirs.response.bodyMode = override.responseBody;
     this.syncModes();
@@ -319,6 +342,21 @@ export class StreamMachine {
     const dir = this.dirs[direction];
     dir.chunks.push(chunk);
     dir.bufferedBytes += chunk.length;
+    if (!eos && dir.bodyMode === "STREAMED" && dir.bufferedBytes > this.opts.streamedHoldBytes) {
+      // Envoy raises its watermark once the chunks it sent and we have not answered exceed its
+      // buffer limit, and reads no more of the body (ProcessorState::enqueueStreamingChunk):
+      // holding on would stall until the message timeout. Hand over what arrived, pass the rest.
+      dir.heldBodyReplies++;
+      this.opts.observer.error(phase, "streamed_hold_limit");
+      this.ctx.log.warn(
+        { bytes: dir.bufferedBytes, limit: this.opts.streamedHoldBytes },
+        "STREAMED body outgrew the hold limit: processed as partial, the rest passes",
+      );
+      const replies = await this.finishWhole(direction, false, true);
+      dir.bodyDone = false;
+      dir.handling = "pass";
+      return replies;
+    }
     if (dir.bufferedBytes > this.opts.maxBufferedBodyBytes) {
       this.opts.observer.error(phase, "body_too_large");
       return this.respond(phase, payloadTooLarge(this.opts.maxBufferedBodyBytes));
@@ -523,6 +561,16 @@ export class StreamMachine {
       "header changes from a body decision cannot apply in this mode (headers were already answered)",
     );
   }
+}
+
+/** Request and response attributes arrive in different messages under the same filter key: merge per key. */
+function mergeAttributes(
+  previous: MutableStreamContext["attributes"],
+  next: MutableStreamContext["attributes"],
+): MutableStreamContext["attributes"] {
+  const merged: Record<string, Readonly<Record<string, JsonValue>>> = { ...previous };
+  for (const [key, values] of Object.entries(next)) merged[key] = { ...previous[key], ...values };
+  return merged;
 }
 
 function payloadTooLarge(limit: number): ImmediateResponse {

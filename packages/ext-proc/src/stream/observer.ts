@@ -3,7 +3,14 @@ import type { Phase } from "../processor.js";
 /** Kinds of decision counted per phase. */
 export type DecisionKind = "continue" | "mutate" | "respond" | "hold";
 /** Kinds of error counted per phase. */
-export type ErrorKind = "processor" | "timeout" | "protocol" | "body_too_large" | "carry_dropped" | "mutation_dropped";
+export type ErrorKind =
+  | "processor"
+  | "timeout"
+  | "protocol"
+  | "body_too_large"
+  | "carry_dropped"
+  | "mutation_dropped"
+  | "streamed_hold_limit";
 
 /** Metrics hooks of the stream machine; the server binds them to prom-client. */
 export interface StreamObserver {

@@ -94,13 +94,15 @@ describe("createEnvoyClient() against wrong servers", () => {
     expect(result.downstream.status).toBe(500);
   });
 
-  it("errors on a header with both value and raw_value, and reads only `append`", async () => {
+  it("reads only raw_value (value alone sets an empty header, both set is fine) and only `append`", async () => {
+    // MutationUtils::applyHeaderMutations reads sh.header().raw_value() and the deprecated
+    // `append` BoolValue; append_action is never read.
     const setHeaders = (value: string, rawValue: string, append: boolean | undefined, appendAction: number) => ({
       header: { key: "x-h", value, rawValue: Buffer.from(rawValue) },
       append,
       appendAction,
     });
-    let mode: "both" | "append-action-only" = "both";
+    let mode: "both" | "value-only" | "append-action-only" = "both";
     const target = await serve(() => [
       reply({
         response: {
@@ -108,8 +110,14 @@ describe("createEnvoyClient() against wrong servers", () => {
           value: {
             response: {
               headerMutation: {
-                // APPEND_IF_EXISTS_OR_ADD (0) without `append`: Envoy overwrites anyway.
-                setHeaders: [mode === "both" ? setHeaders("v", "v", false, 2) : setHeaders("", "new", undefined, 0)],
+                setHeaders: [
+                  mode === "both"
+                    ? setHeaders("v", "raw", false, 2)
+                    : mode === "value-only"
+                      ? setHeaders("v", "", false, 0)
+                      : // APPEND_IF_EXISTS_OR_ADD (0) without `append`: Envoy overwrites anyway.
+                        setHeaders("", "new", undefined, 0),
+                ],
               },
             },
           },
@@ -117,11 +125,16 @@ describe("createEnvoyClient() against wrong servers", () => {
       }),
     ]);
     const client = createEnvoyClient(target);
-    const both = await client.exchange({}, { request: { headers: { "x-h": "old" } } });
+    const requestOnly = { processingMode: { responseHeaderMode: "SKIP" } } as const;
+    const both = await client.exchange(requestOnly, { request: { headers: { "x-h": "old" } } });
+    mode = "value-only";
+    const valueOnly = await client.exchange(requestOnly, { request: { headers: { "x-h": "old" } } });
     mode = "append-action-only";
-    const appendAction = await client.exchange({}, { request: { headers: { "x-h": "old" } } });
+    const appendAction = await client.exchange(requestOnly, { request: { headers: { "x-h": "old" } } });
     client.close();
-    expect(both.error?.kind).toBe("mutation");
+    expect(both.error).toBeUndefined();
+    expect(both.upstream!.headers.filter(([n]) => n === "x-h")).toEqual([["x-h", "raw"]]);
+    expect(valueOnly.upstream!.headers.filter(([n]) => n === "x-h")).toEqual([["x-h", ""]]);
     expect(appendAction.upstream!.headers.filter(([n]) => n === "x-h")).toEqual([["x-h", "new"]]);
   });
 

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   type CommonResponse,
   CommonResponse_ResponseStatus,
+  type ImmediateResponse,
   type ProcessingRequest,
   ProcessingRequestSchema,
   type ProcessingResponse,
@@ -13,9 +14,10 @@ import { concatBytes } from "../bytes.js";
 import { type Header, toHeaderList } from "../headers.js";
 import type { BodyMode, Direction, HeaderSendMode, JsonValue } from "../processor.js";
 import { writeHeaderMap } from "../wire/headers.js";
-import { bodyModeName, bodyModeValue, headerModeName } from "../wire/modes.js";
+import { bodyModeValue } from "../wire/modes.js";
 import { Channel } from "./channel.js";
 import { applyHeaderMutation, MutationError } from "./header-rules.js";
+import { decideModeOverride, modeSpecFromWire } from "./override-rules.js";
 import { ReplyQueue } from "./reply-queue.js";
 import type { BodySource, ExchangeResult, FilterConfig, HttpMessage, TraceEntry } from "./types.js";
 
@@ -92,7 +94,14 @@ export class ExtProcFilter {
   private serverActive = true;
   private firstSent = false;
   routeCacheCleared = false;
+  clearRouteCacheIgnored = 0;
   rejectedHeaderMutations = 0;
+  readonly modeOverridesIgnored: string[] = [];
+  readonly messageTimeoutOverrides = { applied: 0, ignored: 0 };
+  /** Filter::failureModeAllow(): false once a FULL_DUPLEX_STREAMED direction received body data. */
+  private duplexBodyReceived = false;
+  /** CONTINUE_AND_REPLACE on a headers reply: that direction sends nothing more. */
+  private readonly replaced = { request: false, response: false };
   error: FilterError | undefined;
   immediateResponse: ExchangeResult["immediateResponse"];
   readonly dynamicMetadata: Record<string, Record<string, JsonValue>> = {};
@@ -194,12 +203,21 @@ export class ExtProcFilter {
     this.call.cancel();
   }
 
-  /** Half-closes (or cancels after an error) the gRPC stream. */
+  /**
+   * Closes the gRPC stream as Envoy does when the filter is done: ProcessorStreamImpl::close()
+   * half-closes, then resets (closeStream() + resetStream() in grpc_client_impl.h); after an
+   * error or abort it resets. Observability mode defers the close (Filter::deferredCloseStream),
+   * so the server still reads every message: there the stream is only half-closed.
+   */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.aborted || this.immediateResponse || this.error) this.call.cancel();
-    else this.call.end();
+    if (this.aborted || this.immediateResponse || this.error) {
+      this.call.cancel();
+      return;
+    }
+    this.call.end();
+    if (this.config.observabilityMode !== true) setImmediate(() => this.call.cancel());
   }
 
   get wasAborted(): boolean {
@@ -217,27 +235,22 @@ export class ExtProcFilter {
     const hasTrailers = message.trailers !== undefined;
     let replacedBody: Uint8Array | undefined;
 
-    // Envoy removes content-length wherever the body may be mutated chunk-wise.
-    if (
-      this.serverActive &&
-      hasBody &&
-      !observability &&
-      (bodyMode === "STREAMED" ||
-        bodyMode === "BUFFERED_PARTIAL" ||
-        bodyMode === "FULL_DUPLEX_STREAMED" ||
-        (bodyMode === "BUFFERED" && headerMode === "SKIP"))
-    ) {
-      headers = headers.filter(([n]) => n !== "content-length");
-    }
-
     const duplex = bodyMode === "FULL_DUPLEX_STREAMED";
     const noWait =
       observability ||
       duplex ||
       (bodyMode === "STREAMED" && this.config.sendBodyWithoutWaitingForHeaderResponse === true);
     let headerReplyPending = false;
-    if (headerMode !== "SKIP" && this.serverActive) {
+    const sendsHeaders = headerMode !== "SKIP" && this.serverActive;
+    if (sendsHeaders) {
       this.send(dir, "Headers", { headers: writeHeaderMap(headers), endOfStream: !hasBody && !hasTrailers });
+    }
+    // decodeHeaders/encodeHeaders: after the headers message went out (so the server saw it),
+    // content-length is removed in the modes where the body may change chunk by chunk.
+    if (this.serverActive && !observability && this.shouldRemoveContentLength(dir)) {
+      headers = headers.filter(([n]) => n !== "content-length");
+    }
+    if (sendsHeaders) {
       if (!noWait) {
         const reply = await this.expect(dir, ["Headers"], this.messageTimeout());
         if (reply) {
@@ -259,8 +272,7 @@ export class ExtProcFilter {
     }
 
     let trailers = message.trailers;
-    const trailerMode = this.modes[`${dir}TrailerMode`];
-    const sendTrailers = hasTrailers && trailerMode === "SEND";
+    const sendTrailers = () => hasTrailers && this.modes[`${dir}TrailerMode`] === "SEND";
     const buffered = bodyMode === "BUFFERED" || bodyMode === "BUFFERED_PARTIAL";
     if (replacedBody !== undefined) {
       // CONTINUE_AND_REPLACE: the body is replaced and nothing more is sent this way.
@@ -271,18 +283,17 @@ export class ExtProcFilter {
     }
     if (!hasBody || (bodyMode === "NONE" && !headerReplyPending) || !this.serverActive || observability) {
       sink.headers(headers);
-      let index = 0;
+      // Filter::sendDataInObservabilityMode: only STREAMED bodies are sent in observability mode.
+      const observed = observability && bodyMode === "STREAMED" && this.serverActive;
       const chunks: Uint8Array[] = [];
       for await (const chunk of toAsync(message.body ?? [])) {
         const bytes = toBytes(chunk);
-        if (observability && bodyMode !== "NONE") chunks.push(bytes);
+        if (observed) chunks.push(bytes);
         sink.chunk(bytes);
-        index++;
       }
       for (const [i, chunk] of chunks.entries()) {
         this.send(dir, "Body", { body: chunk, endOfStream: i === chunks.length - 1 && !hasTrailers });
       }
-      void index;
     } else if (duplex) {
       ({ headers, trailers } = await this.duplexBody(dir, message, headers, headerReplyPending, sink));
     } else if (bodyMode === "STREAMED") {
@@ -294,14 +305,29 @@ export class ExtProcFilter {
       headers = result.headers;
     }
 
-    if (sendTrailers && this.serverActive && !duplex && !observability) {
+    if (sendTrailers() && this.serverActive && !duplex && !observability && !this.replaced[dir]) {
       this.send(dir, "Trailers", { trailers: writeHeaderMap(trailers ?? []) });
       const reply = await this.expect(dir, ["Trailers"], this.messageTimeout());
       if (reply?.response.case === `${dir}Trailers`) trailers = this.mutate(trailers ?? [], trailerMutation(reply));
-    } else if (sendTrailers && observability) {
+    } else if (sendTrailers() && observability) {
       this.send(dir, "Trailers", { trailers: writeHeaderMap(trailers ?? []) });
     }
     return trailers;
+  }
+
+  /**
+   * ProcessorState::shouldRemoveContentLength(): STREAMED, BUFFERED_PARTIAL, FULL_DUPLEX_STREAMED,
+   * or BUFFERED with headers SKIP, unless `allow_content_length_header` (Envoy >= 1.38) keeps it.
+   */
+  private shouldRemoveContentLength(dir: Direction): boolean {
+    if (this.config.allowContentLengthHeader === true) return false;
+    const body = this.modes[`${dir}BodyMode`];
+    return (
+      body === "STREAMED" ||
+      body === "BUFFERED_PARTIAL" ||
+      body === "FULL_DUPLEX_STREAMED" ||
+      (body === "BUFFERED" && this.modes[`${dir}HeaderMode`] === "SKIP")
+    );
   }
 
   private async bufferedBody(
@@ -310,7 +336,7 @@ export class ExtProcFilter {
     headers: Header[],
     mode: BodyMode,
   ): Promise<{ body: Uint8Array; headers: Header[] }> {
-    const limit = this.config.bufferLimitBytes ?? 32 * 1024 * 1024;
+    const limit = this.bufferLimit();
     const all = concatBytes(await collect(message.body));
     const partial = mode === "BUFFERED_PARTIAL" && all.length > limit;
     if (!partial && all.length > limit) {
@@ -329,18 +355,20 @@ export class ExtProcFilter {
     let processed = sent;
     if (mutation?.case === "body") processed = mutation.value;
     if (mutation?.case === "clearBody" && mutation.value) processed = new Uint8Array();
-    headers = this.mutate(headers, common?.headerMutation);
-    if (dir === "request" && common?.clearRouteCache) this.routeCacheCleared = true;
+    // handleBufferedBodyCallback: header mutation first (headers are still held when SEND)...
+    headers = this.mutate(headers, common?.headerMutation, dir);
+    this.noteRouteCache(dir, common);
     const body = partial ? concatBytes([processed, all.subarray(limit)]) : processed;
-    // With headers SEND the server owns content-length: a size change needs it fixed.
+    // ...then validateContentLength(): with a body mutation, a content-length the headers still
+    // carry must equal the mutated body's size; a mismatch is an error reply, never fail-open.
     const length = headers.find(([n]) => n === "content-length")?.[1];
-    if (processed.length !== sent.length && length !== undefined && Number(length) !== body.length) {
-      this.error ??= {
-        kind: "content-length",
-        message: `body changed to ${body.length} bytes but content-length stayed ${length}`,
-        failedOpen: false,
-      };
-      throw this.localReply(500, "ext_proc_content_length_mismatch");
+    if (
+      common?.bodyMutation &&
+      mutation?.case !== undefined &&
+      length !== undefined &&
+      Number(length) !== body.length
+    ) {
+      this.errorReply("content-length", `body changed to ${body.length} bytes but content-length is ${length}`);
     }
     return { body, headers };
   }
@@ -355,10 +383,26 @@ export class ExtProcFilter {
     const sent: Uint8Array[] = [];
     let sendingDone = false;
     let wake: (() => void) | undefined;
+    // ProcessorState::enqueueStreamingChunk / clearWatermark: chunks sent and not yet answered
+    // form a queue; above the buffer limit Envoy stops reading the body until replies bring the
+    // queue under half of it.
+    const limit = this.bufferLimit();
+    let queued = 0;
+    let resume: (() => void) | undefined;
+    const gate = async () => {
+      if (queued <= limit) return;
+      await new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+    };
     const hasTrailers = message.trailers !== undefined;
-    const sender = this.sendChunks(dir, message.body, hasTrailers, false, (chunk) => {
-      sent.push(chunk);
-      wake?.();
+    const sender = this.sendChunks(dir, message.body, hasTrailers, false, {
+      gate,
+      onSent: (chunk) => {
+        queued += chunk.length;
+        sent.push(chunk);
+        wake?.();
+      },
     }).finally(() => {
       sendingDone = true;
       wake?.();
@@ -368,25 +412,41 @@ export class ExtProcFilter {
       if (reply) headers = this.applyHeadersReply(dir, headers, reply).headers;
     }
     sink.headers(headers);
-    for (let i = 0; ; i++) {
-      while (i >= sent.length && !sendingDone) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
+    try {
+      for (let i = 0; ; i++) {
+        while (i >= sent.length && !sendingDone) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+        if (i >= sent.length || this.aborted) break;
+        const original = sent[i]!;
+        if (!this.serverActive) {
+          sink.chunk(original);
+          continue;
+        }
+        const reply = await this.expect(dir, ["Body"], this.messageTimeout());
+        queued -= original.length;
+        if (resume && queued < limit / 2) {
+          const r = resume;
+          resume = undefined;
+          r();
+        }
+        const common = reply ? commonOf(reply) : undefined;
+        const mutation = common?.bodyMutation?.mutation;
+        if (mutation?.case === "streamedResponse")
+          this.protocolFault("spurious", "streamed_response in a STREAMED reply");
+        if (reply) {
+          // Header mutations in a STREAMED body reply: the headers have already continued.
+          this.noteRouteCache(dir, common);
+        }
+        sink.chunk(
+          mutation?.case === "body" ? mutation.value : mutation?.case === "clearBody" ? new Uint8Array() : original,
+        );
       }
-      if (i >= sent.length || this.aborted) break;
-      const original = sent[i]!;
-      if (!this.serverActive) {
-        sink.chunk(original);
-        continue;
-      }
-      const reply = await this.expect(dir, ["Body"], this.messageTimeout());
-      const mutation = reply ? commonOf(reply)?.bodyMutation?.mutation : undefined;
-      if (mutation?.case === "streamedResponse")
-        this.protocolFault("spurious", "streamed_response in a STREAMED reply");
-      sink.chunk(
-        mutation?.case === "body" ? mutation.value : mutation?.case === "clearBody" ? new Uint8Array() : original,
-      );
+    } finally {
+      // Unblock a sender still waiting on the watermark (the exchange ended early).
+      resume?.();
     }
     await sender;
     return headers;
@@ -402,11 +462,27 @@ export class ExtProcFilter {
     const hasTrailers = message.trailers !== undefined;
     const sendTrailers = hasTrailers && this.modes[`${dir}TrailerMode`] === "SEND";
     let trailers = message.trailers;
-    const sender = this.sendChunks(dir, message.body, hasTrailers, sendTrailers ? (trailers ?? []) : false);
+    const sender = this.sendChunks(dir, message.body, hasTrailers, sendTrailers ? (trailers ?? []) : false, {
+      onSent: () => {
+        this.duplexBodyReceived = true;
+      },
+    });
     if (headerReplyPending) {
       // Duplex: no message timeout; the server may hold this reply until the body is complete.
       const reply = await this.expect(dir, ["Headers"], undefined);
-      if (reply) headers = this.applyHeadersReply(dir, headers, reply).headers;
+      if (reply) {
+        const applied = this.applyHeadersReply(dir, headers, reply);
+        headers = applied.headers;
+        if (applied.replacedBody !== undefined) {
+          // handleHeaderContinueAndReplace: body mode drops to NONE, queued data is cleared and
+          // later body data is drained (Filter::onData, bodyReplaced()).
+          this.replaced[dir] = true;
+          sink.headers(headers);
+          sink.chunk(applied.replacedBody);
+          await sender;
+          return { headers, trailers };
+        }
+      }
     }
     sink.headers(headers);
     let bodyEnded = false;
@@ -417,12 +493,14 @@ export class ExtProcFilter {
         trailers = this.mutate(trailers ?? [], trailerMutation(reply));
         break;
       }
-      const mutation = commonOf(reply)?.bodyMutation?.mutation;
+      const common = commonOf(reply);
+      const mutation = common?.bodyMutation?.mutation;
       if (mutation?.case !== "streamedResponse") {
-        // Envoy: BUFFERED-style replies to a duplex filter leave the next hop an empty body.
+        // handleStreamedBodyCallback: a non-streamed body reply to a duplex filter is spurious.
         this.protocolFault("spurious", `${mutation?.case ?? "empty"} body reply to a FULL_DUPLEX_STREAMED filter`);
         break;
       }
+      this.noteRouteCache(dir, common);
       sink.chunk(mutation.value.body);
       if (mutation.value.endOfStream) {
         if (hasTrailers) this.protocolFault("spurious", "end_of_stream on a body reply although trailers follow");
@@ -437,85 +515,126 @@ export class ExtProcFilter {
    * Sends body chunks as they arrive, then trailers. A body known up front (a list, like an
    * HTTP/2 body ending with END_STREAM) carries EoS on its last chunk; a streamed body (like
    * chunked HTTP/1.1) is sent chunk by chunk and ended by an empty EoS chunk, as Envoy does.
+   * `gate` holds the next chunk back (the STREAMED watermark).
    */
   private async sendChunks(
     dir: Direction,
     body: BodySource | undefined,
     hasTrailers: boolean,
     trailers: Header[] | false,
-    onSent?: (chunk: Uint8Array) => void,
+    hooks: { gate?: () => Promise<void>; onSent?: (chunk: Uint8Array) => void } = {},
   ): Promise<void> {
+    const stopped = () => this.aborted || !this.serverActive || this.replaced[dir];
+    const emit = async (bytes: Uint8Array, endOfStream: boolean) => {
+      await hooks.gate?.();
+      if (stopped()) return false;
+      this.send(dir, "Body", { body: bytes, endOfStream });
+      hooks.onSent?.(bytes);
+      return true;
+    };
     if (body !== undefined && !Array.isArray(body)) {
       for await (const chunk of toAsync(body)) {
-        if (this.aborted || !this.serverActive) return;
-        const bytes = toBytes(chunk);
-        this.send(dir, "Body", { body: bytes, endOfStream: false });
-        onSent?.(bytes);
+        if (stopped() || !(await emit(toBytes(chunk), false))) return;
       }
-      if (this.aborted || !this.serverActive) return;
-      if (!hasTrailers) {
-        const end = new Uint8Array();
-        this.send(dir, "Body", { body: end, endOfStream: true });
-        onSent?.(end);
-      }
+      if (stopped()) return;
+      if (!hasTrailers && !(await emit(new Uint8Array(), true))) return;
       if (trailers) this.send(dir, "Trailers", { trailers: writeHeaderMap(trailers) });
       return;
     }
     let previous: Uint8Array | undefined;
     for await (const chunk of toAsync(body ?? [])) {
-      if (this.aborted || !this.serverActive) return;
-      if (previous !== undefined) {
-        this.send(dir, "Body", { body: previous, endOfStream: false });
-        onSent?.(previous);
-      }
+      if (stopped()) return;
+      if (previous !== undefined && !(await emit(previous, false))) return;
       previous = toBytes(chunk);
     }
-    if (this.aborted || !this.serverActive) return;
-    const last = previous ?? new Uint8Array();
-    this.send(dir, "Body", { body: last, endOfStream: !hasTrailers });
-    onSent?.(last);
+    if (stopped()) return;
+    if (!(await emit(previous ?? new Uint8Array(), !hasTrailers))) return;
     if (trailers) this.send(dir, "Trailers", { trailers: writeHeaderMap(trailers) });
   }
 
   // ---- replies ----------------------------------------------------------------
 
+  /** ProcessorState::handleHeadersResponse, with the mode override applied first (onReceiveMessage). */
   private applyHeadersReply(dir: Direction, headers: Header[], reply: ProcessingResponse) {
+    const override = reply.modeOverride;
+    if (override) {
+      const verdict = decideModeOverride(this.config, modeSpecFromWire(override));
+      if (verdict.applied) {
+        // ProcessorState::setProcessingMode on both directions: DEFAULT headers send, DEFAULT trailers skip.
+        const m = verdict.modes;
+        const send = (mode: HeaderSendMode): HeaderSendMode => (mode === "SKIP" ? "SKIP" : "SEND");
+        const trailer = (mode: HeaderSendMode): HeaderSendMode => (mode === "SEND" ? "SEND" : "SKIP");
+        this.modes.responseHeaderMode = send(m.responseHeaderMode);
+        this.modes.requestTrailerMode = trailer(m.requestTrailerMode);
+        this.modes.responseTrailerMode = trailer(m.responseTrailerMode);
+        if (dir === "request") this.modes.requestBodyMode = m.requestBodyMode;
+        this.modes.responseBodyMode = m.responseBodyMode;
+      } else {
+        this.modeOverridesIgnored.push(verdict.reason);
+      }
+    }
     const common = commonOf(reply);
     let replacedBody: Uint8Array | undefined;
-    headers = this.mutate(headers, common?.headerMutation);
-    if (dir === "request" && common?.clearRouteCache) this.routeCacheCleared = true;
-    if (common?.status === CommonResponse_ResponseStatus.CONTINUE_AND_REPLACE) {
-      const mutation = common.bodyMutation?.mutation;
+    const replacing = common?.status === CommonResponse_ResponseStatus.CONTINUE_AND_REPLACE;
+    headers = this.mutate(headers, common?.headerMutation, dir, replacing);
+    this.noteRouteCache(dir, common);
+    if (replacing) {
+      const mutation = common?.bodyMutation?.mutation;
+      if (common?.bodyMutation) headers = headers.filter(([n]) => n !== "content-length");
       replacedBody = mutation?.case === "body" ? mutation.value : new Uint8Array();
-    }
-    const override = reply.modeOverride;
-    if (override && this.config.allowModeOverride && !this.config.sendBodyWithoutWaitingForHeaderResponse) {
-      // request_header_mode is ignored; DEFAULT header/trailer modes mean "no change" (1.34).
-      const setHeader = (key: keyof Modes, value: number) => {
-        const name = headerModeName(value);
-        if (name !== "DEFAULT") (this.modes[key] as HeaderSendMode) = name;
-      };
-      setHeader("responseHeaderMode", override.responseHeaderMode);
-      setHeader("requestTrailerMode", override.requestTrailerMode);
-      setHeader("responseTrailerMode", override.responseTrailerMode);
-      if (dir === "request") this.modes.requestBodyMode = bodyModeName(override.requestBodyMode) ?? "NONE";
-      this.modes.responseBodyMode = bodyModeName(override.responseBodyMode) ?? "NONE";
+      this.modes[`${dir}BodyMode`] = "NONE";
+      this.modes[`${dir}TrailerMode`] = "SKIP";
     }
     return { headers, replacedBody };
   }
 
-  private mutate(headers: Header[], mutation: Parameters<typeof applyHeaderMutation>[1]): Header[] {
+  /**
+   * DecodingProcessorState::clearRouteCache: request path only; a reply without a header mutation
+   * never clears (clear_route_cache_ignored); `route_cache_action` CLEAR clears on every reply
+   * that has one, RETAIN never (clear_route_cache_disabled).
+   */
+  private noteRouteCache(dir: Direction, common: CommonResponse | undefined): void {
+    if (dir !== "request" || !common) return;
+    const asked = common.clearRouteCache;
+    if (!common.headerMutation) {
+      if (asked) this.clearRouteCacheIgnored++;
+      return;
+    }
+    const action = this.config.routeCacheAction ?? "DEFAULT";
+    if (action === "CLEAR" || (action === "DEFAULT" && asked)) this.routeCacheCleared = true;
+    else if (asked) this.clearRouteCacheIgnored++;
+  }
+
+  /** Applies a header or trailer mutation; an error ends the exchange with `status_on_error`. */
+  private mutate(
+    headers: Header[],
+    mutation: Parameters<typeof applyHeaderMutation>[1],
+    dir?: Direction,
+    replacingMessage = false,
+  ): Header[] {
     try {
-      const result = applyHeaderMutation(headers, mutation, this.config.disallowIsError === true);
+      const result = applyHeaderMutation(headers, mutation, {
+        ...this.mutationRules(),
+        removeContentLength: dir !== undefined && this.shouldRemoveContentLength(dir),
+        replacingMessage,
+      });
       this.rejectedHeaderMutations += result.rejected;
       return result.headers;
     } catch (error) {
       if (error instanceof MutationError) {
-        this.protocolFault("mutation", error.message);
-        return headers;
+        this.rejectedHeaderMutations += error.rejected;
+        this.errorReply("mutation", error.message);
       }
       throw error;
     }
+  }
+
+  private mutationRules() {
+    return {
+      disallowIsError: this.config.disallowIsError === true,
+      maxHeadersCount: this.config.maxHeadersCount,
+      maxHeadersKb: this.config.maxHeadersKb,
+    };
   }
 
   /** Waits for the reply to the oldest unanswered message and checks its type. */
@@ -525,44 +644,81 @@ export class ExtProcFilter {
     timeoutMs: number | undefined,
     uncapped = false,
   ): Promise<ProcessingResponse | undefined> {
-    if (!this.serverActive) return undefined;
-    const next = await this.queue.next(timeoutMs);
-    if (this.aborted) return undefined;
-    switch (next.kind) {
-      case "timeout":
-        this.protocolFault("timeout", `no reply within ${timeoutMs} ms`);
+    let timeout = timeoutMs;
+    for (;;) {
+      if (!this.serverActive) return undefined;
+      const next = await this.queue.next(timeout);
+      if (this.aborted) return undefined;
+      switch (next.kind) {
+        case "timeout":
+          this.protocolFault("timeout", `no reply within ${timeout} ms`);
+          return undefined;
+        case "error":
+          this.protocolFault("grpc", `stream failed: ${grpc.status[next.code]} ${next.details}`);
+          return undefined;
+        case "closed":
+          // A clean close: Envoy continues without the server.
+          this.serverActive = false;
+          return undefined;
+      }
+      const message = next.message;
+      const cap = this.config.maxReplyBytes ?? 128 * 1024;
+      if (!uncapped && cap !== 0 && next.size > cap) {
+        this.protocolFault("grpc", `reply of ${next.size} bytes exceeds ${cap}`);
         return undefined;
-      case "error":
-        this.protocolFault("grpc", `stream failed: ${grpc.status[next.code]} ${next.details}`);
+      }
+      if (message.overrideMessageTimeout) {
+        // Filter::onNewTimeout: restarts the running timer when 1 ms <= value <= max_message_timeout;
+        // the message carries nothing else that Envoy reads.
+        const d = message.overrideMessageTimeout;
+        const ms = Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+        if (timeout !== undefined && ms >= 1 && ms <= (this.config.maxMessageTimeoutMs ?? 0)) {
+          timeout = ms;
+          this.messageTimeoutOverrides.applied++;
+        } else {
+          this.messageTimeoutOverrides.ignored++;
+        }
+        continue;
+      }
+      this.acceptMetadata(message);
+      if (message.response.case === "immediateResponse") throw this.immediate(message.response.value);
+      const expected = kinds.map((k) => `${dir}${k}`);
+      if (!expected.includes(message.response.case ?? "")) {
+        this.protocolFault(
+          "spurious",
+          `expected ${expected.join(" or ")}, received ${message.response.case ?? "nothing"}`,
+        );
         return undefined;
-      case "closed":
-        // A clean close: Envoy continues without the server.
-        this.serverActive = false;
-        return undefined;
+      }
+      return message;
     }
-    const message = next.message;
-    const cap = this.config.maxReplyBytes ?? 128 * 1024;
-    if (!uncapped && cap !== 0 && next.size > cap) {
-      this.protocolFault("grpc", `reply of ${next.size} bytes exceeds ${cap}`);
-      return undefined;
-    }
-    this.acceptMetadata(message);
-    if (message.response.case === "immediateResponse") {
-      const r = message.response.value;
-      const replyHeaders = this.mutate([["content-type", "text/plain"]], r.headers);
-      this.immediateResponse = { status: r.status?.code ?? 200, details: r.details };
-      throw new LocalReply(r.status?.code ?? 200, replyHeaders, r.body, r.details, true);
-    }
-    const expected = kinds.map((k) => `${dir}${k}`);
-    if (!expected.includes(message.response.case ?? "")) {
-      this.protocolFault(
-        "spurious",
-        `expected ${expected.join(" or ")}, received ${message.response.case ?? "nothing"}`,
-      );
-      return undefined;
-    }
-    return message;
   }
+
+  /**
+   * Filter::sendImmediateResponse: a status under 200 becomes 200; header mutation errors are
+   * logged and the reply goes out with the changes made up to the error.
+   */
+  private immediate(r: ImmediateResponse): LocalReply {
+    const code = r.status?.code ?? 200;
+    const status = Math.max(code, 200);
+    let replyHeaders: Header[] = [["content-type", "text/plain"]];
+    try {
+      const result = applyHeaderMutation(replyHeaders, r.headers, this.mutationRules());
+      this.rejectedHeaderMutations += result.rejected;
+      replyHeaders = result.headers;
+    } catch (error) {
+      if (!(error instanceof MutationError)) throw error;
+      this.rejectedHeaderMutations += error.rejected;
+      this.immediateHeaderErrors.push(error.message);
+      replyHeaders = error.partial;
+    }
+    this.immediateResponse = { status, details: r.details };
+    this.serverActive = false;
+    return new LocalReply(status, replyHeaders, r.body, r.details, true);
+  }
+
+  /** "Immediate response mutations failed with ..." (logged by Envoy; the reply still went out). */
+  readonly immediateHeaderErrors: string[] = [];
 
   private acceptMetadata(message: ProcessingResponse): void {
     const struct = message.dynamicMetadata as Record<string, JsonValue> | undefined;
@@ -574,15 +730,33 @@ export class ExtProcFilter {
     }
   }
 
-  /** An Envoy-side stream error: fail open (continue without the server) or a local reply. */
+  /**
+   * A stream error (spurious message, timeout, gRPC error): fail open when Filter::failureModeAllow()
+   * says so (never once a FULL_DUPLEX_STREAMED body was received), else a local reply.
+   */
   private protocolFault(kind: ErrorKind, message: string): void {
-    const failedOpen = this.config.failureModeAllow === true;
+    const failedOpen = this.config.failureModeAllow === true && !this.duplexBodyReceived;
     this.error ??= { kind, message, failedOpen };
     this.serverActive = false;
     this.call.cancel();
     if (failedOpen) return;
     const status = kind === "timeout" ? 504 : (this.config.statusOnError ?? 500);
     throw this.localReply(status, `ext_proc_error_${kind}`);
+  }
+
+  /**
+   * Filter::handleErrorResponse: a rejected mutation or a content-length mismatch ends the request
+   * with `status_on_error` even with failure_mode_allow.
+   */
+  private errorReply(kind: "mutation" | "content-length", message: string): never {
+    this.error ??= { kind, message, failedOpen: false };
+    this.serverActive = false;
+    this.call.cancel();
+    throw this.localReply(this.config.statusOnError ?? 500, `ext_proc_error_${kind}`);
+  }
+
+  private bufferLimit(): number {
+    return this.config.bufferLimitBytes ?? 32 * 1024 * 1024;
   }
 
   private localReply(status: number, details: string): LocalReply {
@@ -601,8 +775,9 @@ export class ExtProcFilter {
       metadataContext: this.forwardedMetadata
         ? { filterMetadata: this.forwardedMetadata as Record<string, never> }
         : undefined,
+      // Filter::encodeProtocolConfig: never in observability mode.
       protocolConfig:
-        !this.firstSent && this.config.sendProtocolConfig !== false
+        !this.firstSent && this.config.sendProtocolConfig !== false && this.config.observabilityMode !== true
           ? {
               requestBodyMode: bodyModeValue(this.modes.requestBodyMode),
               responseBodyMode: bodyModeValue(this.modes.responseBodyMode),

@@ -11,6 +11,13 @@ export {
   type ProcessedResponse,
   StreamReset,
 } from "./ext-proc-filter.js";
-export { applyHeaderMutation, isDisallowedByDefault } from "./header-rules.js";
+export { applyHeaderMutation, isAllowedByDefault, type MutationRules } from "./header-rules.js";
+export {
+  decideModeOverride,
+  modeSpecFromWire,
+  type OverrideSettings,
+  type OverrideVerdict,
+  type ProcessingModeSpec,
+} from "./override-rules.js";
 export { createTestRuntime } from "./runtime.js";
 export type * from "./types.js";

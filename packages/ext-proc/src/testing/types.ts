@@ -1,5 +1,6 @@
 import type { Header, HeaderInput } from "../headers.js";
 import type { BodyMode, HeaderSendMode, JsonValue } from "../processor.js";
+import type { ProcessingModeSpec } from "./override-rules.js";
 
 /**
  * The slice of Envoy's `envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor`
@@ -16,6 +17,17 @@ export interface FilterConfig {
   };
   /** Honour `mode_override` on header replies (default false). */
   readonly allowModeOverride?: boolean;
+  /** `allowed_override_modes`: unset or empty allows every override; else an exact match is needed. */
+  readonly allowedOverrideModes?: readonly ProcessingModeSpec[];
+  /** `max_message_timeout` (default 0: every `override_message_timeout` is ignored). */
+  readonly maxMessageTimeoutMs?: number;
+  /** `route_cache_action` (default DEFAULT: clear when a reply with a header mutation asks). */
+  readonly routeCacheAction?: "DEFAULT" | "CLEAR" | "RETAIN";
+  /** `allow_content_length_header` (Envoy >= 1.38): content-length is kept and may be set in every mode. */
+  readonly allowContentLengthHeader?: boolean;
+  /** HCM `max_headers_count` (default 100) and `max_request_headers_kb` (default 60) for mutations. */
+  readonly maxHeadersCount?: number;
+  readonly maxHeadersKb?: number;
   /** Continue without the server on errors (default false). */
   readonly failureModeAllow?: boolean;
   /** Per-message timeout (default 200 ms); not applied to FULL_DUPLEX_STREAMED bodies. */
@@ -33,7 +45,12 @@ export interface FilterConfig {
   readonly disallowIsError?: boolean;
   /** `status_on_error` (default 500). */
   readonly statusOnError?: number;
-  /** Envoy's per-connection buffer limit for BUFFERED bodies (default 32 MiB here; Envoy's is 1 MiB). */
+  /**
+   * Envoy's per-connection buffer limit (default 32 MiB here; Envoy's is 1 MiB): the most a
+   * BUFFERED body may hold (413 / 500 above it), and in STREAMED the high watermark of chunks
+   * sent but not yet answered, above which Envoy reads no more of the body until replies bring
+   * the queue under half of it.
+   */
   readonly bufferLimitBytes?: number;
   /**
    * Largest reply message accepted (default 128 KiB: GCP closes the stream above it; 0 = no
@@ -95,6 +112,12 @@ export interface ExchangeResult {
   /** Metadata accepted through `receivingNamespaces`, merged per namespace. */
   readonly dynamicMetadata: Record<string, Record<string, JsonValue>>;
   readonly routeCacheCleared: boolean;
+  /** `clear_route_cache` replies Envoy ignored (no header mutation, or RETAIN): clear_route_cache_ignored. */
+  readonly clearRouteCacheIgnored: number;
+  /** Mode overrides Envoy did not apply, with the reason (debug log "...overridden by server is disallowed"). */
+  readonly modeOverridesIgnored: readonly string[];
+  /** `override_message_timeout` messages that restarted the timer / were ignored. */
+  readonly messageTimeoutOverrides: { readonly applied: number; readonly ignored: number };
   /** A protocol or transport error as Envoy would count it, and what it did about it. */
   readonly error:
     | {

@@ -5,6 +5,7 @@ import {
   BodyMutationSchema,
   CommonResponse_ResponseStatus,
   CommonResponseSchema,
+  HeaderMutationSchema,
   ImmediateResponseSchema,
   type HeaderMutation as PbHeaderMutation,
   type ProcessingResponse,
@@ -44,12 +45,15 @@ export function commonReply(
   kind: "Headers" | "Body",
   parts: CommonReplyParts,
 ): ProcessingResponse {
+  // clear_route_cache is ignored on the response path; sending it there is noise.
+  const clearRouteCache = direction === "request" && parts.clearRouteCache === true;
   const response = create(CommonResponseSchema, {
     status: CommonResponse_ResponseStatus.CONTINUE,
-    headerMutation: parts.headerMutation,
+    // Envoy ignores clear_route_cache on a reply without a header mutation
+    // (DecodingProcessorState::clearRouteCache), so one always goes with it, empty if need be.
+    headerMutation: parts.headerMutation ?? (clearRouteCache ? create(HeaderMutationSchema) : undefined),
     bodyMutation: parts.bodyMutation,
-    // clear_route_cache is ignored on the response path; sending it there is noise.
-    clearRouteCache: direction === "request" && parts.clearRouteCache === true,
+    clearRouteCache,
   });
   return create(ProcessingResponseSchema, {
     response: { case: caseName(direction, kind), value: { response } },

@@ -2,7 +2,8 @@
 // current as of envoyproxy/data-plane-api 2026-01-29. Adds over
 // @grpc/grpc-js-xds 1.14.1: http_service, send_body_without_waiting_for_header_response,
 // allowed_override_modes, on_processing_response, status_on_error,
-// processing_request_modifier, MetadataOptions.cluster_metadata_forwarding_namespaces,
+// processing_request_modifier, allow_content_length_header (1.38),
+// MetadataOptions.cluster_metadata_forwarding_namespaces,
 // ExtProcOverrides.failure_mode_allow and processing_request_modifier.
 // Used by the Envoy-faithful test client and to validate deploy/envoy files.
 
@@ -150,6 +151,14 @@ export declare type ExternalProcessor = Message<"envoy.extensions.filters.http.e
    * @generated from field: envoy.config.core.v3.TypedExtensionConfig processing_request_modifier = 25;
    */
   processingRequestModifier?: TypedExtensionConfig | undefined;
+
+  /**
+   * Envoy >= 1.38: keep the original content-length in the body modes that would remove it,
+   * and let the processor set it.
+   *
+   * @generated from field: bool allow_content_length_header = 26;
+   */
+  allowContentLengthHeader: boolean;
 };
 
 /**
