@@ -174,7 +174,7 @@ describe("stream close (ProcessorStreamImpl::close: half-close, then reset)", ()
     const ends: StreamOutcome[] = [];
     const s = await startWith({
       name: "ends",
-      processor: (): Processor => ({ onStreamOutcome: (end) => void ends.push(end) }),
+      processor: (): Processor => ({ onStreamEnd: (end) => void ends.push(end) }),
     });
     try {
       const result = await s.client.exchange({}, { request: { headers: {} } });
@@ -192,7 +192,7 @@ describe("stream close (ProcessorStreamImpl::close: half-close, then reset)", ()
     const s = await startWith({
       name: "busy",
       processor: (): Processor => ({
-        onStreamOutcome: (end) => void ends.push(end),
+        onStreamEnd: (end) => void ends.push(end),
         onRequestHeaders: async () => {
           await new Promise((resolve) => setTimeout(resolve, 30));
           return {};
