@@ -1,6 +1,21 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { toJson } from "@bufbuild/protobuf";
+import type { ModeOverride } from "@llm-callouts/ext-proc";
+import {
+  buildModeOverride,
+  decideModeOverride,
+  modeSpecFromWire,
+  type OverrideSettings,
+  type OverrideVerdict,
+  type ProcessingModeSpec,
+} from "@llm-callouts/ext-proc/testing";
+import type { ExternalProcessor } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/ext_proc_pb";
+import {
+  type ProcessingMode,
+  ProcessingModeSchema,
+} from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 /** Repository root (this file is test/deploy/deploy-files.ts). */
@@ -87,3 +102,51 @@ export const gatewayOwnedHeaders = [
   "x-gateway-base-model-name",
   "x-gateway-model-name-rewrite",
 ] as const;
+
+/** The settings of an Envoy ext_proc filter block that decide its handling of `mode_override`. */
+export function overrideSettings(filter: ExternalProcessor): OverrideSettings {
+  // Protobuf JSON names the enums as the emulator does and leaves DEFAULT / NONE fields out.
+  const mode = (m: ProcessingMode) => toJson(ProcessingModeSchema, m) as ProcessingModeSpec;
+  return {
+    processingMode: filter.processingMode ? mode(filter.processingMode) : undefined,
+    allowModeOverride: filter.allowModeOverride,
+    sendBodyWithoutWaitingForHeaderResponse: filter.sendBodyWithoutWaitingForHeaderResponse,
+    allowedOverrideModes: filter.allowedOverrideModes.map(mode),
+  };
+}
+
+/**
+ * What Envoy does with a processor's override as the SDK puts it on the wire to this filter: the
+ * SDK keeps the body modes it does not change at the ones protocol_config told it.
+ */
+export function envoyVerdict(settings: OverrideSettings, override: ModeOverride): OverrideVerdict {
+  const configured = settings.processingMode;
+  const wire = buildModeOverride(override, {
+    requestBody: configured?.requestBodyMode ?? "NONE",
+    responseBody: configured?.responseBodyMode ?? "NONE",
+  });
+  return decideModeOverride(settings, modeSpecFromWire(wire));
+}
+
+const gcpBodyModes: Record<string, ProcessingModeSpec["requestBodyMode"]> = {
+  BODY_SEND_MODE_STREAMED: "STREAMED",
+  BODY_SEND_MODE_FULL_DUPLEX_STREAMED: "FULL_DUPLEX_STREAMED",
+  Streamed: "STREAMED",
+  FullDuplexStreamed: "FULL_DUPLEX_STREAMED",
+};
+
+/**
+ * A GCP / GKE extension's body modes as the filter settings its Envoy-based data plane runs
+ * with. Overrides are taken as allowed (the most permissive reading: no GCP field restricts them),
+ * so a verdict that still ignores them is Envoy's own rule.
+ */
+export function gcpOverrideSettings(extension: Record<string, unknown>): OverrideSettings {
+  const body = (value: unknown) => (value === undefined ? "NONE" : gcpBodyModes[String(value)]);
+  return {
+    processingMode: {
+      requestBodyMode: body(extension.requestBodySendMode),
+      responseBodyMode: body(extension.responseBodySendMode),
+    },
+    allowModeOverride: true,
+  };
+}

@@ -10,8 +10,19 @@ import {
   ExtProcPerRouteSchema,
 } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/ext_proc_pb";
 import { ProcessingModeSchema } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb";
+import { responseBodyOverrides } from "@llm-callouts/semantic-cache";
 import { describe, expect, it } from "vitest";
-import { arr, callouts, gatewayOwnedHeaders, models, obj, readYaml, str } from "./deploy-files.js";
+import {
+  arr,
+  callouts,
+  envoyVerdict,
+  gatewayOwnedHeaders,
+  models,
+  obj,
+  overrideSettings,
+  readYaml,
+  str,
+} from "./deploy-files.js";
 
 // Every ext_proc / ext_authz block and per-route override is converted with protobuf-es
 // `fromJson` into the generated Envoy config types (current data-plane-api). Protobuf JSON accepts
@@ -383,14 +394,23 @@ describe("envoy.yaml", () => {
     expect((toJson(ExternalProcessorSchema, router) as Record<string, unknown>).routeCacheAction).toBe("CLEAR");
   });
 
-  it("allows exactly the response body overrides the cache sends", () => {
+  it("lets Envoy apply every override the cache asks for, as the SDK encodes it", () => {
     const cache = filters.get("semantic-cache");
-    expect(cache?.allowModeOverride).toBe(true);
-    expect(cache?.allowedOverrideModes.map((m) => toJson(ProcessingModeSchema, m))).toEqual([
-      { requestBodyMode: "BUFFERED", responseBodyMode: "BUFFERED" },
-      { requestBodyMode: "BUFFERED", responseBodyMode: "STREAMED" },
-      { requestBodyMode: "BUFFERED" },
-    ]);
+    if (!cache) throw new Error("semantic-cache filter");
+    const settings = overrideSettings(cache);
+    expect(settings.allowModeOverride).toBe(true);
+    expect(settings.allowedOverrideModes).toHaveLength(Object.keys(responseBodyOverrides).length);
+    for (const responseBody of Object.values(responseBodyOverrides)) {
+      const verdict = envoyVerdict(settings, { responseBody });
+      expect(verdict, responseBody).toMatchObject({ applied: true, modes: { responseBodyMode: responseBody } });
+    }
+  });
+
+  it("sends no override to a filter that would not apply it", () => {
+    for (const [name, p] of filters) {
+      if (name === "semantic-cache") continue;
+      expect(p.allowModeOverride, name).toBe(false);
+    }
   });
 
   it("matches the chain `pnpm start` runs (the local gateway's filters, modes and namespaces)", () => {

@@ -1,6 +1,7 @@
+import { responseBodyOverrides } from "@llm-callouts/semantic-cache";
 import { describe, expect, it } from "vitest";
 import { parseCalloutConfig } from "./callout-config.js";
-import { arr, obj, readYaml, str } from "./deploy-files.js";
+import { arr, envoyVerdict, gcpOverrideSettings, obj, readYaml, str } from "./deploy-files.js";
 
 // Structural checks of the `gcloud ... import` files against the field names of the Service
 // Extensions REST API (networkservices v1 ExtensionChain / AuthzExtension, networksecurity
@@ -171,6 +172,22 @@ describe("deploy/gcp/traffic-extension.yaml", () => {
       ["semantic-cache", "semantic-cache", true, "BODY_SEND_MODE_FULL_DUPLEX_STREAMED", "BODY_SEND_MODE_STREAMED"],
       ["guardrail-output", "guardrail", false, "-", "BODY_SEND_MODE_STREAMED"],
     ]);
+  });
+
+  it("runs the cache where Envoy ignores its overrides (full-duplex requests), as the SDK assumes", () => {
+    const [chain] = chainsOf("deploy/gcp/traffic-extension.yaml", "traffic");
+    const cache = arr(chain?.extensions, "extensions")
+      .map((e) => obj(e, "extension"))
+      .find((x) => x.name === "semantic-cache");
+    if (!cache) throw new Error("semantic-cache extension");
+    // The SDK neither sends nor applies an override under a FULL_DUPLEX_STREAMED filter: the cache
+    // then stores from the configured STREAMED response (conformance: envoy-rules.test.ts).
+    for (const responseBody of Object.values(responseBodyOverrides)) {
+      expect(envoyVerdict(gcpOverrideSettings(cache), { responseBody })).toEqual({
+        applied: false,
+        reason: "full_duplex_filter",
+      });
+    }
   });
 });
 

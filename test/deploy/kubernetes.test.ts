@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Gateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
 import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
+import { responseBodyOverrides } from "@llm-callouts/semantic-cache";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
@@ -15,6 +16,8 @@ import { parse as parseYaml } from "yaml";
 import { parseCalloutConfig } from "./callout-config.js";
 import {
   arr,
+  envoyVerdict,
+  gcpOverrideSettings,
   models,
   obj,
   readYaml,
@@ -515,6 +518,14 @@ describe("GKE resources", () => {
       ["semantic-cache", "semantic-cache", true],
       ["guardrail-output", "guardrail", false],
     ]);
+    // Full-duplex requests: Envoy ignores the cache's overrides, and the SDK does not send them.
+    const cache = traffic.find((x) => x.name === "semantic-cache");
+    if (!cache) throw new Error("semantic-cache extension");
+    for (const responseBody of Object.values(responseBodyOverrides)) {
+      expect(envoyVerdict(gcpOverrideSettings(cache), { responseBody })).toMatchObject({
+        reason: "full_duplex_filter",
+      });
+    }
   });
 
   it("health-checks every extension backend over gRPC on the ext_proc service name", () => {

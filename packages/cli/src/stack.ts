@@ -7,6 +7,7 @@ import {
 } from "@llm-callouts/ext-proc";
 import { type GatewayConfigInput, type GatewayHandle, startGateway } from "@llm-callouts/gateway";
 import { type SimulatorHandle, startSimulator } from "@llm-callouts/model-server-sim";
+import { responseBodyOverrides } from "@llm-callouts/semantic-cache";
 import { Registry } from "prom-client";
 import { loadServiceModule } from "./services.js";
 
@@ -143,6 +144,16 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   }
 }
 
+/** The cache filter's processing mode, every field explicit as in deploy/envoy/envoy.yaml. */
+const cacheProcessingMode = {
+  requestHeaderMode: "SEND",
+  responseHeaderMode: "SEND",
+  requestBodyMode: "BUFFERED",
+  responseBodyMode: "NONE",
+  requestTrailerMode: "SKIP",
+  responseTrailerMode: "SKIP",
+} as const;
+
 /**
  * The chain, in Envoy http_filters order (responses run in reverse):
  * body router -> input guardrail -> semantic cache -> output guardrail -> endpoint picker.
@@ -192,8 +203,14 @@ export function stackGatewayConfig(
       {
         name: "semantic-cache",
         target: target(ports.cache),
-        processingMode: { requestBodyMode: "BUFFERED", responseHeaderMode: "SEND" },
+        processingMode: cacheProcessingMode,
         allowModeOverride: true,
+        // As deploy/envoy/envoy.yaml: Envoy needs the filled-in override listed exactly.
+        allowedOverrideModes: Object.values(responseBodyOverrides).map((responseBodyMode) => ({
+          ...cacheProcessingMode,
+          requestHeaderMode: undefined,
+          responseBodyMode,
+        })),
         failureModeAllow: true,
         messageTimeoutMs: 1000,
         forwardingNamespaces: [guardrailNamespace],

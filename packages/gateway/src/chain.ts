@@ -143,6 +143,7 @@ function filterConfig(spec: FilterSpec, forwarded: Metadata | undefined) {
     failureModeAllow: spec.failureModeAllow,
     messageTimeoutMs: spec.messageTimeoutMs,
     allowModeOverride: spec.allowModeOverride,
+    allowedOverrideModes: spec.allowedOverrideModes,
     sendBodyWithoutWaitingForHeaderResponse: spec.sendBodyWithoutWaitingForHeaderResponse,
     receivingNamespaces: spec.receivingNamespaces,
     forwardedMetadata: forwarded,

@@ -2,6 +2,16 @@ import { z } from "zod";
 
 const bodyMode = z.enum(["NONE", "STREAMED", "BUFFERED", "BUFFERED_PARTIAL", "FULL_DUPLEX_STREAMED"]);
 const headerMode = z.enum(["DEFAULT", "SEND", "SKIP"]);
+const processingMode = z
+  .object({
+    requestHeaderMode: headerMode.optional(),
+    responseHeaderMode: headerMode.optional(),
+    requestBodyMode: bodyMode.optional(),
+    responseBodyMode: bodyMode.optional(),
+    requestTrailerMode: headerMode.optional(),
+    responseTrailerMode: headerMode.optional(),
+  })
+  .strict();
 
 /** One ext_proc filter of the chain, as in an Envoy `http_filters` entry. */
 export const filterSchema = z
@@ -10,20 +20,12 @@ export const filterSchema = z
     /** host:port of the ext_proc server. */
     target: z.string().min(1),
     tls: z.boolean().default(false),
-    processingMode: z
-      .object({
-        requestHeaderMode: headerMode.optional(),
-        responseHeaderMode: headerMode.optional(),
-        requestBodyMode: bodyMode.optional(),
-        responseBodyMode: bodyMode.optional(),
-        requestTrailerMode: headerMode.optional(),
-        responseTrailerMode: headerMode.optional(),
-      })
-      .strict()
-      .default({}),
+    processingMode: processingMode.default({}),
     failureModeAllow: z.boolean().default(false),
     messageTimeoutMs: z.number().int().positive().default(200),
     allowModeOverride: z.boolean().default(false),
+    /** allowed_override_modes: Envoy applies an override only if its filled-in mode equals one entry. */
+    allowedOverrideModes: z.array(processingMode).default([]),
     sendBodyWithoutWaitingForHeaderResponse: z.boolean().default(false),
     statusOnError: z.number().int().min(200).max(599).optional(),
     /** metadata_options.receiving_namespaces.untyped */

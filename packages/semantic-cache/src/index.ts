@@ -9,7 +9,7 @@ export { configSchema, defaults, type SemanticCacheConfig } from "./config.js";
 export { type CreateServiceOverrides, createSemanticCacheService } from "./create-service.js";
 export type { Embedder } from "./embedder.js";
 export { createMemoryStore } from "./memory-store.js";
-export { createCacheProcessorFactory } from "./processor.js";
+export { createCacheProcessorFactory, responseBodyOverrides } from "./processor.js";
 export { createRedisClient, createRedisStore } from "./redis-store.js";
 export { renderJson, renderSse } from "./replay.js";
 export { createSemanticCache, type SemanticCache } from "./semantic-cache.js";

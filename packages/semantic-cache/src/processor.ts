@@ -1,5 +1,6 @@
 import type {
   BodyEvent,
+  BodyMode,
   ChunkEvent,
   HeadersDecision,
   HeadersEvent,
@@ -35,6 +36,17 @@ type Status = "HIT-EXACT" | "HIT-SEMANTIC" | "MISS" | "BYPASS";
  * cost no response traffic; SSE chunks pass through at once while being assembled;
  * only a complete 200 answer is stored.
  */
+/**
+ * Every response body mode the cache asks Envoy for with `mode_override` on response headers:
+ * nothing to store, an SSE answer to assemble chunk by chunk, a JSON answer to store whole. A
+ * filter's `allowed_override_modes` must admit each (deploy tests check the shipped configs);
+ * under a FULL_DUPLEX_STREAMED filter Envoy ignores them and the SDK handles the configured mode.
+ */
+export const responseBodyOverrides = { skip: "NONE", sse: "STREAMED", json: "BUFFERED" } as const satisfies Record<
+  string,
+  BodyMode
+>;
+
 export function createCacheProcessorFactory(options: CacheProcessorOptions): (ctx: StreamContext) => Processor {
   const { config, cache, metrics } = options;
   const now = options.now ?? Date.now;
@@ -106,7 +118,11 @@ export function createCacheProcessorFactory(options: CacheProcessorOptions): (ct
 
       onResponseHeaders({ headers, endOfStream }: HeadersEvent): HeadersDecision {
         const mark = { set: { [statusHeader]: status ?? "BYPASS" } };
-        const skipBody: HeadersDecision = { headers: mark, modeOverride: { responseBody: "NONE" }, body: "pass" };
+        const skipBody: HeadersDecision = {
+          headers: mark,
+          modeOverride: { responseBody: responseBodyOverrides.skip },
+          body: "pass",
+        };
         if (!ticket || endOfStream) {
           ticket = undefined;
           return skipBody;
@@ -116,10 +132,10 @@ export function createCacheProcessorFactory(options: CacheProcessorOptions): (ct
         const contentType = headers.get("content-type") ?? "";
         if (cacheable && contentType.startsWith("text/event-stream")) {
           assembler = createSseAssembler();
-          return { headers: mark, modeOverride: { responseBody: "STREAMED" }, body: "chunks" };
+          return { headers: mark, modeOverride: { responseBody: responseBodyOverrides.sse }, body: "chunks" };
         }
         if (cacheable && contentType.startsWith("application/json")) {
-          return { headers: mark, modeOverride: { responseBody: "BUFFERED" }, body: "whole" };
+          return { headers: mark, modeOverride: { responseBody: responseBodyOverrides.json }, body: "whole" };
         }
         ticket = undefined;
         metrics.fills.inc({ outcome: "not_cacheable" });

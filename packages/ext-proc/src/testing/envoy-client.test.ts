@@ -194,4 +194,167 @@ describe("createEnvoyClient() against wrong servers", () => {
     expect(result.error?.kind).toBe("grpc");
     expect(result.error?.message).toMatch(/exceeds/);
   });
+
+  it("lower-cases set names, rejects appending to or removing a `:`-header (Checker::isAllowed)", async () => {
+    const target = await serve(() => [
+      reply({
+        response: {
+          case: "requestHeaders",
+          value: {
+            response: {
+              headerMutation: {
+                setHeaders: [
+                  { header: { key: "X-Upper", rawValue: Buffer.from("1") } },
+                  { header: { key: ":path", rawValue: Buffer.from("/again") }, append: true },
+                ],
+                removeHeaders: [":path", "host"],
+              },
+            },
+          },
+        },
+      }),
+    ]);
+    const client = createEnvoyClient(target);
+    const result = await client.exchange(
+      { processingMode: { responseHeaderMode: "SKIP" } },
+      { request: { headers: { ":path": "/v1", host: "h" } } },
+    );
+    client.close();
+    expect(result.error).toBeUndefined();
+    expect(result.rejectedHeaderMutations).toBe(3);
+    const headers = result.upstream!.headers;
+    expect(headers).toContainEqual(["x-upper", "1"]);
+    expect(headers.filter(([n]) => n === ":path")).toEqual([[":path", "/v1"]]);
+    expect(headers).toContainEqual(["host", "h"]);
+  });
+
+  it("ignores a bare clear_route_cache (no header mutation) and counts it", async () => {
+    let withMutation = false;
+    const target = await serve(() => [
+      reply({
+        response: {
+          case: "requestHeaders",
+          value: { response: { clearRouteCache: true, headerMutation: withMutation ? {} : undefined } },
+        },
+      }),
+    ]);
+    const client = createEnvoyClient(target);
+    const requestOnly = { processingMode: { responseHeaderMode: "SKIP" } } as const;
+    const bare = await client.exchange(requestOnly, { request: { headers: {} } });
+    withMutation = true;
+    const paired = await client.exchange(requestOnly, { request: { headers: {} } });
+    client.close();
+    expect(bare.routeCacheCleared).toBe(false);
+    expect(bare.clearRouteCacheIgnored).toBe(1);
+    expect(paired.routeCacheCleared).toBe(true);
+  });
+
+  it("cannot fail open once a FULL_DUPLEX_STREAMED body was received (Filter::failureModeAllow)", async () => {
+    const target = await serve(() => [reply({ response: { case: "responseHeaders", value: {} } })]);
+    const client = createEnvoyClient(target);
+    const config = {
+      processingMode: { requestBodyMode: "FULL_DUPLEX_STREAMED", responseHeaderMode: "SKIP" },
+      failureModeAllow: true,
+    } as const;
+    const bodiless = await client.exchange(config, { request: { headers: {} } });
+    const withBody = await client.exchange(config, { request: { headers: {}, body: ["a"] } });
+    client.close();
+    // A wrong reply type is spurious: failure_mode_allow continues without the server...
+    expect(bodiless.error).toMatchObject({ kind: "spurious", failedOpen: true });
+    expect(bodiless.upstream).toBeDefined();
+    // ...unless a duplex body already went out: then it is a local reply.
+    expect(withBody.error).toMatchObject({ kind: "spurious", failedOpen: false });
+    expect(withBody.downstream.status).toBe(500);
+  });
+
+  it("CONTINUE_AND_REPLACE in duplex replaces the body and drops the direction to NONE", async () => {
+    const target = await serve((r) =>
+      r.request.case === "requestHeaders"
+        ? [
+            reply({
+              response: {
+                case: "requestHeaders",
+                value: {
+                  response: {
+                    status: 1, // CONTINUE_AND_REPLACE
+                    bodyMutation: { mutation: { case: "body", value: Buffer.from("replaced") } },
+                  },
+                },
+              },
+            }),
+          ]
+        : [],
+    );
+    const client = createEnvoyClient(target);
+    const result = await client.exchange(
+      { processingMode: { requestBodyMode: "FULL_DUPLEX_STREAMED", responseHeaderMode: "SKIP" } },
+      { request: { headers: { "content-length": "6" }, body: ["abc", "def"] } },
+    );
+    client.close();
+    expect(result.error).toBeUndefined();
+    expect(Buffer.from(result.upstream!.body).toString()).toBe("replaced");
+    expect(result.upstream!.headers.some(([n]) => n === "content-length")).toBe(false);
+  });
+
+  it("override_message_timeout restarts the timer within max_message_timeout (Filter::onNewTimeout)", async () => {
+    const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let extendTo = 0;
+    server = new grpc.Server();
+    server.register(
+      "/envoy.service.ext_proc.v3.ExternalProcessor/Process",
+      (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
+        call.on("data", async () => {
+          await later(50);
+          call.write(reply({ overrideMessageTimeout: { seconds: 0n, nanos: extendTo * 1e6 } }));
+          await later(100);
+          call.write(headersOk);
+        });
+        call.on("end", () => call.end());
+        call.on("error", () => {});
+      },
+      (m: ProcessingResponse) => Buffer.from(toBinary(ProcessingResponseSchema, m)),
+      (b: Buffer) => fromBinary(ProcessingRequestSchema, b),
+      "bidi",
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    const client = createEnvoyClient(`127.0.0.1:${port}`);
+    const config = { processingMode: { responseHeaderMode: "SKIP" }, messageTimeoutMs: 80 } as const;
+    extendTo = 500;
+    const extended = await client.exchange({ ...config, maxMessageTimeoutMs: 1000 }, { request: { headers: {} } });
+    const overMax = await client.exchange({ ...config, maxMessageTimeoutMs: 200 }, { request: { headers: {} } });
+    client.close();
+    expect(extended.error).toBeUndefined();
+    expect(extended.messageTimeoutOverrides).toEqual({ applied: 1, ignored: 0 });
+    expect(overMax.messageTimeoutOverrides).toEqual({ applied: 0, ignored: 1 });
+    expect(overMax.error?.kind).toBe("timeout");
+  });
+
+  it("sends an immediate response despite a bad header and an informational status (Filter::sendImmediateResponse)", async () => {
+    const target = await serve(() => [
+      reply({
+        response: {
+          case: "immediateResponse",
+          value: {
+            status: { code: 101 as never },
+            body: Buffer.from("denied"),
+            headers: {
+              setHeaders: [
+                { header: { key: "x-first", rawValue: Buffer.from("1") } },
+                { header: { key: "x-bad", rawValue: Buffer.from("a\r\nb") } },
+              ],
+            },
+          },
+        },
+      }),
+    ]);
+    const client = createEnvoyClient(target);
+    const result = await client.exchange({}, { request: { headers: {} } });
+    client.close();
+    expect(result.downstream.status).toBe(200);
+    expect(Buffer.from(result.downstream.body).toString()).toBe("denied");
+    expect(result.downstream.headers).toContainEqual(["x-first", "1"]);
+    expect(result.downstream.headers.some(([n]) => n === "x-bad")).toBe(false);
+  });
 });

@@ -1,3 +1,5 @@
+/** The SDK's own wire form of a processor's mode override, for checking configs against it. */
+export { buildModeOverride } from "../wire/modes.js";
 export { Channel } from "./channel.js";
 export { createEnvoyClient, createExtProcChannel, extProcChannelOptions } from "./envoy-client.js";
 export {
