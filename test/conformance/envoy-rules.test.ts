@@ -286,3 +286,51 @@ describe("STREAMED watermark (ProcessorState::enqueueStreamingChunk / clearWater
     }
   });
 });
+
+describe("attributes (request_attributes / response_attributes)", () => {
+  it("response attributes join the request ones under the same filter key instead of replacing them", async () => {
+    const seen: unknown[] = [];
+    const s = await startWith({
+      name: "attrs",
+      processor: (ctx): Processor => ({
+        onResponseHeaders: () => {
+          seen.push(ctx.attributes);
+          return {};
+        },
+      }),
+    });
+    const raw = new grpc.Client(`127.0.0.1:${s.server.port}`, grpc.credentials.createInsecure());
+    try {
+      const call = raw.makeBidiStreamRequest(
+        processPath,
+        (m: Uint8Array) => Buffer.from(m),
+        (b: Buffer) => b,
+      );
+      call.on("error", () => {});
+      const replies: Buffer[] = [];
+      const two = new Promise<void>((resolve) =>
+        call.on("data", (b: Buffer) => {
+          replies.push(b);
+          if (replies.length === 2) resolve();
+        }),
+      );
+      const key = "envoy.filters.http.ext_proc";
+      const message = (phase: "requestHeaders" | "responseHeaders", attributes: Record<string, unknown>) =>
+        toBinary(
+          ProcessingRequestSchema,
+          create(ProcessingRequestSchema, {
+            request: { case: phase, value: { endOfStream: true } },
+            attributes: { [key]: attributes as never },
+          }),
+        );
+      call.write(message("requestHeaders", { "request.path": "/v1/chat" }));
+      call.write(message("responseHeaders", { "response.code": 200 }));
+      await two;
+      call.end();
+      expect(seen).toEqual([{ [key]: { "request.path": "/v1/chat", "response.code": 200 } }]);
+    } finally {
+      raw.close();
+      await s.close();
+    }
+  });
+});

@@ -293,4 +293,42 @@ describe("a second client built from Envoy's npm-shipped protos", () => {
       await echo.close();
     }
   });
+
+  it("answers the Endpoint Picker Protocol's liveness and readiness names (GIE cmd/epp/runner/health.go)", async () => {
+    let ready = false;
+    const s = await startWith({ name: "picker-like", processor: () => ({}), isReady: () => ready });
+    const client = new grpc.Client(`127.0.0.1:${s.server.port}`, grpc.credentials.createInsecure());
+    const encode = (service: string) => {
+      const bytes = Buffer.from(service);
+      return Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes]);
+    };
+    const status = (service: string) =>
+      new Promise<number>((resolve, reject) =>
+        client.makeUnaryRequest(
+          "/grpc.health.v1.Health/Check",
+          encode,
+          (b: Buffer) => b,
+          service,
+          (err, value) => (err ? reject(err) : resolve(value![1] ?? 0)),
+        ),
+      );
+    const SERVING = 1;
+    const NOT_SERVING = 2;
+    try {
+      // Not ready yet (a picker before discovery synced): alive, not ready, ext_proc not serving.
+      expect(await status("liveness")).toBe(SERVING);
+      expect(await status("readiness")).toBe(NOT_SERVING);
+      expect(await status("envoy.service.ext_proc.v3.ExternalProcessor")).toBe(NOT_SERVING);
+      ready = true;
+      expect(await status("readiness")).toBe(SERVING);
+      expect(await status("envoy.service.ext_proc.v3.ExternalProcessor")).toBe(SERVING);
+      // Draining: no longer ready, still alive (a liveness probe must not restart a draining pod).
+      s.server.health.setServing(false);
+      expect(await status("readiness")).toBe(NOT_SERVING);
+      expect(await status("liveness")).toBe(SERVING);
+    } finally {
+      client.close();
+      await s.close();
+    }
+  });
 });

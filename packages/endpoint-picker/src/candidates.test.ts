@@ -36,8 +36,12 @@ describe("filterBySubset()", () => {
   const a = endpoint("10.0.0.1:8000");
   const a2 = endpoint("10.0.0.1:8001");
   const b = endpoint("10.0.0.2:8000");
-  it("matches ip:port exactly", () => {
-    expect(filterBySubset([a, a2, b], ["10.0.0.1:8001"])).toEqual([a2]);
+  it("matches ip:port by IP, the port ignored (GIE's subset filter)", () => {
+    expect(filterBySubset([a, a2, b], ["10.0.0.1:8001"])).toEqual([a, a2]);
+  });
+  it("matches bracketed IPv6 entries by address", () => {
+    const v6 = { ...endpoint("10.9.9.9:8000"), id: "[fd00::1]:8000", address: "fd00::1" };
+    expect(filterBySubset([a, v6], ["[fd00::1]:9999"])).toEqual([v6]);
   });
   it("matches a bare IP against every port", () => {
     expect(filterBySubset([a, a2, b], ["10.0.0.1"])).toEqual([a, a2]);

@@ -32,16 +32,15 @@ export function joinHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Endpoints named by the subset: entries with a port match exactly, entries without match by IP. */
+/**
+ * Endpoints named by the subset, matched by IP with the port ignored, as GIE's subset filter
+ * does (`strings.Split(endpoint, ":")[0]` against the pod address): an entry `10.0.0.1:8000`
+ * admits every rank of that pod. Where we differ: a bracketed IPv6 entry (`[fd00::1]:8000`) is
+ * parsed properly, where GIE's split on the first colon matches nothing.
+ */
 export function filterBySubset(endpoints: readonly Endpoint[], subset: readonly string[]): Endpoint[] {
-  const exact = new Set<string>();
-  const hostOnly = new Set<string>();
-  for (const entry of subset) {
-    const { host, port } = splitHostPort(entry);
-    if (port === undefined) hostOnly.add(host);
-    else exact.add(joinHostPort(host, port));
-  }
-  return endpoints.filter((e) => exact.has(e.id) || hostOnly.has(e.address));
+  const hosts = new Set(subset.map((entry) => splitHostPort(entry).host));
+  return endpoints.filter((e) => hosts.has(e.address));
 }
 
 /** True when the endpoint's metrics are older than `stalenessMs`. */

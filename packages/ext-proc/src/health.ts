@@ -40,15 +40,32 @@ export function createHealthState(): HealthState {
   };
 }
 
+/**
+ * The Endpoint Picker Protocol's health-checking names (GIE cmd/epp/runner/health.go):
+ * `liveness` answers SERVING while the process answers at all (draining or not, so a
+ * Kubernetes liveness probe never restarts a pod that is only not ready); `readiness`, like the
+ * service names above, answers SERVING only while serving and the service is ready (the picker:
+ * discovery synced with at least one endpoint).
+ */
+export const livenessServiceName = "liveness";
+export const readinessServiceName = "readiness";
+
 /** grpc.health.v1.Health: Check, Watch (streams changes until cancelled) and List. */
-export function createHealthService(state: HealthState, names: readonly string[]): ServiceImpl<typeof Health> {
-  const statusOf = () =>
-    state.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING;
-  const known = (service: string) => names.includes(service);
+export function createHealthService(
+  state: HealthState,
+  names: readonly string[],
+  isReady: () => boolean = () => true,
+): ServiceImpl<typeof Health> {
+  const all = [...names, livenessServiceName, readinessServiceName];
+  const statusOf = (service: string) =>
+    service === livenessServiceName || (state.serving && isReady())
+      ? HealthCheckResponse_ServingStatus.SERVING
+      : HealthCheckResponse_ServingStatus.NOT_SERVING;
+  const known = (service: string) => all.includes(service);
   return {
     check(request) {
       if (!known(request.service)) throw new ConnectError(`unknown service ${request.service}`, Code.NotFound);
-      return create(HealthCheckResponseSchema, { status: statusOf() });
+      return create(HealthCheckResponseSchema, { status: statusOf(request.service) });
     },
     async *watch(request, context) {
       if (!known(request.service)) {
@@ -56,14 +73,23 @@ export function createHealthService(state: HealthState, names: readonly string[]
         return;
       }
       const aborted = new Promise<void>((resolve) => context.signal.addEventListener("abort", () => resolve()));
+      let last: HealthCheckResponse_ServingStatus | undefined;
       while (!context.signal.aborted) {
-        yield create(HealthCheckResponseSchema, { status: statusOf() });
-        await Promise.race([state.changed(), aborted]);
+        const status = statusOf(request.service);
+        if (status !== last) yield create(HealthCheckResponseSchema, { status });
+        last = status;
+        // Readiness has no change events of its own: look again each second.
+        let timer: NodeJS.Timeout | undefined;
+        const tick = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 1000);
+        });
+        await Promise.race([state.changed(), aborted, tick]);
+        clearTimeout(timer);
       }
     },
     list() {
       const statuses: Record<string, ReturnType<typeof create<typeof HealthCheckResponseSchema>>> = {};
-      for (const name of names) statuses[name] = create(HealthCheckResponseSchema, { status: statusOf() });
+      for (const name of all) statuses[name] = create(HealthCheckResponseSchema, { status: statusOf(name) });
       return { statuses };
     },
   };

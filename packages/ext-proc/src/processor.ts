@@ -162,7 +162,7 @@ export interface StreamContext {
   readonly observability: boolean;
   /** Metadata forwarded on the latest message. */
   readonly metadata: ForwardedMetadata;
-  /** Envoy attributes from the latest message (keyed by filter name). */
+  /** Envoy attributes (keyed by filter name), request and response ones merged per key. */
   readonly attributes: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
   /** Request headers, once seen. */
   readonly requestHeaders: HeaderMap | undefined;

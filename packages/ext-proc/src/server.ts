@@ -126,7 +126,10 @@ export async function startService(service: Service, options: ServerOptions = {}
     readMaxBytes,
     routes(router) {
       router.service(ExternalProcessor, createExtProcService(run));
-      router.service(Health, createHealthService(health, healthServiceNames));
+      router.service(
+        Health,
+        createHealthService(health, healthServiceNames, () => service.isReady?.() ?? true),
+      );
       if (service.authorize) {
         router.service(
           Authorization,

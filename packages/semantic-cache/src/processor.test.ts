@@ -399,9 +399,16 @@ describe("semantic-cache processor in other request body modes", () => {
     ["STREAMED", "SKIP"],
     ["FULL_DUPLEX_STREAMED", "SEND"],
   ] as const)("answers an exact hit with an immediate response when the request body is %s", async (mode, trailers) => {
+    // Under a FULL_DUPLEX_STREAMED filter Envoy ignores mode_override, so the response body is
+    // STREAMED from the start there (as the GCP/GKE chains configure it).
     const config: FilterConfig = {
       ...filter,
-      processingMode: { ...filter.processingMode, requestBodyMode: mode, requestTrailerMode: trailers },
+      processingMode: {
+        ...filter.processingMode,
+        requestBodyMode: mode,
+        requestTrailerMode: trailers,
+        ...(mode === "FULL_DUPLEX_STREAMED" ? { responseBodyMode: "STREAMED" } : {}),
+      },
     };
     const body = chatBody(`Body mode ${mode}`);
     const send = () =>
