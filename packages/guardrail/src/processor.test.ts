@@ -371,3 +371,34 @@ describe.each([
     });
   });
 });
+
+describe("a STREAMED JSON answer larger than the SDK's hold limit", () => {
+  it("is cut off by a fail-closed template instead of passing its tail uninspected", async () => {
+    const runtime = createTestRuntime();
+    const service = createGuardrailService(config, runtime);
+    const small = await startService(service, {
+      host: "127.0.0.1",
+      port: 0,
+      adminPort: null,
+      log: runtime.log,
+      streamedHoldBytes: 64 * 1024,
+    });
+    const c = createEnvoyClient(`127.0.0.1:${small.port}`);
+    try {
+      const answer = JSON.stringify({ choices: [{ message: { content: "x".repeat(200 * 1024) } }] });
+      const chunks = answer.match(/[\s\S]{1,16384}/g) ?? [];
+      const result = await c.exchange(
+        { processingMode: { requestBodyMode: "NONE", responseBodyMode: "STREAMED" }, messageTimeoutMs: 2000 },
+        {
+          request: { headers: chatHeaders },
+          upstream: { headers: { ":status": "200", "content-type": "application/json" }, body: chunks },
+        },
+      );
+      expect(result.downstream.reset).toBe(true);
+      expect(result.downstream.body.length).toBeLessThan(answer.length);
+    } finally {
+      c.close();
+      await small.shutdown();
+    }
+  });
+});

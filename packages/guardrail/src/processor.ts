@@ -10,6 +10,7 @@ import type {
   Processor,
   StreamContext,
 } from "@llm-callouts/ext-proc";
+import { openAiErrorResponse } from "@llm-callouts/ext-proc";
 import type { Logger } from "pino";
 import type { GuardrailConfig } from "./config.js";
 import type { BodyOutcome, Guardrail, ResolvedPolicy } from "./guardrail.js";
@@ -99,6 +100,23 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
 
     onResponseBody(event: BodyEvent): BodyDecision | undefined {
       const p = policy ?? resolve(undefined);
+      if (event.partial) {
+        // A STREAMED answer past the SDK's hold limit: only its first part is here and the rest
+        // would pass unseen. Fail-closed templates cut it off; fail-open ones inspect the part.
+        context.log.warn({ bytes: event.body.length }, "response outgrew the inspection limit");
+        if (p.template.failMode === "closed") {
+          return {
+            respond: openAiErrorResponse(
+              502,
+              "response_too_large",
+              "The response exceeds the size the guardrail inspects.",
+              {
+                type: "server_error",
+              },
+            ),
+          };
+        }
+      }
       const started = performance.now();
       const outcome = guardrail.inspectBody("response", event.body, p, registry, context.requestId);
       record(outcome, (performance.now() - started) / 1000, context.log);
