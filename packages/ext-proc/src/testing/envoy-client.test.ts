@@ -66,6 +66,15 @@ describe("createEnvoyClient() against wrong servers", () => {
     expect(result.error?.kind).toBe("content-length");
     expect(result.downstream.status).toBe(500);
     expect(result.upstream).toBeUndefined();
+    // validateContentLength's error goes to handleErrorResponse: status_on_error, never fail-open.
+    const open = createEnvoyClient(target);
+    const allowed = await open.exchange(
+      { processingMode: { requestBodyMode: "BUFFERED" }, failureModeAllow: true, statusOnError: 503 },
+      { request: { headers: {}, body: ["abc"] } },
+    );
+    open.close();
+    expect(allowed.error).toMatchObject({ kind: "content-length", failedOpen: false });
+    expect(allowed.downstream.status).toBe(503);
   });
 
   it("treats a reply of the wrong type as a spurious message (500, or through with failure_mode_allow)", async () => {
