@@ -88,31 +88,41 @@ describe("callouts serve echo (process)", () => {
   });
 });
 
+/** HealthCheckRequest{service} encoded by hand: field 1, length-delimited. */
+const encodeHealthRequest = (service: string) => {
+  const bytes = Buffer.from(service);
+  return Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes]);
+};
+
+/** grpc.health.v1.Health/Check; the reply's raw bytes (SERVING is 08 01). */
+const healthCheck = (client: grpc.Client, service: string) =>
+  new Promise<Buffer>((resolve, reject) =>
+    client.makeUnaryRequest(
+      "/grpc.health.v1.Health/Check",
+      encodeHealthRequest,
+      (b: Buffer) => b,
+      service,
+      (err, value) => (err ? reject(err) : resolve(value!)),
+    ),
+  );
+
 describe("health", () => {
   it("answers grpc.health.v1 Check and Watch, and the admin listener", async () => {
     const echo = await startEcho();
     const client = new grpc.Client(`127.0.0.1:${echo.server.port}`, grpc.credentials.createInsecure());
-    const encode = (service: string) => {
-      const bytes = Buffer.from(service);
-      return Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes]);
-    };
-    const check = (service: string) =>
-      new Promise<Buffer>((resolve, reject) =>
-        client.makeUnaryRequest(
-          "/grpc.health.v1.Health/Check",
-          encode,
-          (b: Buffer) => b,
-          service,
-          (err, value) => (err ? reject(err) : resolve(value!)),
-        ),
-      );
+    const check = (service: string) => healthCheck(client, service);
     try {
       // HealthCheckResponse{status: SERVING(1)} is 08 01.
       expect([...(await check("envoy.service.ext_proc.v3.ExternalProcessor"))]).toEqual([0x08, 0x01]);
       expect([...(await check(""))]).toEqual([0x08, 0x01]);
       await expect(check("nope")).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
 
-      const watch = client.makeServerStreamRequest("/grpc.health.v1.Health/Watch", encode, (b: Buffer) => b, "");
+      const watch = client.makeServerStreamRequest(
+        "/grpc.health.v1.Health/Watch",
+        encodeHealthRequest,
+        (b: Buffer) => b,
+        "",
+      );
       const seen: number[] = [];
       const sawNotServing = new Promise<void>((resolve) =>
         watch.on("data", (b: Buffer) => {
@@ -298,20 +308,7 @@ describe("a second client built from Envoy's npm-shipped protos", () => {
     let ready = false;
     const s = await startWith({ name: "picker-like", processor: () => ({}), isReady: () => ready });
     const client = new grpc.Client(`127.0.0.1:${s.server.port}`, grpc.credentials.createInsecure());
-    const encode = (service: string) => {
-      const bytes = Buffer.from(service);
-      return Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes]);
-    };
-    const status = (service: string) =>
-      new Promise<number>((resolve, reject) =>
-        client.makeUnaryRequest(
-          "/grpc.health.v1.Health/Check",
-          encode,
-          (b: Buffer) => b,
-          service,
-          (err, value) => (err ? reject(err) : resolve(value![1] ?? 0)),
-        ),
-      );
+    const status = async (service: string) => (await healthCheck(client, service))[1] ?? 0;
     const SERVING = 1;
     const NOT_SERVING = 2;
     try {

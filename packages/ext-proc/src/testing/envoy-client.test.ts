@@ -18,14 +18,23 @@ type Answer = (request: ProcessingRequest) => ProcessingResponse[];
 let server: grpc.Server | undefined;
 afterEach(() => server?.forceShutdown());
 
+type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
 async function serve(answer: Answer): Promise<string> {
+  return serveCalls((call) =>
+    call.on("data", (request: ProcessingRequest) => {
+      for (const reply of answer(request)) call.write(reply);
+    }),
+  );
+}
+
+/** A bare grpc-js server whose `onCall` handles each stream (end and errors are handled here). */
+async function serveCalls(onCall: (call: Call) => void): Promise<string> {
   server = new grpc.Server();
   server.register(
     "/envoy.service.ext_proc.v3.ExternalProcessor/Process",
-    (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
-      call.on("data", (request: ProcessingRequest) => {
-        for (const reply of answer(request)) call.write(reply);
-      });
+    (call: Call) => {
+      onCall(call);
       call.on("end", () => call.end());
       call.on("error", () => {});
     },
@@ -308,27 +317,15 @@ describe("createEnvoyClient() against wrong servers", () => {
   it("override_message_timeout restarts the timer within max_message_timeout (Filter::onNewTimeout)", async () => {
     const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     let extendTo = 0;
-    server = new grpc.Server();
-    server.register(
-      "/envoy.service.ext_proc.v3.ExternalProcessor/Process",
-      (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
-        call.on("data", async () => {
-          await later(50);
-          call.write(reply({ overrideMessageTimeout: { seconds: 0n, nanos: extendTo * 1e6 } }));
-          await later(100);
-          call.write(headersOk);
-        });
-        call.on("end", () => call.end());
-        call.on("error", () => {});
-      },
-      (m: ProcessingResponse) => Buffer.from(toBinary(ProcessingResponseSchema, m)),
-      (b: Buffer) => fromBinary(ProcessingRequestSchema, b),
-      "bidi",
+    const target = await serveCalls((call) =>
+      call.on("data", async () => {
+        await later(50);
+        call.write(reply({ overrideMessageTimeout: { seconds: 0n, nanos: extendTo * 1e6 } }));
+        await later(100);
+        call.write(headersOk);
+      }),
     );
-    const port = await new Promise<number>((resolve, reject) =>
-      server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
-    const client = createEnvoyClient(`127.0.0.1:${port}`);
+    const client = createEnvoyClient(target);
     const config = { processingMode: { responseHeaderMode: "SKIP" }, messageTimeoutMs: 80 } as const;
     extendTo = 500;
     const extended = await client.exchange({ ...config, maxMessageTimeoutMs: 1000 }, { request: { headers: {} } });
