@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { startSimPool } from "@llm-callouts/model-server-sim";
+import { numberFlag, parseCommandArgs, UsageError, usageFromIssues } from "./args.js";
 import { stackModels, startStack } from "./stack.js";
 
 /** Waits for SIGINT/SIGTERM, then runs `stop` and exits 0. */
@@ -17,22 +18,30 @@ function untilSignal(stop: () => Promise<void>): Promise<undefined> {
   });
 }
 
-function number(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${value}`);
-  return n;
-}
+export const startUsage = `usage: callouts start [options]   the whole pipeline on embedded defaults
+  --port N          gateway port (default 8000)
+  --host ADDR       bind address (default 127.0.0.1)
+  --sim-speed-up X  run the simulated replicas X times faster (default 1)
+  REDIS_URL switches the semantic cache from memory to Redis
+`;
+
+export const simUsage = `usage: callouts sim [options]   a pool of simulated vLLM replicas
+  --replicas N (default 2)  --base-port P (default 8100)  --model NAME  --lora NAME (repeatable)
+  --speed-up X (default 1)  --metrics-mode engine|fixed  --host ADDR
+`;
 
 /** `callouts start`: the whole pipeline on embedded defaults. */
 export async function runStart(args: string[]): Promise<number | undefined> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: { port: { type: "string" }, host: { type: "string" }, "sim-speed-up": { type: "string" } },
-  });
+  const { values } = parseCommandArgs("start", args, () =>
+    parseArgs({
+      args,
+      strict: true,
+      options: { port: { type: "string" }, host: { type: "string" }, "sim-speed-up": { type: "string" } },
+    }),
+  );
   const host = values.host ?? "127.0.0.1";
-  const port = number("port", values.port, 8000);
+  const port = numberFlag("start", "port", values.port, 8000);
+  const simSpeedUp = numberFlag("start", "sim-speed-up", values["sim-speed-up"], 1);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(
     `llm-callouts: starting the pipeline (cache: ${process.env.REDIS_URL ? `Redis ${process.env.REDIS_URL}` : "in memory"})`,
@@ -40,7 +49,7 @@ export async function runStart(args: string[]): Promise<number | undefined> {
   const stack = await startStack({
     host,
     gatewayPort: port,
-    simSpeedUp: number("sim-speed-up", values["sim-speed-up"], 1),
+    simSpeedUp,
     progress: say,
   });
   const url = stack.gateway.url;
@@ -69,28 +78,40 @@ Ctrl-C stops everything.`);
 
 /** `callouts sim`: a pool of simulated vLLM replicas. */
 export async function runSim(args: string[]): Promise<number | undefined> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      replicas: { type: "string" },
-      "base-port": { type: "string" },
-      model: { type: "string" },
-      lora: { type: "string", multiple: true },
-      "speed-up": { type: "string" },
-      "metrics-mode": { type: "string" },
-      host: { type: "string" },
-    },
-  });
-  const pool = await startSimPool({
-    replicas: number("replicas", values.replicas, 2),
-    basePort: number("base-port", values["base-port"], 8100),
+  const { values } = parseCommandArgs("sim", args, () =>
+    parseArgs({
+      args,
+      strict: true,
+      options: {
+        replicas: { type: "string" },
+        "base-port": { type: "string" },
+        model: { type: "string" },
+        lora: { type: "string", multiple: true },
+        "speed-up": { type: "string" },
+        "metrics-mode": { type: "string" },
+        host: { type: "string" },
+      },
+    }),
+  );
+  const mode = values["metrics-mode"];
+  if (mode !== undefined && mode !== "engine" && mode !== "fixed") {
+    throw new UsageError(`--metrics-mode must be engine or fixed, got ${JSON.stringify(mode)}`, "sim");
+  }
+  const input = {
+    replicas: numberFlag("sim", "replicas", values.replicas, 2),
+    basePort: numberFlag("sim", "base-port", values["base-port"], 8100),
     ...(values.model ? { model: values.model } : {}),
     loras: values.lora ?? [],
-    speedUp: number("speed-up", values["speed-up"], 1),
-    ...(values["metrics-mode"] ? { metricsMode: values["metrics-mode"] as "engine" | "fixed" } : {}),
+    speedUp: numberFlag("sim", "speed-up", values["speed-up"], 1),
+    ...(mode ? { metricsMode: mode as "engine" | "fixed" } : {}),
     ...(values.host ? { host: values.host } : {}),
-  });
+  };
+  let pool: Awaited<ReturnType<typeof startSimPool>>;
+  try {
+    pool = await startSimPool(input);
+  } catch (error) {
+    throw usageFromIssues("sim", error) ?? error;
+  }
   process.stdout.write(`simulated vLLM replicas:\n${pool.urls.map((u) => `  ${u}`).join("\n")}\n`);
   return untilSignal(() => pool.close());
 }

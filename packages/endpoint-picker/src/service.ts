@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
+import { ConfigError } from "@llm-callouts/ext-proc";
 import { freshOrAll, isStale } from "./candidates.js";
 import type { EndpointPickerServiceConfig } from "./config.js";
 import { createDatastore, type EndpointSpec } from "./datastore.js";
@@ -43,7 +44,7 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
         seconds,
       ),
   });
-  if ("errors" in loaded) throw new Error(`endpoint-picker scheduler config: ${loaded.errors.join("; ")}`);
+  if ("errors" in loaded) throw new ConfigError(`service.scheduler: ${loaded.errors.join("; ")}`);
   const { scheduler } = loaded;
   const control = createRequestControl({
     scheduler,

@@ -47,12 +47,21 @@ export async function runService(
   installProcessGuards(log);
   const registry = createRegistry();
   const controller = new AbortController();
-  const service = await module.create(config.service, {
-    log,
-    metrics: registry,
-    signal: controller.signal,
-    configDir: config.configDir,
-  });
+  let service: Awaited<ReturnType<typeof module.create>>;
+  try {
+    service = await module.create(config.service, {
+      log,
+      metrics: registry,
+      signal: controller.signal,
+      configDir: config.configDir,
+    });
+  } catch (error) {
+    // One line naming what is wrong; the stack only at debug level (a bug, not a bad config).
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${module.name}: ${error instanceof ConfigError ? "" : "failed to start: "}${message}\n`);
+    if (!(error instanceof ConfigError)) log.debug({ err: error }, "start failed");
+    process.exit(1);
+  }
   const running = await startService(service, { ...serverOptionsFrom(config.server), log, metrics: registry });
   const stop = (signal: string) => {
     log.info({ signal }, "shutdown requested");
