@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Gateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
 import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
+import { serverConfigSchema } from "@llm-callouts/ext-proc";
 import { responseBodyOverrides } from "@llm-callouts/semantic-cache";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
@@ -255,11 +256,34 @@ describe.each(callouts.map((d) => ({ name: d.metadata.name, d })))("callout $nam
     expect(container.image).toBe(`llm-callouts/${service}:0.1.0`);
   });
 
-  it("probes readiness and liveness over gRPC health on the ext_proc service name", () => {
+  it("probes the Endpoint Picker Protocol's readiness and liveness gRPC health names", () => {
     const port = parsed.value?.server.port;
-    for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-      expect(obj(obj(container[probe], probe).grpc, "grpc"), probe).toEqual({ port, service: extProcHealth });
+    // `liveness` stays SERVING while the process answers (a picker before discovery synced is
+    // alive, not ready); `readiness` follows drain and the service's own readiness.
+    const want = { readinessProbe: "readiness", livenessProbe: "liveness", startupProbe: "liveness" };
+    for (const [probe, service] of Object.entries(want)) {
+      expect(obj(obj(container[probe], probe).grpc, "grpc"), probe).toEqual({ port, service });
     }
+  });
+
+  it("logs in the format its overlay asks for: json in the base, gcp (Cloud Logging) on GKE", () => {
+    const env = arr(container.env, "env").map((e) => obj(e, "env"));
+    expect(env[0]).toEqual({ name: "CALLOUTS_LOG_FORMAT", value: "json" });
+    expect((d.metadata as { labels?: Record<string, string> }).labels).toMatchObject({
+      "app.kubernetes.io/component": "callout",
+    });
+    const gke = obj(readYaml("deploy/kubernetes/gke/kustomization.yaml"), "gke kustomization");
+    const patch = obj(arr(gke.patches, "patches")[0], "patch");
+    expect(patch.target).toEqual({ kind: "Deployment", labelSelector: "app.kubernetes.io/component=callout" });
+    expect(parseYaml(str(patch.patch, "patch"))).toEqual([
+      {
+        op: "replace",
+        path: "/spec/template/spec/containers/0/env/0",
+        value: { name: "CALLOUTS_LOG_FORMAT", value: "gcp" },
+      },
+    ]);
+    // The value the patch sets is one the server config accepts.
+    expect(serverConfigSchema.parse({ logFormat: "gcp" }).logFormat).toBe("gcp");
   });
 
   it("outlasts the drain: grace period > preStop + drainTimeoutMs, liveness slower than a drain", () => {

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -76,5 +76,41 @@ describe("callouts CLI", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/server\.port/);
     noStack(r.stderr);
+  });
+
+  it("logs Cloud Logging lines with --log-format gcp: severity, RFC 3339 time, message", async () => {
+    const child = spawn(process.execPath, [
+      cli,
+      "serve",
+      "echo",
+      "--log-format",
+      "gcp",
+      "--port",
+      "0",
+      "--admin-port",
+      "0",
+    ]);
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (b: Buffer) => {
+          out += b.toString();
+          const nl = out.indexOf("\n");
+          if (nl >= 0) resolve(out.slice(0, nl));
+        });
+        child.once("exit", () => reject(new Error(`exited before logging: ${out}`)));
+      });
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      expect(entry.severity).toBe("INFO");
+      expect(typeof entry.message).toBe("string");
+      expect(new Date(String(entry.time)).toISOString()).toBe(entry.time);
+      expect(entry).not.toHaveProperty("level");
+      expect(entry.service).toBe("echo");
+    } finally {
+      child.kill("SIGKILL");
+    }
+    const bad = run("serve", "echo", "--log-format", "xml");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/server\.logFormat/);
   });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type ConfigOverrides, type LogLevel, runService } from "@llm-callouts/ext-proc";
+import { type ConfigOverrides, type LogFormat, type LogLevel, runService } from "@llm-callouts/ext-proc";
 import { HelpRequested, parseCommandArgs, UsageError } from "./args.js";
 import { runSim, runStart, simUsage, startUsage } from "./commands.js";
 import { knownServices, loadServiceModule } from "./services.js";
@@ -16,8 +16,10 @@ const serveUsage = `usage: callouts serve <service> [options]   (${knownServices
   --tls-self-signed   TLS with a generated self-signed pair (development)
   --tls-client-ca F   require client certificates signed by this CA (mTLS)
   --log-level L       fatal|error|warn|info|debug|trace|silent
+  --log-format F      json (pino) | gcp (Cloud Logging: severity, ISO time, message)
 environment: CALLOUTS_CONFIG, CALLOUTS_PORT, CALLOUTS_ADMIN_PORT, CALLOUTS_HOST, CALLOUTS_TLS_CERT,
-  CALLOUTS_TLS_KEY, CALLOUTS_TLS_PORT, CALLOUTS_LOG_LEVEL (flags win over environment, environment over file)
+  CALLOUTS_TLS_KEY, CALLOUTS_TLS_PORT, CALLOUTS_LOG_LEVEL, CALLOUTS_LOG_FORMAT
+  (flags win over environment, environment over file)
 `;
 
 const usage = `usage: callouts <command> [options]   (callouts <command> --help for its options)
@@ -129,6 +131,7 @@ async function serve(args: string[]): Promise<number | undefined> {
     tlsSelfSigned: v["tls-self-signed"],
     tlsClientCa: v["tls-client-ca"],
     logLevel: v["log-level"] as LogLevel | undefined,
+    logFormat: v["log-format"] as LogFormat | undefined,
   };
   await runService(module, flags);
   return undefined; // keeps running until a signal
@@ -145,6 +148,7 @@ const serveOptions = {
   "tls-self-signed": { type: "boolean" },
   "tls-client-ca": { type: "string" },
   "log-level": { type: "string" },
+  "log-format": { type: "string" },
 } as const;
 
 main(process.argv.slice(2)).then(

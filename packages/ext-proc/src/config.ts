@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import type { LogLevel } from "./logger.js";
+import type { LogFormat, LogLevel } from "./logger.js";
 
 const bodyMode = z.enum(["NONE", "STREAMED", "BUFFERED", "BUFFERED_PARTIAL", "FULL_DUPLEX_STREAMED"]);
 const port = z.number().int().min(0).max(65535);
@@ -67,6 +67,8 @@ export const serverConfigSchema = z
       .strict()
       .default({}),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** `json`: pino's numeric level and epoch-ms time; `gcp`: Cloud Logging's severity, ISO time, message. */
+    logFormat: z.enum(["json", "gcp"]).default("json"),
     /** Who serves ExternalProcessor.Process: the lean gRPC handler or connect-node. */
     processTransport: z.enum(["lean", "connect"]).default("lean"),
   })
@@ -91,6 +93,7 @@ export interface ConfigOverrides {
   readonly tlsSelfSigned?: boolean | undefined;
   readonly tlsClientCa?: string | undefined;
   readonly logLevel?: LogLevel | undefined;
+  readonly logFormat?: LogFormat | undefined;
 }
 
 export interface LoadedConfig<S> {
@@ -112,6 +115,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     tlsKey: env.CALLOUTS_TLS_KEY,
     tlsPort: num(env.CALLOUTS_TLS_PORT),
     logLevel: env.CALLOUTS_LOG_LEVEL as LogLevel | undefined,
+    logFormat: env.CALLOUTS_LOG_FORMAT as LogFormat | undefined,
   };
 }
 
@@ -153,6 +157,7 @@ export function loadConfig<S>(
   set("port", pick("port"));
   set("adminPort", pick("adminPort"));
   set("logLevel", pick("logLevel"));
+  set("logFormat", pick("logFormat"));
   const tlsCert = pick("tlsCert");
   const tlsKey = pick("tlsKey");
   const tlsPort = pick("tlsPort");

@@ -10,7 +10,7 @@ export {
 } from "./config.js";
 export type { Header, HeaderInput, HeaderMap } from "./headers.js";
 export { createHeaderMap, toHeaderList } from "./headers.js";
-export { createLogger, type Logger, type LogLevel } from "./logger.js";
+export { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
 export { createRegistry } from "./metrics.js";
 export { type OpenAiErrorType, openAiErrorBody, openAiErrorResponse } from "./openai-error.js";
 export type * from "./processor.js";

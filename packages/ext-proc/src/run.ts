@@ -43,7 +43,7 @@ export async function runService(
     }
     throw error;
   }
-  const log = createLogger({ level: config.server.logLevel, service: module.name });
+  const log = createLogger({ level: config.server.logLevel, service: module.name, format: config.server.logFormat });
   installProcessGuards(log);
   const registry = createRegistry();
   const controller = new AbortController();
