@@ -119,8 +119,7 @@ async function serve(args: string[]): Promise<number | undefined> {
     }
     return n;
   };
-  let flags: ConfigOverrides;
-  flags = {
+  const flags: ConfigOverrides = {
     configFile: v.config,
     host: v.host,
     port: number("port", v.port),
