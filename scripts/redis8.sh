@@ -12,14 +12,55 @@
 #   scripts/redis8.sh cli ARGS...       # redis-cli through the same loader
 #   scripts/redis8.sh check             # starts a server, checks VADD/VSIM, stops it
 #   scripts/redis8.sh env               # prints ROOT, LOADER, LIBRARY_PATH
+#   scripts/redis8.sh mirror            # prints the Debian archive it downloads from
 #
-# Environment: REDIS8_CACHE (default <repo>/.cache/redis8), REDIS8_MIRROR
-# (default http://deb.debian.org/debian), REDIS8_SUITE (default trixie).
+# Environment: REDIS8_CACHE (default <repo>/.cache/redis8), REDIS8_MIRROR (default: the Debian
+# archive this machine's own apt sources use, read from $REDIS8_APT_ETC/sources.list.d/*.sources
+# and $REDIS8_APT_ETC/sources.list, REDIS8_APT_ETC defaulting to /etc/apt), REDIS8_SUITE
+# (default trixie).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${REDIS8_CACHE:-$repo/.cache/redis8}"
-mirror="${REDIS8_MIRROR:-http://deb.debian.org/debian}"
+# The first Debian archive URI of the machine's apt sources: deb822 paragraphs (.sources) and
+# one-line entries (.list), skipping security archives and non-Debian repositories (URIs not
+# ending in /debian).
+apt_etc="${REDIS8_APT_ETC:-/etc/apt}"
+system_mirror() {
+  local files=()
+  shopt -s nullglob
+  files=("$apt_etc"/sources.list.d/*.sources)
+  shopt -u nullglob
+  if ((${#files[@]} > 0)); then
+    awk '
+      BEGIN { IGNORECASE = 1 }
+      /^[[:space:]]*$/ { flush(); next }
+      /^URIs:/ { for (i = 2; i <= NF; i++) uris = uris " " $i }
+      /^Suites:/ { suites = $0 }
+      function flush() {
+        if (uris != "" && suites !~ /-security/) {
+          n = split(uris, u, " ")
+          for (i = 1; i <= n; i++) if (u[i] ~ /\/debian\/?$/) { print u[i]; found = 1; exit }
+        }
+        uris = ""; suites = ""
+      }
+      END { if (!found) flush() }
+    ' "${files[@]}" | head -n 1
+  fi
+  files=()
+  local f
+  for f in "$apt_etc"/sources.list "$apt_etc"/sources.list.d/*.list; do
+    [[ -f "$f" ]] && files+=("$f")
+  done
+  if ((${#files[@]} > 0)); then
+    awk '$1 == "deb" && $0 !~ /-security/ {
+      for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) { print $i; exit }
+    }' "${files[@]}" 2>/dev/null | head -n 1
+  fi
+}
+
+mirror="${REDIS8_MIRROR:-$(system_mirror | head -n 1 || true)}"
+mirror="${mirror%/}"
 suite="${REDIS8_SUITE:-trixie}"
 arch="$(dpkg --print-architecture)"
 root="$cache/root"
@@ -78,6 +119,10 @@ install() {
   fi
   mkdir -p "$apt_dir/empty" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$debs" "$root"
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  if [[ -z "$mirror" ]]; then
+    echo "redis8.sh: no Debian archive found in this machine's apt sources; set REDIS8_MIRROR" >&2
+    exit 1
+  fi
   echo "deb [signed-by=$keyring] $mirror $suite main" >"$apt_dir/sources.list"
   mapfile -t opts < <(apt_opts)
   echo "redis8.sh: apt-get update (private $suite list)" >&2
@@ -146,5 +191,6 @@ case "${1:-}" in
   cli) shift; cli "$@" ;;
   check) shift; check "$@" ;;
   env) install >/dev/null; printf 'ROOT=%s\nLOADER=%s\nLIBRARY_PATH=%s\n' "$root" "$loader" "$lib_path" ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  mirror) [[ -n "$mirror" ]] || { echo "redis8.sh: no Debian archive in the apt sources" >&2; exit 1; }; echo "$mirror" ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -24,7 +24,7 @@ const embedder = createWordVectorEmbedder({ vectors: words });
 const redis = await startTestRedis();
 afterAll(() => redis?.stop());
 
-/** Envoy's semantic-cache filter as ext-proc-protocol.md §13 describes it. */
+/** Envoy's semantic-cache filter as deploy/envoy/envoy.yaml configures it. */
 const filter: FilterConfig = {
   processingMode: { requestBodyMode: "BUFFERED", responseHeaderMode: "SEND", responseBodyMode: "NONE" },
   allowModeOverride: true,

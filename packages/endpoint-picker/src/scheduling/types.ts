@@ -1,5 +1,5 @@
 /**
- * The scheduling framework's plugin contract (style.md section 9): plain data in,
+ * The scheduling framework's plugin contract (after GIE's plugin interfaces): plain data in,
  * plain data out. Nothing here knows about ext_proc, HTTP or Kubernetes.
  */
 

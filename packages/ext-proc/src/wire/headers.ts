@@ -34,7 +34,8 @@ export function writeHeaderMap(headers: Iterable<Header>): { headers: { key: str
 /**
  * Headers a processor may never change: Envoy ignores (or errors on) them without
  * `mutation_rules.allow_all_routing` / `allow_envoy`, and GCP forbids them in traffic
- * extensions (ext-proc-protocol.md section 5; gcp-service-extensions.md section 5).
+ * extensions (Envoy's default mutation rules, Checker::isAllowed in mutation_rules.cc; GCP
+ * traffic extensions reject changes to host, :authority, :scheme, :method and x-envoy-*).
  */
 export function isProtectedHeader(name: string): boolean {
   return (
