@@ -2,8 +2,9 @@ import { defineConfig } from "vitest/config";
 
 // Workspace packages resolve to their TypeScript sources in tests (the
 // "@llm-callouts/source" export condition), so no rebuild is needed between edits.
-// The rest are Vite's default server conditions.
-const conditions = ["@llm-callouts/source", "module", "node", "development|production"];
+// The rest are Vite's default server conditions less "module": @opentelemetry/api's "module"
+// build imports without file extensions, which Node cannot load; Node itself never reads it.
+const conditions = ["@llm-callouts/source", "node", "development|production"];
 
 export default defineConfig({
   resolve: { conditions },

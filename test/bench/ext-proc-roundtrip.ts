@@ -1,13 +1,16 @@
 /**
  * ext_proc round trips through `callouts serve echo` (a separate process) with a lean
  * @grpc/grpc-js client at fixed concurrency: requests/s, p50/p99 added latency and the
- * server's CPU per request (from its own /metrics).
+ * server's CPU per request (from its own /metrics). A second table: headers-only round trips
+ * carrying a W3C traceparent with tracing off, on (every stream exported over OTLP/HTTP to a
+ * sink in this process) and sampled at 1%.
  *
  *   node --import tsx test/bench/ext-proc-roundtrip.ts [--seconds N]
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -26,15 +29,21 @@ const seconds = Number(process.argv.includes("--seconds") ? process.argv[process
 const cli = join(dirname(fileURLToPath(import.meta.url)), "../../packages/cli/dist/main.js");
 const encode = (m: ProcessingRequest) => Buffer.from(toBinary(ProcessingRequestSchema, m));
 
-const headers = {
-  headers: [
-    [":method", "POST"],
-    [":path", "/v1/chat/completions"],
-    [":authority", "gateway.local"],
-    ["content-type", "application/json"],
-    ["x-request-id", "6f1c2b1e-bench"],
-  ].map(([key, value]) => ({ key, rawValue: Buffer.from(value!) })),
-};
+const headerPairs = [
+  [":method", "POST"],
+  [":path", "/v1/chat/completions"],
+  [":authority", "gateway.local"],
+  ["content-type", "application/json"],
+  ["x-request-id", "6f1c2b1e-bench"],
+];
+const toHeaderMap = (pairs: string[][]) => ({
+  headers: pairs.map(([key, value]) => ({ key: key!, rawValue: Buffer.from(value!) })),
+});
+const headers = toHeaderMap(headerPairs);
+const tracedHeaders = toHeaderMap([
+  ...headerPairs,
+  ["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+]);
 
 interface Case {
   name: string;
@@ -83,7 +92,13 @@ function buildCases(): Case[] {
       ),
     ),
   ];
+  const traced = encode(
+    create(ProcessingRequestSchema, {
+      request: { case: "requestHeaders", value: { headers: tracedHeaders, endOfStream: true } },
+    }),
+  );
   return [
+    { name: "traced headers only", concurrency: 64, messages: [traced], isLast: (_r, n) => n === 1 },
     { name: "headers only", concurrency: 1, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "headers only", concurrency: 64, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "4 KB BUFFERED body", concurrency: 64, messages: buffered, isLast: (_r, n) => n === 2 },
@@ -136,9 +151,53 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** An OTLP/HTTP receiver that answers 200 and counts the spans it is sent. */
+async function startOtlpSink() {
+  let spans = 0;
+  const server = createHttpServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on("end", () => {
+      spans += (body.match(/"spanId"/g) ?? []).length;
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    take: () => {
+      const n = spans;
+      spans = 0;
+      return n;
+    },
+    close: () => server.close(),
+  };
+}
+
 async function main() {
   const rows: string[][] = [];
   for (const transport of ["lean", "connect"] as const) rows.push(...(await runTransport(transport)));
+  const sink = await startOtlpSink();
+  const otlp = { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
+  const tracedCase = (c: Case) => c.name === "traced headers only";
+  const tracingRows: string[][] = [];
+  for (const [label, env] of [
+    ["off", {}],
+    ["on (always_on)", { ...otlp, OTEL_TRACES_SAMPLER: "always_on" }],
+    [
+      "sampled 1% (traceidratio 0.01)",
+      { ...otlp, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" },
+    ],
+  ] as const) {
+    sink.take();
+    for (const row of await runTransport("lean", { env, only: tracedCase })) {
+      tracingRows.push([label, ...row.slice(2), sink.take().toLocaleString("en-US")]);
+    }
+  }
+  sink.close();
   printTable(
     `ext_proc round trips through \`callouts serve echo\` (its own process), grpc-js client in another, ${seconds} s per case`,
     [
@@ -153,15 +212,34 @@ async function main() {
     ],
     rows,
   );
+  printTable(
+    "Tracing overhead: headers-only round trips with a traceparent, lean transport, 64 streams",
+    [
+      "tracing",
+      "concurrency",
+      "round trips/s",
+      "p50 ms",
+      "p99 ms",
+      "server CPU µs/req",
+      "server capacity/core",
+      "spans exported",
+    ],
+    tracingRows,
+  );
 }
 
-async function runTransport(transport: "lean" | "connect"): Promise<string[][]> {
+async function runTransport(
+  transport: "lean" | "connect",
+  options: { env?: Record<string, string>; only?: (c: Case) => boolean } = {},
+): Promise<string[][]> {
+  const only = options.only ?? ((c: Case) => c.name !== "traced headers only");
   const [port, adminPort] = [await freePort(), await freePort()];
   const config = join(mkdtempSync(join(tmpdir(), "bench-")), "echo.yaml");
   writeFileSync(config, `server:\n  processTransport: ${transport}\n`);
   const args = ["serve", "echo", "--host", "127.0.0.1", "--port", String(port), "--admin-port", String(adminPort)];
   const server = spawn(process.execPath, [cli, ...args, "--log-level", "warn", "--config", config], {
     stdio: "inherit",
+    env: { ...process.env, ...options.env },
   });
   try {
     for (let i = 0; i < 100; i++) {
@@ -174,7 +252,7 @@ async function runTransport(transport: "lean" | "connect"): Promise<string[][]> 
       "grpc.max_receive_message_length": -1,
     });
     const rows: string[][] = [];
-    for (const c of buildCases()) {
+    for (const c of buildCases().filter(only)) {
       if (transport === "connect" && c.concurrency === 1) continue;
       // Warm up, then measure for a fixed wall time at fixed concurrency.
       await Promise.all(Array.from({ length: c.concurrency }, () => oneExchange(client, c)));

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningService, startService } from "@llm-callouts/ext-proc";
+import { ConfigError, type RunningService, startService } from "@llm-callouts/ext-proc";
 import {
   createEnvoyClient,
   createTestRuntime,
@@ -104,7 +104,7 @@ describe("serviceModule", () => {
         endpointPickerConfigSchema.parse({ scheduler: { configText: "plugins:\n  - type: nope\n" } }),
         createTestRuntime(),
       ),
-    ).toThrow('endpoint-picker scheduler config: plugins[0].type: unknown plugin type "nope"');
+    ).toThrow(new ConfigError('service.scheduler: plugins[0].type: unknown plugin type "nope"'));
   });
 });
 

@@ -5,13 +5,14 @@ import type {
   ProcessingRequest,
   ProcessingResponse,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
-import { trace } from "@opentelemetry/api";
+import { type Context, context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { SdkMetrics } from "./metrics.js";
 import type { AssumedModes, FailurePolicy, Service } from "./service.js";
 import { createStreamContext } from "./stream/context.js";
 import { isProtocolError } from "./stream/errors.js";
 import { StreamMachine } from "./stream/machine.js";
+import { contextFromHeaders, tracer } from "./tracing.js";
 
 /** Settings of the stream machine that come from server config. */
 export interface StreamSettings {
@@ -30,8 +31,39 @@ export interface StreamTracker {
   end(): void;
 }
 
-const tracer = trace.getTracer("llm-callouts/ext-proc");
 let streamCounter = 0;
+const textDecoder = new TextDecoder();
+
+/**
+ * The span of one callout stream (OpenTelemetry RPC conventions), child of the W3C trace
+ * context in the request headers Envoy forwards; the phases and outbound calls nest under it.
+ */
+function startStreamSpan(serviceName: string, first: ProcessingRequest): { span: Span; ctx: Context } {
+  const headers = first.request.case === "requestHeaders" ? (first.request.value.headers?.headers ?? []) : [];
+  const get = (name: string) => {
+    const h = headers.find((x) => x.key.toLowerCase() === name);
+    return h ? (h.rawValue.length > 0 ? textDecoder.decode(h.rawValue) : h.value) : undefined;
+  };
+  const parent = headers.length > 0 ? contextFromHeaders(get) : context.active();
+  const method = get(":method");
+  const path = get(":path")?.split("?")[0];
+  const span = tracer.startSpan(
+    "envoy.service.ext_proc.v3.ExternalProcessor/Process",
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        "rpc.system": "grpc",
+        "rpc.service": "envoy.service.ext_proc.v3.ExternalProcessor",
+        "rpc.method": "Process",
+        "callouts.service": serviceName,
+        ...(method ? { "http.request.method": method } : {}),
+        ...(path ? { "url.path": path } : {}),
+      },
+    },
+    parent,
+  );
+  return { span, ctx: trace.setSpan(parent, span) };
+}
 
 /** Runs one ext_proc stream: one StreamMachine, replies in order, as an async generator. */
 export type StreamRunner = (requests: AsyncIterable<ProcessingRequest>) => AsyncGenerator<ProcessingResponse>;
@@ -54,17 +86,25 @@ export function createStreamRunner(
   return async function* run(requests) {
     if (tracker.draining) throw new ConnectError("server is draining", Code.Unavailable);
     const streamId = `${process.pid.toString(36)}-${(++streamCounter).toString(36)}`;
-    const context = createStreamContext(streamId, log);
-    // A span per stream; a no-op unless the host registers an OpenTelemetry SDK.
-    const span = tracer.startSpan("ext_proc.stream", { attributes: { "callouts.service": service.name } });
-    const machine = new StreamMachine({ processor: service.processor(context), context, observer, ...settings });
+    const streamContext = createStreamContext(streamId, log);
+    // A span per stream, started with the first message (its headers carry the trace context);
+    // a no-op unless tracing was started (startTracing) or the host registered an SDK.
+    let span: Span | undefined;
+    let spanContext: Context = context.active();
+    const machine = new StreamMachine({
+      processor: service.processor(streamContext),
+      context: streamContext,
+      observer,
+      ...settings,
+    });
     tracker.begin();
     streamsTotal.inc();
     streamsActive.inc();
     let aborted = true;
     try {
       for await (const message of requests) {
-        const replies = await machine.handle(message);
+        if (!span) ({ span, ctx: spanContext } = startStreamSpan(service.name, message));
+        const replies = await context.with(spanContext, () => machine.handle(message));
         if (machine.observability) continue;
         for (const reply of replies) yield reply;
       }
@@ -75,17 +115,17 @@ export function createStreamRunner(
         : ConnectError.from(error);
       if (connectError.code !== Code.Canceled) {
         metrics.streamErrors.inc({ service: service.name, code: Code[connectError.code] });
-        context.log.warn({ err: connectError }, "stream ended with an error");
-        span.recordException(connectError);
+        streamContext.log.warn({ err: connectError }, "stream ended with an error");
+        span?.recordException(connectError);
       }
       throw connectError;
     } finally {
       machine.end(aborted);
-      context.abort();
+      streamContext.abort();
       streamsActive.dec();
       tracker.end();
-      span.setAttribute("callouts.request_id", context.requestId ?? "");
-      span.end();
+      span?.setAttribute("callouts.request_id", streamContext.requestId ?? "");
+      span?.end();
     }
   };
 }

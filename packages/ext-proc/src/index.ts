@@ -19,3 +19,4 @@ export { defaultServerOptions, type RunningService, type ServerOptions, startSer
 export type * from "./service.js";
 export { defineServiceModule } from "./service.js";
 export type { TlsOptions } from "./tls.js";
+export { contextFromHeaders, startTracing, type Tracing, traceOutbound, tracingRequested } from "./tracing.js";

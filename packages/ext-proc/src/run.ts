@@ -4,6 +4,7 @@ import { createLogger } from "./logger.js";
 import { createRegistry } from "./metrics.js";
 import { type RunningService, startService } from "./server.js";
 import type { ServiceModule } from "./service.js";
+import { startTracing, tracesUrl } from "./tracing.js";
 
 /** Server options from a validated `server:` section. */
 export function serverOptionsFrom(server: ServerConfig) {
@@ -44,6 +45,9 @@ export async function runService(
     throw error;
   }
   const log = createLogger({ level: config.server.logLevel, service: module.name, format: config.server.logFormat });
+  // OpenTelemetry when the standard OTEL_* environment asks for it (OTEL_TRACES_EXPORTER=otlp or an endpoint).
+  const tracing = startTracing(module.name, env);
+  if (tracing) log.info({ endpoint: tracesUrl(env) ?? "default" }, "tracing to OTLP/HTTP");
   installProcessGuards(log);
   const registry = createRegistry();
   const controller = new AbortController();
@@ -66,8 +70,9 @@ export async function runService(
   const stop = (signal: string) => {
     log.info({ signal }, "shutdown requested");
     running.shutdown().then(
-      () => {
+      async () => {
         controller.abort();
+        await tracing?.shutdown().catch(() => undefined);
         process.exit(0);
       },
       (error: unknown) => {

@@ -1,3 +1,4 @@
+import { traceOutbound } from "@llm-callouts/ext-proc";
 import { Redis } from "ioredis";
 import type { CacheEntry, CacheStore, Clock, SimilarEntry } from "./cache-store.js";
 
@@ -41,57 +42,71 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     await pipeline.exec();
   };
 
+  // A client span per store call (OpenTelemetry database conventions), under the request's span.
+  const redis = <T>(operation: string, fn: () => Promise<T>) =>
+    traceOutbound(`redis ${operation}`, { "db.system.name": "redis", "db.operation.name": operation }, fn);
+
   return {
     kind: "redis-vector-set",
     async get(id) {
-      return parse(await client.get(entryKey(id)));
+      return redis("GET", async () => {
+        return parse(await client.get(entryKey(id)));
+      });
     },
     async search(partition, vector, count) {
-      const key = indexKey(partition);
-      const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-      const reply = (await client.call("VSIM", key, "FP32", blob, "WITHSCORES", "COUNT", String(count))) as
-        | string[]
-        | null;
-      if (!reply || reply.length === 0) return [];
-      const ids: string[] = [];
-      const scores: number[] = [];
-      for (let i = 0; i + 1 < reply.length; i += 2) {
-        ids.push(String(reply[i]));
-        scores.push(Number(reply[i + 1]));
-      }
-      const raws = await client.mget(ids.map(entryKey));
-      const found: SimilarEntry[] = [];
-      const stale: string[] = [];
-      ids.forEach((id, i) => {
-        const entry = parse(raws[i] ?? null);
-        // VSIM scores are (1 + cosine) / 2; callers work with the cosine.
-        if (entry) found.push({ entry, similarity: 2 * (scores[i] as number) - 1 });
-        else stale.push(id);
+      return redis("VSIM", async () => {
+        const key = indexKey(partition);
+        const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+        const reply = (await client.call("VSIM", key, "FP32", blob, "WITHSCORES", "COUNT", String(count))) as
+          | string[]
+          | null;
+        if (!reply || reply.length === 0) return [];
+        const ids: string[] = [];
+        const scores: number[] = [];
+        for (let i = 0; i + 1 < reply.length; i += 2) {
+          ids.push(String(reply[i]));
+          scores.push(Number(reply[i + 1]));
+        }
+        const raws = await client.mget(ids.map(entryKey));
+        const found: SimilarEntry[] = [];
+        const stale: string[] = [];
+        ids.forEach((id, i) => {
+          const entry = parse(raws[i] ?? null);
+          // VSIM scores are (1 + cosine) / 2; callers work with the cosine.
+          if (entry) found.push({ entry, similarity: 2 * (scores[i] as number) - 1 });
+          else stale.push(id);
+        });
+        await dropElements(key, stale);
+        return found;
       });
-      await dropElements(key, stale);
-      return found;
     },
     async put(entry, vector) {
-      const ttlMs = Math.max(1, entry.expiresAtMs - now());
-      const multi = client.multi().set(entryKey(entry.id), JSON.stringify(entry), "PX", ttlMs);
-      if (vector) {
-        const key = indexKey(entry.partition);
-        const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-        multi
-          .call("VADD", key, "FP32", blob, entry.id, "NOQUANT")
-          // The set outlives its newest entry by the grace period, then disappears.
-          .call("PEXPIRE", key, String(ttlMs + graceMs), "NX")
-          .call("PEXPIRE", key, String(ttlMs + graceMs), "GT");
-      }
-      const results = await multi.exec();
-      const failed = results?.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
+      return redis("MULTI", async () => {
+        const ttlMs = Math.max(1, entry.expiresAtMs - now());
+        const multi = client.multi().set(entryKey(entry.id), JSON.stringify(entry), "PX", ttlMs);
+        if (vector) {
+          const key = indexKey(entry.partition);
+          const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+          multi
+            .call("VADD", key, "FP32", blob, entry.id, "NOQUANT")
+            // The set outlives its newest entry by the grace period, then disappears.
+            .call("PEXPIRE", key, String(ttlMs + graceMs), "NX")
+            .call("PEXPIRE", key, String(ttlMs + graceMs), "GT");
+        }
+        const results = await multi.exec();
+        const failed = results?.find(([error]) => error);
+        if (failed?.[0]) throw failed[0];
+      });
     },
     async generation(scope) {
-      return Number((await client.get(`${prefix}g:${scope}`)) ?? 0);
+      return redis("GET", async () => {
+        return Number((await client.get(`${prefix}g:${scope}`)) ?? 0);
+      });
     },
     async bumpGeneration(scope) {
-      return client.incr(`${prefix}g:${scope}`);
+      return redis("INCR", async () => {
+        return client.incr(`${prefix}g:${scope}`);
+      });
     },
     async sweep() {
       let removed = 0;

@@ -1,3 +1,4 @@
+import { traceOutbound } from "@llm-callouts/ext-proc";
 import { joinHostPort } from "../candidates.js";
 import type { Datastore } from "../datastore.js";
 import type { EngineType } from "../scheduling/types.js";
@@ -77,7 +78,15 @@ export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
         inFlight.add(id);
         jobs.push(scrape(id, s.address, s.metricsPort ?? s.port, s.engine).finally(() => inFlight.delete(id)));
       }
-      await Promise.all(jobs);
+      if (jobs.length === 0) return;
+      // One root span per scrape round when tracing is on (not one per endpoint: 64 endpoints
+      // every 50 ms would be 1,280 spans a second).
+      await traceOutbound(
+        "metrics scrape",
+        { "callouts.endpoints": jobs.length, "url.path": o.path },
+        () => Promise.all(jobs),
+        { root: true },
+      );
     },
     start() {
       if (timer) return;

@@ -5,6 +5,7 @@ import type {
   ProcessingRequest,
   ProcessingResponse,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { bytesEqual, concatBytes, emptyBytes } from "../bytes.js";
 import type { Header } from "../headers.js";
 import { openAiErrorResponse } from "../openai-error.js";
@@ -22,6 +23,7 @@ import type {
   Processor,
 } from "../processor.js";
 import type { AssumedModes, FailurePolicy } from "../service.js";
+import { tracer } from "../tracing.js";
 import { buildHeaderMutation, readHeaderMap } from "../wire/headers.js";
 import { mergeMetadata, readAttributes, readForwardedMetadata } from "../wire/metadata.js";
 import { bodyModeName, buildModeOverride } from "../wire/modes.js";
@@ -542,8 +544,15 @@ export class StreamMachine {
     );
   }
 
+  /** One processor call, in a child span of the stream's when that one is recorded. */
   private call<T>(phase: Phase, run: () => T | Promise<T> | undefined): Promise<CallResult<T>> {
-    return callProcessor(phase, run, this.guard);
+    if (!trace.getActiveSpan()?.isRecording()) return callProcessor(phase, run, this.guard);
+    return tracer.startActiveSpan(`ext_proc ${phase}`, { attributes: { "callouts.phase": phase } }, async (span) => {
+      const result = await callProcessor(phase, run, this.guard);
+      if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: `processor ${phase} failed` });
+      span.end();
+      return result;
+    });
   }
 
   private noteRefused(names: readonly string[]): void {
