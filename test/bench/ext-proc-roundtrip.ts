@@ -40,16 +40,16 @@ const toHeaderMap = (pairs: string[][]) => ({
   headers: pairs.map(([key, value]) => ({ key: key!, rawValue: Buffer.from(value!) })),
 });
 const headers = toHeaderMap(headerPairs);
-const tracedHeaders = toHeaderMap([
-  ...headerPairs,
-  ["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
-]);
+const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+const tracedHeaders = () => toHeaderMap([...headerPairs, ["traceparent", `00-${hex(32)}-${hex(16)}-01`]]);
 
 interface Case {
   name: string;
   concurrency: number;
   /** Pre-encoded messages of one exchange. */
   messages: Buffer[];
+  /** Variants used in turn instead of `messages` (distinct trace ids, so ratio sampling samples). */
+  variants?: Buffer[][];
   /** The exchange is done when this predicate sees its last reply. */
   isLast(reply: ReturnType<typeof decode>, count: number): boolean;
 }
@@ -92,13 +92,21 @@ function buildCases(): Case[] {
       ),
     ),
   ];
-  const traced = encode(
-    create(ProcessingRequestSchema, {
-      request: { case: "requestHeaders", value: { headers: tracedHeaders, endOfStream: true } },
-    }),
-  );
+  const traced = Array.from({ length: 4096 }, () => [
+    encode(
+      create(ProcessingRequestSchema, {
+        request: { case: "requestHeaders", value: { headers: tracedHeaders(), endOfStream: true } },
+      }),
+    ),
+  ]);
   return [
-    { name: "traced headers only", concurrency: 64, messages: [traced], isLast: (_r, n) => n === 1 },
+    {
+      name: "traced headers only",
+      concurrency: 64,
+      messages: traced[0]!,
+      variants: traced,
+      isLast: (_r, n) => n === 1,
+    },
     { name: "headers only", concurrency: 1, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "headers only", concurrency: 64, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "4 KB BUFFERED body", concurrency: 64, messages: buffered, isLast: (_r, n) => n === 2 },
@@ -115,6 +123,8 @@ function buildCases(): Case[] {
     },
   ];
 }
+
+let variant = 0;
 
 function oneExchange(client: grpc.Client, c: Case): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -133,7 +143,8 @@ function oneExchange(client: grpc.Client, c: Case): Promise<number> {
       }
     });
     call.on("error", reject);
-    for (const m of c.messages) call.write(m);
+    const messages = c.variants ? c.variants[variant++ % c.variants.length]! : c.messages;
+    for (const m of messages) call.write(m);
   });
 }
 
@@ -179,7 +190,9 @@ async function startOtlpSink() {
 
 async function main() {
   const rows: string[][] = [];
-  for (const transport of ["lean", "connect"] as const) rows.push(...(await runTransport(transport)));
+  if (!process.argv.includes("--tracing-only")) {
+    for (const transport of ["lean", "connect"] as const) rows.push(...(await runTransport(transport)));
+  }
   const sink = await startOtlpSink();
   const otlp = { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
   const tracedCase = (c: Case) => c.name === "traced headers only";
@@ -198,20 +211,21 @@ async function main() {
     }
   }
   sink.close();
-  printTable(
-    `ext_proc round trips through \`callouts serve echo\` (its own process), grpc-js client in another, ${seconds} s per case`,
-    [
-      "transport",
-      "case",
-      "concurrency",
-      "round trips/s",
-      "p50 ms",
-      "p99 ms",
-      "server CPU µs/req",
-      "server capacity/core",
-    ],
-    rows,
-  );
+  if (rows.length > 0)
+    printTable(
+      `ext_proc round trips through \`callouts serve echo\` (its own process), grpc-js client in another, ${seconds} s per case`,
+      [
+        "transport",
+        "case",
+        "concurrency",
+        "round trips/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "server capacity/core",
+      ],
+      rows,
+    );
   printTable(
     "Tracing overhead: headers-only round trips with a traceparent, lean transport, 64 streams",
     [

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
-import { startSimPool } from "@llm-callouts/model-server-sim";
 import { numberFlag, parseCommandArgs, UsageError, usageFromIssues } from "./args.js";
-import { stackModels, startStack } from "./stack.js";
+
+// `start` and `sim` load the gateway, the simulator and every service on demand: an image built
+// for one callout (scripts/deploy-service.sh) carries only `serve`'s dependencies.
 
 /** Waits for SIGINT/SIGTERM, then runs `stop` and exits 0. */
 function untilSignal(stop: () => Promise<void>): Promise<undefined> {
@@ -46,6 +47,7 @@ export async function runStart(args: string[]): Promise<number | undefined> {
   say(
     `llm-callouts: starting the pipeline (cache: ${process.env.REDIS_URL ? `Redis ${process.env.REDIS_URL}` : "in memory"})`,
   );
+  const { stackModels, startStack } = await import("./stack.js");
   const stack = await startStack({
     host,
     gatewayPort: port,
@@ -106,6 +108,7 @@ export async function runSim(args: string[]): Promise<number | undefined> {
     ...(mode ? { metricsMode: mode as "engine" | "fixed" } : {}),
     ...(values.host ? { host: values.host } : {}),
   };
+  const { startSimPool } = await import("@llm-callouts/model-server-sim");
   let pool: Awaited<ReturnType<typeof startSimPool>>;
   try {
     pool = await startSimPool(input);

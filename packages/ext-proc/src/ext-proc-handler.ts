@@ -104,7 +104,11 @@ export function createStreamRunner(
     try {
       for await (const message of requests) {
         if (!span) ({ span, ctx: spanContext } = startStreamSpan(service.name, message));
-        const replies = await context.with(spanContext, () => machine.handle(message));
+        // Only a recorded span is made active: entering an AsyncLocalStorage context per message
+        // costs CPU even when nothing is exported (unsampled streams skip it).
+        const replies = span.isRecording()
+          ? await context.with(spanContext, () => machine.handle(message))
+          : await machine.handle(message);
         if (machine.observability) continue;
         for (const reply of replies) yield reply;
       }

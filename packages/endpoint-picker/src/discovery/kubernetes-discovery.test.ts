@@ -53,7 +53,7 @@ async function fakeApiServer() {
 }
 
 describe("createKubernetesDiscovery()", () => {
-  it("watches the InferencePool and its pods through @kubernetes/client-node and follows events", async () => {
+  it("watches the InferencePool and its pods and follows events", async () => {
     const api = await fakeApiServer();
     const lists: EndpointSpec[][] = [];
     const errors: string[] = [];

@@ -1,6 +1,7 @@
 import type { EndpointSpec } from "../datastore.js";
 import type { Discovery } from "./file-discovery.js";
 import { type InferencePoolLike, inferencePoolEndpoints, type PodLike } from "./inference-pool.js";
+import { type KubeConnection, loadKubeConnection, watchOnce } from "./kube-client.js";
 
 export interface KubernetesDiscoveryOptions {
   readonly namespace: string;
@@ -13,8 +14,8 @@ export interface KubernetesDiscoveryOptions {
 
 /**
  * Watches one InferencePool (`inference.networking.k8s.io/v1`) and the pods of its
- * namespace with `@kubernetes/client-node` (loaded lazily: only this mode needs it),
- * re-deriving endpoints on every event. The translation is unit-tested with fake
+ * namespace (`kube-client.ts`: in-cluster service account or a kubeconfig), re-deriving
+ * endpoints on every event. The translation is unit-tested with fake
  * objects (inference-pool.test.ts); the wiring is tested against a fake API server that
  * streams watch events (kubernetes-discovery.test.ts), not against a real cluster.
  */
@@ -30,36 +31,24 @@ export function createKubernetesDiscovery(o: KubernetesDiscoveryOptions): Discov
 
   return {
     async start() {
-      const k8s = await import("@kubernetes/client-node");
-      const kc = new k8s.KubeConfig();
-      if (o.apiServerUrl === undefined) kc.loadFromDefault();
-      else {
-        kc.loadFromOptions({
-          clusters: [{ name: "c", server: o.apiServerUrl, skipTLSVerify: true }],
-          users: [{ name: "u" }],
-          contexts: [{ name: "x", cluster: "c", user: "u" }],
-          currentContext: "x",
-        });
-      }
-      const watch = new k8s.Watch(kc);
+      const conn: KubeConnection =
+        o.apiServerUrl === undefined
+          ? loadKubeConnection()
+          : { server: new URL(o.apiServerUrl), insecureSkipTlsVerify: true };
       const watchPath = async (
         path: string,
         query: Record<string, string>,
         onEvent: (type: string, obj: unknown) => void,
       ) => {
         while (!stopped) {
-          await new Promise<void>((resolve) => {
-            watch
-              .watch(path, query, onEvent, (err) => {
-                if (err && !stopped) o.onError(`watch ${path}: ${(err as Error).message ?? String(err)}`);
-                resolve();
-              })
-              .then((req) => aborts.push(req))
-              .catch((err: Error) => {
-                o.onError(`watch ${path}: ${err.message}`);
-                resolve();
-              });
-          });
+          const abort = new AbortController();
+          aborts.push(abort);
+          try {
+            await watchOnce(conn, path, query, onEvent, abort.signal);
+          } catch (err) {
+            if (!stopped) o.onError(`watch ${path}: ${(err as Error).message}`);
+          }
+          aborts.splice(aborts.indexOf(abort), 1);
           if (!stopped) await new Promise((r) => setTimeout(r, 1000));
         }
       };

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The production folder of one callout image: the service's package with its production
+# dependencies only (`pnpm deploy --prod`: no dev tools, no other service, no workspace root),
+# plus the CLI's compiled entry point (`serve` loads only the service it is asked for).
+#
+# Usage: scripts/deploy-service.sh SERVICE OUT
+#   SERVICE: body-router | guardrail | semantic-cache | endpoint-picker | echo | sim
+#   Run after `pnpm build`; OUT is replaced. The image runs `node OUT/cli/dist/main.js serve SERVICE`
+#   (or `sim`), see the Dockerfile.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+service="${1:?usage: deploy-service.sh SERVICE OUT}"
+out="${2:?usage: deploy-service.sh SERVICE OUT}"
+case "$service" in
+  body-router | guardrail | semantic-cache | endpoint-picker | echo) package="@llm-callouts/$service" ;;
+  sim) package="@llm-callouts/model-server-sim" ;;
+  *) echo "deploy-service.sh: unknown service $service" >&2; exit 2 ;;
+esac
+[[ -f "$repo/packages/cli/dist/main.js" ]] || { echo "deploy-service.sh: run pnpm build first" >&2; exit 1; }
+rm -rf "$out"
+cd "$repo"
+# Workspace packages are copied into the folder (injected), not linked back to the repository.
+pnpm --filter "$package" --config.inject-workspace-packages=true deploy --prod "$out" >/dev/null
+mkdir -p "$out/cli" "$out/node_modules/@llm-callouts"
+# The CLI (with its package.json: ESM, version) imports the service by name: the folder's root.
+cp -R packages/cli/dist packages/cli/package.json "$out/cli/"
+ln -s ../.. "$out/node_modules/${package}"
+echo "$out"
