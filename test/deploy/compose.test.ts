@@ -147,14 +147,17 @@ describe("Dockerfile", () => {
     const user = runtime.find((l) => l.startsWith("USER "));
     expect(user).toMatch(/^USER [1-9]\d*:[1-9]\d*$/);
     const entrypoint = runtime.find((l) => l.startsWith("ENTRYPOINT "));
-    expect(entrypoint).toContain("exec node /app/packages/cli/dist/main.js");
+    expect(entrypoint).toContain("exec node /app/cli/dist/main.js");
     expect(entrypoint).toContain('serve \\"$CALLOUTS_SERVICE\\"');
     expect(runtime).toContain("EXPOSE 8080 8081 8443");
   });
 
-  it("installs from the lockfile and prunes dev dependencies", () => {
+  it("installs from the lockfile and ships only the service's production folder on a supported Node LTS", () => {
     expect(text).toContain("pnpm install --frozen-lockfile");
-    expect(text).toContain("pnpm install --frozen-lockfile --prod");
+    expect(text).toContain('bash scripts/deploy-service.sh "$SERVICE" /app');
+    const runtime = lines.slice(stages[1]?.[1] ?? 0);
+    expect(runtime.filter((l) => l.startsWith("COPY "))).toEqual(["COPY --from=build /app /app"]);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:(2[2-9]|[3-9]\d)-/m);
   });
 
   it("keeps node_modules, build output and git out of the build context", () => {
