@@ -1,7 +1,10 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { create, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
 import { type Processor, type Service, startTracing } from "@llm-callouts/ext-proc";
+import { CheckRequestSchema } from "@llm-callouts/proto/gen/envoy/service/auth/v3/external_auth_pb";
 import { createRedisClient, createRedisStore } from "@llm-callouts/semantic-cache";
 import { startTestRedis } from "@llm-callouts/semantic-cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -122,6 +125,40 @@ describe.each(["lean", "connect"] as const)("tracing on the %s transport", (proc
       expect(JSON.stringify(resources)).toContain("deployment.environment.name");
     } finally {
       client.disconnect();
+      await s.close();
+    }
+  });
+});
+
+describe("tracing ext_authz", () => {
+  it("makes a SERVER span per Check, child of the request's traceparent", async () => {
+    const s = await startWith({ name: "authz", processor: () => ({}), authorize: () => ({ allow: true }) });
+    const raw = new grpc.Client(`127.0.0.1:${s.server.port}`, grpc.credentials.createInsecure());
+    try {
+      const traceId = hex(32);
+      const parentId = hex(16);
+      const request = create(CheckRequestSchema, {
+        attributes: {
+          request: { http: { method: "POST", path: "/v1", headers: { traceparent: `00-${traceId}-${parentId}-01` } } },
+        },
+      });
+      await new Promise<void>((resolve, reject) =>
+        raw.makeUnaryRequest(
+          "/envoy.service.auth.v3.Authorization/Check",
+          (m: Uint8Array) => Buffer.from(m),
+          (b: Buffer) => b,
+          toBinary(CheckRequestSchema, request),
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      const [span] = await spansOf(traceId, 1);
+      expect(span).toMatchObject({
+        name: "envoy.service.auth.v3.Authorization/Check",
+        parentSpanId: parentId,
+        kind: 2,
+      });
+    } finally {
+      raw.close();
       await s.close();
     }
   });

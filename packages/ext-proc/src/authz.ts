@@ -7,11 +7,13 @@ import {
   CheckResponseSchema,
 } from "@llm-callouts/proto/gen/envoy/service/auth/v3/external_auth_pb";
 import { StatusSchema } from "@llm-callouts/proto/gen/google/rpc/status_pb";
+import { SpanKind } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { createHeaderMap } from "./headers.js";
 import type { SdkMetrics } from "./metrics.js";
 import type { JsonValue } from "./processor.js";
 import type { AuthzDecision, AuthzRequest, Service } from "./service.js";
+import { contextFromHeaders, tracer } from "./tracing.js";
 import { buildHeaderMutation, readHeaderMap } from "./wire/headers.js";
 import { readForwardedMetadata } from "./wire/metadata.js";
 
@@ -88,6 +90,20 @@ export function createAuthzService(
       const started = performance.now();
       const plain = readCheckRequest(request);
       const requestId = plain.headers.get("x-request-id");
+      // A SERVER span per Check, child of the request's W3C trace context (no-op untraced).
+      const span = tracer.startSpan(
+        "envoy.service.auth.v3.Authorization/Check",
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            "rpc.system": "grpc",
+            "rpc.service": "envoy.service.auth.v3.Authorization",
+            "rpc.method": "Check",
+            "callouts.service": service.name,
+          },
+        },
+        contextFromHeaders((name) => plain.headers.get(name)),
+      );
       try {
         const decision = await authorize(plain, {
           log: requestId ? log.child({ request_id: requestId }) : log,
@@ -104,6 +120,7 @@ export function createAuthzService(
         response.status = create(StatusSchema, { code: rpcUnavailable, message: "authorizer failed" });
         return response;
       } finally {
+        span.end();
         metrics.authzSeconds.observe({ service: service.name }, (performance.now() - started) / 1000);
       }
     },
