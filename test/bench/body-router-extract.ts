@@ -111,3 +111,71 @@ for (const row of rows) console.log(row);
 console.log("\n| case | scan + splice p50 ms | p99 ms | parse + stringify p50 ms | p99 ms | speed-up (p50) |");
 console.log("|---|---:|---:|---:|---:|---:|");
 for (const row of rewriteRows) console.log(row);
+
+// The issue's two 1 MB shapes, `model` last: one long prompt, and 2,000 messages of ~500 bytes.
+// Strict (JSON.parse's grammar) vs lenient (`strict: false`) next to JSON.parse and the machine's
+// limit for touching a megabyte once (Buffer.indexOf of a byte that is not there).
+function singlePrompt(size: number): Uint8Array {
+  const rand = mulberry32(7);
+  let content = "";
+  while (content.length < size - 200) content += `${words[Math.floor(rand() * words.length)]} `;
+  return encoder.encode(JSON.stringify({ messages: [{ role: "user", content }], model: "m-1" }));
+}
+function manyMessages(count: number, each: number): Uint8Array {
+  const rand = mulberry32(11);
+  const messages = Array.from({ length: count }, (_, k) => {
+    let content = "";
+    while (content.length < each - 40) content += `${words[Math.floor(rand() * words.length)]} `;
+    return { role: k % 2 === 0 ? "user" : "assistant", content };
+  });
+  return encoder.encode(JSON.stringify({ messages, model: "m-1" }));
+}
+/** Prose with one escape (a newline) per ~1,000-byte line: what most prompts look like. */
+const line = `${"The gateway routes each request to the replica with the most free KV cache. ".repeat(13)}\n`;
+function prose(size: number): string {
+  let text = "";
+  while (text.length < size) text += line;
+  return text;
+}
+const shapeRows: string[] = [];
+for (const [name, body] of [
+  ["1 MB single prompt, escape-dense words", singlePrompt(1024 * 1024)],
+  ["1 MB, 2,000 messages, escape-dense words", manyMessages(2000, 520)],
+  [
+    "1 MB single prompt, prose",
+    encoder.encode(JSON.stringify({ messages: [{ role: "user", content: prose(1_000_000) }], model: "m-1" })),
+  ],
+  [
+    "1 MB, 2,000 messages, prose",
+    encoder.encode(
+      JSON.stringify({
+        messages: Array.from({ length: 2000 }, (_, k) => ({
+          role: k % 2 ? "assistant" : "user",
+          content: line.slice(0, 480),
+        })),
+        model: "m-1",
+      }),
+    ),
+  ],
+] as const) {
+  if (filter && !filter.test(name)) continue;
+  for (const strict of [true, false]) {
+    const found = scanModel(body, { strict });
+    if (!("value" in found) || found.value.model !== "m-1") throw new Error(`${name} did not scan`);
+  }
+  const strict = measure(300, () => scanModel(body));
+  const lenient = measure(300, () => scanModel(body, { strict: false }));
+  const parse = measure(100, () => (JSON.parse(decoder.decode(body)) as { model: string }).model);
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const touch = measure(300, () => buf.indexOf(0x01));
+  shapeRows.push(
+    `| ${name} | ${body.length} | ${ms(strict.p50)} | ${ms(lenient.p50)} | ${ms(lenient.p99)} | ${ms(parse.p50)} | ${ms(touch.p50)} | ${(parse.p50 / lenient.p50).toFixed(1)}x |`,
+  );
+}
+if (shapeRows.length > 0) {
+  console.log(
+    "\n| body (model last) | bytes | strict scan p50 ms | lenient scan p50 ms | lenient p99 ms | decode+JSON.parse p50 ms | Buffer.indexOf p50 ms | lenient vs JSON.parse |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of shapeRows) console.log(row);
+}

@@ -18,6 +18,7 @@ describe("configSchema", () => {
       metadataNamespace: "com.llm-callouts.body-router",
       missingModel: "pass",
       duplicateModel: "reject",
+      strictJson: false,
       bodyLimitBytes: 16 * 1024 * 1024,
       maxModelBytes: 1024,
       routes: [],

@@ -24,6 +24,7 @@ export const defaults = {
   metadataNamespace: "com.llm-callouts.body-router",
   missingModel: "pass",
   duplicateModel: "reject",
+  strictJson: false,
   bodyLimitBytes: 16 * 1024 * 1024, // 16 MiB, encoded and decoded
   maxModelBytes: 1024,
   baseModelsPollIntervalMs: 5_000,
@@ -75,6 +76,13 @@ export const configSchema = z
     missingModel: z.enum(["pass", "reject"]).default(defaults.missingModel),
     /** `reject`: 400 for two top-level `model` keys (parsers disagree on which wins); `last`: JSON.parse semantics. */
     duplicateModel: z.enum(["reject", "last"]).default(defaults.duplicateModel),
+    /**
+     * `false` (default): every structural rule of JSON is checked (brackets, quotes, commas,
+     * escapes, numbers, literals, the `model` value byte by byte), but other strings are skipped
+     * with indexOf, so raw control characters inside them are not rejected (the model server's
+     * own parser still sees them). `true`: exactly JSON.parse's grammar, every byte checked.
+     */
+    strictJson: z.boolean().default(defaults.strictJson),
     bodyLimitBytes: z.number().int().positive().default(defaults.bodyLimitBytes),
     /** Longer model names are rejected (a header value must stay small). */
     maxModelBytes: z.number().int().positive().max(16_384).default(defaults.maxModelBytes),

@@ -39,7 +39,7 @@ const encoder = new TextEncoder();
 export function extractModel(
   body: Uint8Array,
   contentType: string | undefined,
-  options: { readonly truncated?: boolean } = {},
+  options: { readonly truncated?: boolean; readonly strict?: boolean } = {},
 ): Extraction {
   if (isMultipart(contentType)) {
     const result = scanMultipartModel(body, multipartBoundary(contentType));

@@ -35,6 +35,14 @@ export interface ScanOptions {
    * Duplicates after the cut cannot be seen.
    */
   readonly truncated?: boolean;
+  /**
+   * `true` (default): exactly `JSON.parse`'s grammar. `false`: string contents other than the
+   * `model` value and keys are skipped with `indexOf` for the next quote and backslash (escapes
+   * are still validated), so raw control characters (U+0000-U+001F) inside them are not
+   * rejected; everything else `JSON.parse` rejects still is. Bounded by the number of strings
+   * and structural characters rather than by bytes.
+   */
+  readonly strict?: boolean;
 }
 
 export type ScanResult = { readonly value: ModelField } | { readonly error: ScanError };
@@ -67,6 +75,10 @@ class SyntaxFault {
 export function scanModel(bytes: Uint8Array, options: ScanOptions = {}): ScanResult {
   try {
     setWordView(bytes);
+    lenient = options.strict === false;
+    nextBackslash = -1;
+    // Buffer.indexOf is memchr; TypedArray.prototype.indexOf is a generic loop.
+    buf = lenient ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
     return scan(bytes, options.truncated === true);
   } catch (fault) {
     if (fault instanceof SyntaxFault) {
@@ -75,6 +87,7 @@ export function scanModel(bytes: Uint8Array, options: ScanOptions = {}): ScanRes
     throw fault;
   } finally {
     words = undefined; // do not keep the body alive
+    buf = undefined;
   }
 }
 
@@ -135,7 +148,8 @@ function scan(bytes: Uint8Array, truncated: boolean): ScanResult {
           continue;
         }
       } else if (b === 0x22) {
-        i = skipString(bytes, i);
+        // The model value is always checked byte by byte; other strings may take the fast path.
+        i = lenient && capture !== i ? skipStringFast(bytes, i) : skipString(bytes, i);
       } else if (b === 0x74) {
         i = expectLiteral(bytes, i, "true");
       } else if (b === 0x66) {
@@ -251,6 +265,47 @@ function isModelKey(bytes: Uint8Array, start: number, end: number): boolean {
   }
   // Escaped spellings are at most 5 * 6 bytes plus quotes.
   return end - start <= 32 && bytes.subarray(start, end).includes(0x5c) && decodeString(bytes, start, end) === "model";
+}
+
+// Lenient mode (`strict: false`) for this scan, and the position of the next backslash at or
+// after the last search (-1: not searched yet; bytes.length: none left), so the whole scan
+// looks for backslashes once over the body, not once per string.
+let lenient = false;
+let nextBackslash = -1;
+let buf: Buffer | undefined;
+
+/** Lenient skipString: indexOf to the next quote; escapes validated where a backslash falls. */
+function skipStringFast(bytes: Uint8Array, start: number): number {
+  const n = bytes.length;
+  const b8 = buf as Buffer;
+  let i = start + 1;
+  let quote = -1;
+  for (;;) {
+    // Searched again only once an escape moved past it: each byte is looked at once.
+    if (quote < i) quote = b8.indexOf(0x22, i);
+    if (quote < 0) throw new SyntaxFault(n, "unterminated string");
+    if (nextBackslash < i) {
+      const b = b8.indexOf(0x5c, i);
+      nextBackslash = b < 0 ? n : b;
+    }
+    if (nextBackslash > quote) return quote + 1;
+    // Validate the escape at nextBackslash; it may consume the quote (\").
+    const at = nextBackslash;
+    const e = bytes[at + 1];
+    let next: number;
+    if (e === 0x75 /* u */) {
+      for (let k = at + 2; k < at + 6; k++) {
+        if (!isHex(bytes[k])) throw new SyntaxFault(k, k >= n ? "unterminated string" : "invalid unicode escape");
+      }
+      next = at + 6;
+    } else if (e !== undefined && SIMPLE_ESCAPE[e] === 1) {
+      next = at + 2;
+    } else {
+      throw new SyntaxFault(at + 1, e === undefined ? "unterminated string" : "invalid escape");
+    }
+    i = next;
+    nextBackslash = -1;
+  }
 }
 
 /** Returns the index after the closing quote of the string starting at `i`. */

@@ -46,6 +46,19 @@ const summary = (o: RouteOutcome) =>
       : o;
 
 describe("createRequestRouter().routeBody()", () => {
+  it("skips string contents by default (a raw control character in a prompt passes); strictJson rejects it", async () => {
+    const text = '{"model":"llama-8b","messages":[{"role":"user","content":"a\u0001b"}]}';
+    expect((await route(text)).kind).toBe("routed");
+    expect(summary(await route(text, chat(), { strictJson: true }))).toMatchObject({
+      kind: "rejected",
+      status: 400,
+      code: "invalid_json",
+    });
+    // Broken structure is rejected in both modes, and so is a control character in the model.
+    expect(summary(await route('{"model":"llama-8b","messages":[}'))).toMatchObject({ kind: "rejected", status: 400 });
+    expect(summary(await route('{"model":"llama\u0001"}'))).toMatchObject({ kind: "rejected", status: 400 });
+  });
+
   it("routes a chat body by its model", async () => {
     expect(await route('{"model":"llama-8b","messages":[]}')).toEqual({
       kind: "routed",

@@ -185,7 +185,10 @@ export function createRequestRouter(options: RequestRouterOptions): RequestRoute
           `content-encoding ${error.encoding} is not supported`,
         );
       }
-      const extraction = extractModel(decoded.value, headers.get("content-type"), { truncated: partial });
+      const extraction = extractModel(decoded.value, headers.get("content-type"), {
+        truncated: partial,
+        strict: config.strictJson,
+      });
       options.onExtraction?.(now() - started);
       if ("error" in extraction) return reject(api, extraction.error.code, extraction.error.message);
       if ("missing" in extraction) {
