@@ -51,7 +51,7 @@ async function serve(run: StreamRunner, readMaxBytes: number, req: Http2ServerRe
       // 'close' has already fired, so waiting for 'drain' or 'close' below would never end.
       if (res.destroyed || res.stream.closed) break;
       sendHeaders();
-      if (!res.write(frame(toBinary(ProcessingResponseSchema, reply))) && !res.stream.closed) {
+      if (!writeMessage(res, toBinary(ProcessingResponseSchema, reply)) && !res.stream.closed) {
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off("drain", done);
@@ -97,6 +97,20 @@ function statusTrailers(code: number, message: string | undefined): Record<strin
     : { "grpc-status": String(code), "grpc-message": encodeURIComponent(message) };
 }
 
+/**
+ * Writes one length-prefixed message. Large ones go out as prefix + payload (two writes into the
+ * same HTTP/2 stream) instead of being copied behind the prefix; small ones as one buffer, where
+ * a second write would cost more than the copy.
+ */
+function writeMessage(res: Http2ServerResponse, message: Uint8Array): boolean {
+  if (message.length < 16 * 1024) return res.write(frame(message));
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(message.length, 1);
+  res.write(prefix);
+  return res.write(message);
+}
+
 /** gRPC length-prefixed message framing. */
 function frame(message: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
@@ -109,6 +123,11 @@ function frame(message: Uint8Array): Buffer {
 /** Parses length-prefixed messages from the request body as they arrive. */
 async function* readMessages(req: Http2ServerRequest, readMaxBytes: number): AsyncGenerator<ProcessingRequest> {
   let buffer: Buffer = Buffer.alloc(0);
+  // DATA frames of a large message are collected and joined once it is complete, not on every
+  // frame (joining on every frame copied a 64 KB message about 2.5 times over).
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let needed = 5;
   let clientEnded = false;
   req.once("end", () => {
     clientEnded = true;
@@ -124,7 +143,19 @@ async function* readMessages(req: Http2ServerRequest, readMaxBytes: number): Asy
     }
     if (next.done) break;
     const chunk = next.value;
-    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    if (buffer.length + pendingBytes + chunk.length < needed) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      continue;
+    }
+    if (pending.length > 0) {
+      buffer = Buffer.concat([buffer, ...pending, chunk]);
+      pending.length = 0;
+      pendingBytes = 0;
+    } else {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    }
+    needed = 5;
     while (buffer.length >= 5) {
       const compressed = buffer[0]!;
       const length = buffer.readUInt32BE(1);
@@ -135,7 +166,10 @@ async function* readMessages(req: Http2ServerRequest, readMaxBytes: number): Asy
           Code.ResourceExhausted,
         );
       }
-      if (buffer.length < 5 + length) break;
+      if (buffer.length < 5 + length) {
+        needed = 5 + length;
+        break;
+      }
       const bytes = buffer.subarray(5, 5 + length);
       buffer = buffer.subarray(5 + length);
       let message: ProcessingRequest;
@@ -147,7 +181,9 @@ async function* readMessages(req: Http2ServerRequest, readMaxBytes: number): Asy
       yield message;
     }
   }
-  if (buffer.length > 0) throw new ConnectError("stream ended inside a message", Code.InvalidArgument);
+  if (buffer.length > 0 || pendingBytes > 0) {
+    throw new ConnectError("stream ended inside a message", Code.InvalidArgument);
+  }
   // The client reset the stream instead of half-closing it: an abort, not a clean end.
   if (!clientEnded || req.aborted) throw new ConnectError("stream cancelled by the client", Code.Canceled);
 }
