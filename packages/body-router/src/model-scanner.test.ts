@@ -166,6 +166,33 @@ const bodyArbitrary = fc
     return escapeSeed === 0 ? text : escapeSome(text, (k) => k % (escapeSeed + 1) === 0);
   });
 
+/** Up to four byte edits, biased to JSON's structural bytes (plus `extra`). */
+const mutationsArbitrary = (extra: number[] = []) =>
+  fc.array(
+    fc.record({
+      op: fc.constantFrom("replace", "insert", "delete", "truncate"),
+      at: fc.nat(),
+      byte: fc.oneof(
+        fc.constantFrom(...bytesOf('{}[]":,\\u0123456789eE+-. \n\ttfn'), ...extra),
+        fc.integer({ min: 0, max: 255 }),
+      ),
+    }),
+    { minLength: 1, maxLength: 4 },
+  );
+
+function applyMutations(bytes: Uint8Array, mutations: readonly { op: string; at: number; byte: number }[]): Uint8Array {
+  for (const { op, at, byte } of mutations) {
+    const pos = bytes.length === 0 ? 0 : at % (bytes.length + (op === "insert" ? 1 : 0));
+    const list = [...bytes];
+    if (op === "replace" && list.length > 0) list[pos] = byte;
+    else if (op === "insert") list.splice(pos, 0, byte);
+    else if (op === "delete") list.splice(pos, 1);
+    else list.length = pos;
+    bytes = Uint8Array.from(list);
+  }
+  return bytes;
+}
+
 describe("scanModel() against JSON.parse (property)", () => {
   it("agrees on generated bodies", () => {
     fc.assert(
@@ -229,26 +256,9 @@ describe("scanModel() against JSON.parse (property)", () => {
   });
 
   it("agrees on byte-level mutations", () => {
-    const mutation = fc.record({
-      op: fc.constantFrom("replace", "insert", "delete", "truncate"),
-      at: fc.nat(),
-      byte: fc.oneof(
-        fc.constantFrom(...bytesOf('{}[]":,\\u0123456789eE+-. \n\ttfn')),
-        fc.integer({ min: 0, max: 255 }),
-      ),
-    });
     fc.assert(
-      fc.property(bodyArbitrary, fc.array(mutation, { minLength: 1, maxLength: 4 }), (text, mutations) => {
-        let bytes = bytesOf(text);
-        for (const { op, at, byte } of mutations) {
-          const pos = bytes.length === 0 ? 0 : at % (bytes.length + (op === "insert" ? 1 : 0));
-          const list = [...bytes];
-          if (op === "replace" && list.length > 0) list[pos] = byte;
-          else if (op === "insert") list.splice(pos, 0, byte);
-          else if (op === "delete") list.splice(pos, 1);
-          else list.length = pos;
-          bytes = Uint8Array.from(list);
-        }
+      fc.property(bodyArbitrary, mutationsArbitrary(), (text, mutations) => {
+        const bytes = applyMutations(bytesOf(text), mutations);
         expect(summary(scanModel(bytes))).toEqual(oracle(bytes));
       }),
       { numRuns: 3000 },
@@ -286,26 +296,9 @@ describe("scanModel({ strict: false }) against JSON.parse (property)", () => {
   });
 
   it("on mutated bytes differs from JSON.parse only by accepting raw control characters in non-model strings", () => {
-    const mutation = fc.record({
-      op: fc.constantFrom("replace", "insert", "delete", "truncate"),
-      at: fc.nat(),
-      byte: fc.oneof(
-        fc.constantFrom(...bytesOf('{}[]":,\\u0123456789eE+-. \n\ttfn'), 0x00, 0x1f),
-        fc.integer({ min: 0, max: 255 }),
-      ),
-    });
     fc.assert(
-      fc.property(bodyArbitrary, fc.array(mutation, { minLength: 1, maxLength: 4 }), (text, mutations) => {
-        let bytes = bytesOf(text);
-        for (const { op, at, byte } of mutations) {
-          const pos = bytes.length === 0 ? 0 : at % (bytes.length + (op === "insert" ? 1 : 0));
-          const list = [...bytes];
-          if (op === "replace" && list.length > 0) list[pos] = byte;
-          else if (op === "insert") list.splice(pos, 0, byte);
-          else if (op === "delete") list.splice(pos, 1);
-          else list.length = pos;
-          bytes = Uint8Array.from(list);
-        }
+      fc.property(bodyArbitrary, mutationsArbitrary([0x00, 0x1f]), (text, mutations) => {
+        const bytes = applyMutations(bytesOf(text), mutations);
         const strict = scanModel(bytes);
         const loose = scanModel(bytes, { strict: false });
         if (

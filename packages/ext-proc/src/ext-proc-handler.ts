@@ -12,7 +12,7 @@ import type { AssumedModes, FailurePolicy, Service } from "./service.js";
 import { createStreamContext } from "./stream/context.js";
 import { isProtocolError } from "./stream/errors.js";
 import { StreamMachine } from "./stream/machine.js";
-import { contextFromHeaders, tracer } from "./tracing.js";
+import { contextFromHeaders, tracer, tracingEnabled } from "./tracing.js";
 
 /** Settings of the stream machine that come from server config. */
 export interface StreamSettings {
@@ -90,6 +90,7 @@ export function createStreamRunner(
     // A span per stream, started with the first message (its headers carry the trace context);
     // a no-op unless tracing was started (startTracing) or the host registered an SDK.
     let span: Span | undefined;
+    let first = true;
     let spanContext: Context = context.active();
     const machine = new StreamMachine({
       processor: service.processor(streamContext),
@@ -103,10 +104,13 @@ export function createStreamRunner(
     let aborted = true;
     try {
       for await (const message of requests) {
-        if (!span) ({ span, ctx: spanContext } = startStreamSpan(service.name, message));
+        if (first) {
+          first = false;
+          if (tracingEnabled()) ({ span, ctx: spanContext } = startStreamSpan(service.name, message));
+        }
         // Only a recorded span is made active: entering an AsyncLocalStorage context per message
         // costs CPU even when nothing is exported (unsampled streams skip it).
-        const replies = span.isRecording()
+        const replies = span?.isRecording()
           ? await context.with(spanContext, () => machine.handle(message))
           : await machine.handle(message);
         if (machine.observability) continue;

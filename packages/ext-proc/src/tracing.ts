@@ -118,6 +118,16 @@ export function resourceAttributesFromEnv(env: NodeJS.ProcessEnv): Record<string
   return out;
 }
 
+/**
+ * Whether spans can be recorded at all: `startTracing` ran, or the host registered its own
+ * tracer provider. Checked per stream so an untraced callout skips span setup entirely.
+ */
+export function tracingEnabled(): boolean {
+  if (active) return true;
+  const delegate = (trace.getTracerProvider() as { getDelegate?: () => object }).getDelegate?.();
+  return delegate !== undefined && delegate.constructor.name !== "NoopTracerProvider";
+}
+
 /** Reads W3C trace context (`traceparent`, `tracestate`) from request headers as Envoy forwards them. */
 export function contextFromHeaders(get: (name: string) => string | undefined): Context {
   return propagation.extract(context.active(), undefined, {
