@@ -13,8 +13,9 @@
 import { fork } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime, type FilterConfig } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import {
   createDatastore,
   createInflightTracker,

@@ -7,8 +7,10 @@
  *
  *   node --import tsx test/bench/endpoint-picker-realpath.ts [--rate 12] [--seconds 30]
  */
+
+import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime, type FilterConfig } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { endpointPickerConfigSchema } from "../../packages/endpoint-picker/src/index.js";
 import { createEndpointPickerService } from "../../packages/endpoint-picker/src/service.js";
 import { sharedPrefixWorkload, startSimPool } from "../../packages/model-server-sim/src/index.js";

@@ -10,8 +10,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { createHeaderMap, type StreamContext, startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime, type FilterConfig } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import {
   type CacheStore,
   configSchema,

@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import type { FilterConfig } from "@llm-callouts/envoy-emulator";
 import type { BodyEvent, Processor, Service, StreamOutcome } from "@llm-callouts/ext-proc";
-import type { FilterConfig } from "@llm-callouts/ext-proc/testing";
 import { ProcessingRequestSchema } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
 import { describe, expect, it } from "vitest";
 import { startEcho, startWith, text } from "./harness.js";

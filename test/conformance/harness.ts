@@ -1,6 +1,7 @@
 import { type EchoConfig, echoConfigSchema, serviceModule } from "@llm-callouts/echo";
+import { createEnvoyClient, type EnvoyClient } from "@llm-callouts/envoy-emulator";
 import { type RunningService, type ServerOptions, type Service, startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime, type EnvoyClient } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 
 export interface EchoServer {
   readonly server: RunningService;

@@ -7,8 +7,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { createEnvoyClient } from "@llm-callouts/envoy-emulator";
 import type { AuthzDecision, Service } from "@llm-callouts/ext-proc";
-import { createEnvoyClient } from "@llm-callouts/ext-proc/testing";
 import { describe, expect, it } from "vitest";
 import { startEcho, startWith, text } from "./harness.js";
 

@@ -1,5 +1,5 @@
+import type { ExchangeResult, FilterConfig } from "@llm-callouts/envoy-emulator";
 import type { BodyMode, HeaderSendMode } from "@llm-callouts/ext-proc";
-import type { ExchangeResult, FilterConfig } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoServer, pattern, split, startEcho, text } from "./harness.js";
 

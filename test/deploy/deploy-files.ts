@@ -2,15 +2,15 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { toJson } from "@bufbuild/protobuf";
-import type { ModeOverride } from "@llm-callouts/ext-proc";
 import {
-  buildModeOverride,
   decideModeOverride,
   modeSpecFromWire,
   type OverrideSettings,
   type OverrideVerdict,
   type ProcessingModeSpec,
-} from "@llm-callouts/ext-proc/testing";
+} from "@llm-callouts/envoy-emulator";
+import type { ModeOverride } from "@llm-callouts/ext-proc";
+import { buildModeOverride } from "@llm-callouts/ext-proc/testing";
 import type { ExternalProcessor } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/ext_proc_pb";
 import {
   type ProcessingMode,

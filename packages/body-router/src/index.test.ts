@@ -1,8 +1,9 @@
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createEnvoyClient } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { describe, expect, it } from "vitest";
 import { serviceModule } from "./index.js";
 

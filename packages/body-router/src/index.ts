@@ -11,8 +11,6 @@ export const serviceModule = defineServiceModule<BodyRouterConfig>({
   create: (config, runtime) => createBodyRouterService(config, runtime),
 });
 
-export type { ApiKind, ApiMatch, PathModel } from "./api-route.js";
-export { detectApi, rewritePathModel } from "./api-route.js";
 export type { BaseModelEntry, BaseModelIndex } from "./base-model-map.js";
 export { buildBaseModelIndex, parseBaseModelFile } from "./base-model-map.js";
 export type { BaseModelFileSourceOptions, BaseModelSource } from "./base-model-source.js";

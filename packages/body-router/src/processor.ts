@@ -7,7 +7,7 @@ import type {
   ProcessorFactory,
   StreamContext,
 } from "@llm-callouts/ext-proc";
-import { openAiErrorBody } from "@llm-callouts/ext-proc";
+import { openAiErrorResponse } from "@llm-callouts/llm-api";
 import type { BodyRouterConfig } from "./config.js";
 import type { BodyRouterMetrics } from "./metrics.js";
 import type { HeaderLookup, RequestRouter, RouteOutcome } from "./request-router.js";
@@ -121,10 +121,5 @@ export function createBodyRouterProcessor(options: BodyRouterProcessorOptions): 
 
 function localReply(outcome: Extract<RouteOutcome, { kind: "rejected" }>): ImmediateResponse {
   const { status, code, message } = outcome.error;
-  return {
-    status,
-    headers: { "content-type": "application/json" },
-    body: openAiErrorBody(message, "invalid_request_error", code),
-    details: `body_router_${code}`,
-  };
+  return openAiErrorResponse(status, code, message, { type: "invalid_request_error", details: `body_router_${code}` });
 }

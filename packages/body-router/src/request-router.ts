@@ -1,4 +1,4 @@
-import { type ApiKind, detectApi, type PathModel, rewritePathModel } from "./api-route.js";
+import { type ApiKind, detectApi, type PathModel, rewritePathModel } from "@llm-callouts/llm-api";
 import type { BaseModelSource } from "./base-model-source.js";
 import type { BodyRouterConfig } from "./config.js";
 import { decodeBody } from "./decode-body.js";

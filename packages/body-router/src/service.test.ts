@@ -1,12 +1,12 @@
 import { gzipSync } from "node:zlib";
-import { type Header, type RunningService, startService } from "@llm-callouts/ext-proc";
 import {
   createEnvoyClient,
-  createTestRuntime,
   type EnvoyClient,
   type ExchangeResult,
   type FilterConfig,
-} from "@llm-callouts/ext-proc/testing";
+} from "@llm-callouts/envoy-emulator";
+import { type Header, type RunningService, startService } from "@llm-callouts/ext-proc";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "./config.js";
 import { createBodyRouterService } from "./service.js";

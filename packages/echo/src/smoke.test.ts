@@ -1,5 +1,6 @@
+import { createEnvoyClient } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { echoConfigSchema } from "./config.js";
 import { serviceModule } from "./index.js";

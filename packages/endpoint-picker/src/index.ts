@@ -12,7 +12,7 @@ export { engineMetricSpecs, extractEngineMetrics } from "./metrics/engine-metric
 export { createHttpGetter, type FetchText, type HttpGetter } from "./metrics/http-getter.js";
 export { createMetricsScraper, type MetricsScraper } from "./metrics/metrics-scraper.js";
 export { parsePromText } from "./metrics/prom-text-parser.js";
-export { errorBody, type InferenceError, type InferenceErrorCode, inferenceError } from "./picker-error.js";
+export { errorReply, type InferenceError, type InferenceErrorCode, inferenceError } from "./picker-error.js";
 export { createPickerProcessorFactory, destinationDecision, eppNames } from "./processor.js";
 export { createSeededRandom } from "./random.js";
 export {

@@ -1,4 +1,5 @@
-import { type OpenAiErrorType, openAiErrorBody } from "@llm-callouts/ext-proc";
+import type { ImmediateResponse } from "@llm-callouts/ext-proc";
+import { type OpenAiErrorType, openAiErrorResponse } from "@llm-callouts/llm-api";
 
 /** Error codes of GIE `pkg/common/error/error.go` and their HTTP statuses. */
 export const inferenceErrorStatus = {
@@ -29,7 +30,10 @@ const openAiType: Record<InferenceErrorCode, OpenAiErrorType> = {
   Internal: "server_error",
 };
 
-/** OpenAI-shaped JSON error body (`{"error":{message,type,code}}`) carrying GIE's message and code. */
-export function errorBody(err: InferenceError): string {
-  return openAiErrorBody(err.message, openAiType[err.code], err.code);
+/** The picker's local reply: OpenAI's error envelope carrying GIE's message and code. */
+export function errorReply(err: InferenceError): ImmediateResponse {
+  return openAiErrorResponse(err.status, err.code, err.message, {
+    type: openAiType[err.code],
+    details: `endpoint_picker_${err.code}`,
+  });
 }

@@ -1,14 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type RunningService, startService } from "@llm-callouts/ext-proc";
 import {
   createEnvoyClient,
-  createTestRuntime,
   type EnvoyClient,
   type ExchangeResult,
   type FilterConfig,
   type HttpMessage,
-} from "@llm-callouts/ext-proc/testing";
+} from "@llm-callouts/envoy-emulator";
+import { type RunningService, startService } from "@llm-callouts/ext-proc";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpointPickerConfigSchema } from "./config.js";
 import { vllmMetricsPage } from "./metrics/vllm-page.testdata.js";

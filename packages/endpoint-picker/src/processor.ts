@@ -7,17 +7,17 @@ import type {
   ProcessorFactory,
   StreamContext,
 } from "@llm-callouts/ext-proc";
+import { createSseUsageReader, detectApi, type TokenUsage, usageFromBody } from "@llm-callouts/llm-api";
 import { filterBySubset, freshOrAll, parseSubsetHint } from "./candidates.js";
 import type { EndpointPickerServiceConfig } from "./config.js";
 import type { Datastore } from "./datastore.js";
 import type { FlowControl } from "./flow-control.js";
 import type { InflightTracker } from "./inflight-tracker.js";
-import { errorBody, type InferenceError, inferenceError } from "./picker-error.js";
+import { errorReply, type InferenceError, inferenceError } from "./picker-error.js";
 import type { PickerMetrics } from "./picker-metrics.js";
-import { detectApi, parseRequestBody, rewriteModelInText } from "./request-body.js";
+import { parseRequestBody, rewriteModelInText } from "./request-body.js";
 import type { RequestControl } from "./request-control.js";
 import type { Endpoint, SchedulingRequest } from "./scheduling/types.js";
-import { createSseUsageReader, type TokenUsage, usageFromBody } from "./usage-parser.js";
 
 /** Protocol names (GIE pkg/epp/metadata/consts.go). */
 export const eppNames = {
@@ -57,14 +57,7 @@ export interface PickerProcessorDeps {
 const maxUsageBodyBytes = 1024 * 1024;
 
 function respond(err: InferenceError): { respond: ImmediateResponse } {
-  return {
-    respond: {
-      status: err.status,
-      headers: { "content-type": "application/json" },
-      body: errorBody(err),
-      details: `endpoint_picker_${err.code}`,
-    },
-  };
+  return { respond: errorReply(err) };
 }
 
 /** Header mutation + `envoy.lb` metadata naming the targets (primary first). */
@@ -146,7 +139,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       async onRequestBody(event) {
         const started = performance.now();
         const path = headers[":path"] ?? headers["x-original-path"] ?? headers["x-forwarded-path"];
-        const parsed = parseRequestBody(event.body, detectApi(path));
+        const parsed = parseRequestBody(event.body, detectApi(path ?? "").api);
         if ("error" in parsed) return fail(parsed.error);
         clientModel = parsed.value.model;
         servedModel = headerOrAlias(headers, eppNames.rewriteHeader) || rewrites.get(clientModel) || clientModel;

@@ -3,13 +3,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createEnvoyClient, type EnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { ConfigError, type RunningService, startService } from "@llm-callouts/ext-proc";
-import {
-  createEnvoyClient,
-  createTestRuntime,
-  type EnvoyClient,
-  type FilterConfig,
-} from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { endpointPickerConfigSchema } from "./config.js";
 import { serviceModule } from "./index.js";

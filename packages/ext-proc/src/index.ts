@@ -12,7 +12,6 @@ export type { Header, HeaderInput, HeaderMap } from "./headers.js";
 export { createHeaderMap, toHeaderList } from "./headers.js";
 export { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
 export { createRegistry } from "./metrics.js";
-export { type OpenAiErrorType, openAiErrorBody, openAiErrorResponse } from "./openai-error.js";
 export type * from "./processor.js";
 export { runService, serverOptionsFrom } from "./run.js";
 export { defaultServerOptions, type RunningService, type ServerOptions, startService } from "./server.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type * as grpc from "@grpc/grpc-js";
+import { createExtProcChannel, ExtProcFilter, type FilterMessage, LocalReply } from "@llm-callouts/envoy-emulator";
 import type { Header, JsonValue } from "@llm-callouts/ext-proc";
-import { createExtProcChannel, ExtProcFilter, type FilterMessage, LocalReply } from "@llm-callouts/ext-proc/testing";
 import type { FilterSpec, GatewayConfig } from "./config.js";
 import { destinations, selectPool } from "./routing.js";
 import { forward } from "./upstream.js";

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { StreamReset } from "@llm-callouts/envoy-emulator";
 import type { Header, Logger } from "@llm-callouts/ext-proc";
-import { StreamReset } from "@llm-callouts/ext-proc/testing";
 import { createChain } from "./chain.js";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.js";
 

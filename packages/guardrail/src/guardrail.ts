@@ -1,4 +1,5 @@
-import { type ImmediateResponse, type JsonValue, openAiErrorBody, openAiErrorResponse } from "@llm-callouts/ext-proc";
+import type { ImmediateResponse, JsonValue } from "@llm-callouts/ext-proc";
+import { openAiErrorBody, openAiErrorResponse } from "@llm-callouts/llm-api";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
 import { type Inspection, inspectTexts, type ScanText } from "./policy/engine.js";

@@ -10,7 +10,7 @@ import type {
   Processor,
   StreamContext,
 } from "@llm-callouts/ext-proc";
-import { openAiErrorResponse } from "@llm-callouts/ext-proc";
+import { openAiErrorResponse } from "@llm-callouts/llm-api";
 import type { Logger } from "pino";
 import type { GuardrailConfig } from "./config.js";
 import type { BodyOutcome, Guardrail, ResolvedPolicy } from "./guardrail.js";

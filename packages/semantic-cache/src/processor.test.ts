@@ -1,12 +1,12 @@
-import { startService } from "@llm-callouts/ext-proc";
 import {
   createEnvoyClient,
-  createTestRuntime,
   type EnvoyClient,
   type ExchangeResult,
   type FilterConfig,
   type HttpMessage,
-} from "@llm-callouts/ext-proc/testing";
+} from "@llm-callouts/envoy-emulator";
+import { startService } from "@llm-callouts/ext-proc";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CacheStore } from "./cache-store.js";

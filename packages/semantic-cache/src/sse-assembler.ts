@@ -1,3 +1,4 @@
+import { createSseFramer, type SseFrame } from "@llm-callouts/llm-api";
 import { type CompletionResult, isRecord } from "./completion-parser.js";
 import type { StoredChoice, StoredToolCall } from "./stored-completion.js";
 
@@ -22,8 +23,7 @@ interface ChoiceState {
 }
 
 export function createSseAssembler(): SseAssembler {
-  const decoder = new TextDecoder("utf-8");
-  let buffer = "";
+  const framer = createSseFramer();
   let done = false;
   let error: string | undefined;
   let meta: { id: string; model: string; created: number; fingerprint?: string } | undefined;
@@ -88,28 +88,17 @@ export function createSseAssembler(): SseAssembler {
     }
   };
 
-  const consumeLines = (final: boolean): void => {
-    // Events are separated by a blank line; only `data:` fields matter here.
-    const events = buffer.split(/\r?\n\r?\n/);
-    buffer = final ? "" : (events.pop() ?? "");
-    for (const event of events) {
-      const data = event
-        .split(/\r?\n/)
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data !== "") onData(data);
-    }
+  // Only the `data` fields matter here.
+  const consume = (frames: readonly SseFrame[]): void => {
+    for (const frame of frames) if (frame.data) onData(frame.data);
   };
 
   return {
     push(bytes) {
-      buffer += decoder.decode(bytes, { stream: true });
-      consumeLines(false);
+      consume(framer.push(bytes));
     },
     finish() {
-      buffer += decoder.decode();
-      consumeLines(true);
+      consume(framer.end());
       if (error) return { error };
       if (!done) return { error: "stream ended without [DONE]" };
       if (!meta || choices.size === 0) return { error: "no choices" };

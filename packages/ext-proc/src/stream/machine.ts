@@ -1,3 +1,4 @@
+import { openAiErrorResponse } from "@llm-callouts/llm-api";
 import type {
   HttpBody,
   HttpHeaders,
@@ -8,7 +9,6 @@ import type {
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { bytesEqual, concatBytes, emptyBytes } from "../bytes.js";
 import type { Header } from "../headers.js";
-import { openAiErrorResponse } from "../openai-error.js";
 import type {
   BodyDecision,
   BodyHandling,

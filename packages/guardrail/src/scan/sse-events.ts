@@ -1,3 +1,5 @@
+import type { SseFrame } from "@llm-callouts/llm-api";
+
 /** A text delta inside one SSE event, with a setter to write the redacted text back. */
 export interface EventDelta {
   /** Stream of text it belongs to (choice / content block / tool call). */
@@ -76,13 +78,12 @@ function findDeltas(data: Obj, changed: () => void): EventDelta[] {
   return out.filter((d): d is EventDelta => d !== undefined);
 }
 
-/** Parses one raw event (lines plus terminator). Non-JSON data is passed through untouched. */
-export function parseSseEvent(raw: string): SseEvent {
-  const lines = raw.replace(/(?:\r?\n)+$/, "").split(/\r?\n/);
-  const dataLines = lines.filter((l) => l.startsWith("data:"));
-  const payload = dataLines.map((l) => l.slice(5).replace(/^ /, "")).join("\n");
-  const unchanged: SseEvent = { raw, deltas: [], done: payload.trim() === "[DONE]", serialize: () => raw };
-  if (dataLines.length === 0 || !payload.trimStart().startsWith("{")) return unchanged;
+/** Reads one SSE frame's text deltas. Non-JSON data is passed through untouched. */
+export function parseSseEvent(frame: SseFrame): SseEvent {
+  const { raw } = frame;
+  const payload = frame.data ?? "";
+  const unchanged: SseEvent = { raw, deltas: [], done: frame.done, serialize: () => raw };
+  if (frame.data === undefined || !payload.trimStart().startsWith("{")) return unchanged;
   let data: unknown;
   try {
     data = JSON.parse(payload);
@@ -94,17 +95,19 @@ export function parseSseEvent(raw: string): SseEvent {
   const deltas = findDeltas(data, () => {
     dirty = true;
   });
-  const terminator = raw.slice(raw.replace(/(?:\r?\n)+$/, "").length);
   return {
     raw,
     deltas,
     done: false,
     serialize() {
       if (!dirty) return raw;
+      // The frame's lines with its data lines replaced by one line of the rewritten JSON.
+      const body = raw.replace(/(?:\r\n|\r|\n)+$/, "");
+      const terminator = raw.slice(body.length);
       let wrote = false;
       const rebuilt: string[] = [];
-      for (const line of lines) {
-        if (!line.startsWith("data:")) rebuilt.push(line);
+      for (const line of body.split(/\r\n|\r|\n/)) {
+        if (!line.startsWith("data:") && line !== "data") rebuilt.push(line);
         else if (!wrote) {
           rebuilt.push(`data: ${JSON.stringify(data)}`);
           wrote = true;
@@ -113,20 +116,4 @@ export function parseSseEvent(raw: string): SseEvent {
       return rebuilt.join("\n") + terminator;
     },
   };
-}
-
-/**
- * Splits a growing buffer into complete events (terminated by a blank line);
- * returns them and the incomplete remainder.
- */
-export function splitSseEvents(buffer: string): { events: string[]; rest: string } {
-  const events: string[] = [];
-  const separator = /\r?\n\r?\n/g;
-  let start = 0;
-  for (let m = separator.exec(buffer); m !== null; m = separator.exec(buffer)) {
-    const end = m.index + m[0].length;
-    events.push(buffer.slice(start, end));
-    start = end;
-  }
-  return { events, rest: buffer.slice(start) };
 }

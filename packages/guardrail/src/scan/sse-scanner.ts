@@ -1,4 +1,5 @@
-import { parseSseEvent, type SseEvent, splitSseEvents } from "./sse-events.js";
+import { createSseFramer } from "@llm-callouts/llm-api";
+import { parseSseEvent, type SseEvent } from "./sse-events.js";
 
 /** What the policy wants done with a span of streamed text. */
 export interface StreamSpan {
@@ -60,8 +61,7 @@ interface Channel {
  * event and `data: [DONE]`.
  */
 export function createSseScanner(options: SseScannerOptions) {
-  const decoder = new TextDecoder();
-  let buffer = "";
+  const framer = createSseFramer();
   let blocked = false;
   let flavour: "openai" | "anthropic" = "openai";
   const held: Held[] = [];
@@ -147,18 +147,13 @@ export function createSseScanner(options: SseScannerOptions) {
     /** Feeds one body chunk; `end` flushes everything. */
     push(chunk: Uint8Array, end: boolean): SseStep {
       if (blocked) return { emit: "", blocked };
-      buffer += decoder.decode(chunk, { stream: !end });
-      const { events, rest } = splitSseEvents(buffer);
-      buffer = rest;
+      const frames = framer.push(chunk);
       // At the end, an unterminated last event is scanned like the others.
-      if (end && buffer !== "") {
-        events.push(buffer);
-        buffer = "";
-      }
+      if (end) frames.push(...framer.end());
       let final = end;
-      for (const raw of events) {
-        if (/^event: ?message_start/m.test(raw)) flavour = "anthropic";
-        const event = parseSseEvent(raw);
+      for (const frame of frames) {
+        if (frame.event === "message_start") flavour = "anthropic";
+        const event = parseSseEvent(frame);
         const segments = event.deltas.map((d, index) => {
           const c = channel(d.channel);
           const start = c.base + c.text.length;
@@ -166,7 +161,7 @@ export function createSseScanner(options: SseScannerOptions) {
           return { channel: d.channel, start, end: start + d.text.length, index };
         });
         held.push({ event, segments });
-        if (event.done || /^event: ?message_stop/m.test(raw)) final = true;
+        if (event.done || frame.event === "message_stop") final = true;
       }
       const emit = release(final);
       if (blocked) return { emit: emit + options.blockEvents(flavour), blocked };

@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createEnvoyClient } from "@llm-callouts/envoy-emulator";
 import { createHeaderMap, startService } from "@llm-callouts/ext-proc";
-import { createEnvoyClient, createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { guardrailConfigSchema } from "../../config.js";
 import { createGuardrail } from "../../guardrail.js";

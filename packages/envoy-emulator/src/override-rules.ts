@@ -1,6 +1,5 @@
 import type { ProcessingMode } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb";
-import type { BodyMode, HeaderSendMode } from "../processor.js";
-import { bodyModeName, headerModeName } from "../wire/modes.js";
+import { type BodyMode, bodyModeName, type HeaderSendMode, headerModeName } from "./http.js";
 
 /** A `ProcessingMode` as written in config: unset header/trailer modes are DEFAULT, unset body modes NONE. */
 export interface ProcessingModeSpec {
@@ -50,8 +49,8 @@ export function modeSpecFromWire(mode: ProcessingMode): ResolvedModes {
   return {
     requestHeaderMode: headerModeName(mode.requestHeaderMode),
     responseHeaderMode: headerModeName(mode.responseHeaderMode),
-    requestBodyMode: bodyModeName(mode.requestBodyMode) ?? "NONE",
-    responseBodyMode: bodyModeName(mode.responseBodyMode) ?? "NONE",
+    requestBodyMode: bodyModeName(mode.requestBodyMode),
+    responseBodyMode: bodyModeName(mode.responseBodyMode),
     requestTrailerMode: headerModeName(mode.requestTrailerMode),
     responseTrailerMode: headerModeName(mode.responseTrailerMode),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSseUsageReader, usageFromBody } from "./usage-parser.js";
+import { createSseUsageReader, usageFromBody } from "./usage.js";
 
 describe("usageFromBody()", () => {
   it("reads chat/completions usage with cached tokens", () => {

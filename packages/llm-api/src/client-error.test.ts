@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openAiErrorBody, openAiErrorResponse } from "./openai-error.js";
+import { openAiErrorBody, openAiErrorResponse } from "./client-error.js";
 
 describe("openAiErrorBody()", () => {
   it("serialises the OpenAI error envelope", () => {

@@ -1,13 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import { concatBytes } from "../bytes.js";
-import {
-  ExtProcFilter,
-  LocalReply,
-  normalizeRequest,
-  normalizeResponse,
-  type ProcessedResponse,
-  StreamReset,
-} from "./ext-proc-filter.js";
+import { ExtProcFilter } from "./filter.js";
+import { concatBytes } from "./http.js";
+import { LocalReply, normalizeRequest, normalizeResponse, type ProcessedResponse, StreamReset } from "./messages.js";
 import type {
   DownstreamResponse,
   EnvoyClient,

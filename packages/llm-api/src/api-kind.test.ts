@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectApi, rewritePathModel } from "./api-route.js";
+import { detectApi, rewritePathModel } from "./api-kind.js";
 
 describe("detectApi()", () => {
   it.each([
@@ -9,6 +9,7 @@ describe("detectApi()", () => {
     { path: "/v1/completions", api: "completions" },
     { path: "/v1/embeddings", api: "embeddings" },
     { path: "/v1/responses", api: "responses" },
+    { path: "/v1/conversations", api: "conversations" },
     { path: "/v1/messages", api: "messages" },
     { path: "/v1/audio/transcriptions", api: "audio" },
     { path: "/v1/images/edits", api: "images" },

@@ -1,5 +1,5 @@
 import type { HeaderMutation } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
-import type { Header } from "../headers.js";
+import type { Header } from "./http.js";
 
 const decoder = new TextDecoder();
 // HeaderUtility::headerNameIsValid: pseudo-headers by HTTP/2 rules (lower case), other names by

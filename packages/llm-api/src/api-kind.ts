@@ -1,6 +1,7 @@
 /**
  * Which LLM API a request path addresses, and the model when the path carries it
- * (Gemini / Vertex AI: `.../models/{model}:generateContent`). Pure string functions.
+ * (Gemini / Vertex AI: `.../models/{model}:generateContent`). Pure string functions; the one
+ * place every service learns an API, so a new one (a path, a kind) is added here once.
  */
 
 /** Bounded API label, also used as a metric label. */
@@ -9,6 +10,7 @@ export type ApiKind =
   | "completions"
   | "embeddings"
   | "responses"
+  | "conversations"
   | "messages"
   | "audio"
   | "images"
@@ -35,6 +37,7 @@ const BODY_APIS: readonly (readonly [suffix: string, api: ApiKind])[] = [
   ["/completions", "completions"],
   ["/embeddings", "embeddings"],
   ["/responses", "responses"],
+  ["/conversations", "conversations"],
   ["/messages", "messages"],
   ["/audio/transcriptions", "audio"],
   ["/audio/translations", "audio"],

@@ -1,3 +1,5 @@
+import { createSseFramer } from "./sse.js";
+
 /** Token usage as OpenAI-compatible servers report it. */
 export interface TokenUsage {
   readonly promptTokens: number;
@@ -28,35 +30,24 @@ export function usageFromBody(text: string): TokenUsage | undefined {
 }
 
 /**
- * Incremental SSE reader: feed raw chunks, get the last `usage` seen in `data:` lines
+ * Incremental SSE reader: feed raw chunks, get the last `usage` seen in event data
  * (vLLM sends it in the final chunk with `stream_options.include_usage`).
  */
 export interface SseUsageReader {
-  push(chunk: string): void;
+  push(chunk: Uint8Array | string): void;
   readonly usage: TokenUsage | undefined;
   readonly done: boolean;
 }
 
 export function createSseUsageReader(): SseUsageReader {
-  let pending = "";
+  const framer = createSseFramer();
   let usage: TokenUsage | undefined;
   let done = false;
   return {
     push(chunk) {
-      pending += chunk;
-      let nl = pending.indexOf("\n");
-      while (nl !== -1) {
-        const line = pending.slice(0, nl).replace(/\r$/, "");
-        pending = pending.slice(nl + 1);
-        if (line.startsWith("data:")) {
-          const data = line.slice(5).trim();
-          if (data === "[DONE]") done = true;
-          else if (data.includes('"usage"')) {
-            const u = usageFromBody(data);
-            if (u) usage = u;
-          }
-        }
-        nl = pending.indexOf("\n");
+      for (const frame of framer.push(chunk)) {
+        if (frame.done) done = true;
+        else if (frame.data?.includes('"usage"')) usage = usageFromBody(frame.data) ?? usage;
       }
     },
     get usage() {

@@ -1,5 +1,4 @@
-import type { Header, HeaderInput } from "../headers.js";
-import type { BodyMode, HeaderSendMode, JsonValue } from "../processor.js";
+import type { BodyMode, Header, HeaderInput, HeaderSendMode, JsonValue } from "./http.js";
 import type { ProcessingModeSpec } from "./override-rules.js";
 
 /**
