@@ -10,17 +10,24 @@ import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { bytesEqual, concatBytes, emptyBytes } from "../bytes.js";
 import type { Header } from "../headers.js";
 import type {
+  Awaitable,
   BodyDecision,
+  BodyEvent,
   BodyHandling,
+  ChunkDecision,
+  ChunkEvent,
   Direction,
   DynamicMetadata,
   HeaderMutation,
   HeadersDecision,
+  HeadersEvent,
   ImmediateResponse,
   JsonValue,
   ModeOverride,
   Phase,
   Processor,
+  TrailersDecision,
+  TrailersEvent,
 } from "../processor.js";
 import type { AssumedModes, FailurePolicy } from "../service.js";
 import { tracer } from "../tracing.js";
@@ -62,6 +69,27 @@ export interface StreamMachineOptions {
 }
 
 /**
+ * Where a stream is in its life: `new` (no message yet: protocol_config still to read), `open`,
+ * `completed` (the response ended), `responded` (an immediate response went out; Envoy sends
+ * nothing more and anything late is ignored), `ended` (onStreamEnd ran).
+ */
+export type StreamPhase = "new" | "open" | "completed" | "responded" | "ended";
+
+/** The processor hooks by kind: the event each takes and the decision it returns. */
+interface Hooks {
+  Headers: { event: HeadersEvent; decision: HeadersDecision };
+  Body: { event: BodyEvent; decision: BodyDecision };
+  BodyChunk: { event: ChunkEvent; decision: ChunkDecision };
+  Trailers: { event: TrailersEvent; decision: TrailersDecision };
+}
+type HookKind = keyof Hooks;
+
+/** One hook call: the processor's decision, or the replies that end the message (fail-closed, respond). */
+type Invoked<D> =
+  | { readonly decision: D | undefined; readonly replies?: undefined }
+  | { readonly replies: ProcessingResponse[] };
+
+/**
  * The per-stream state machine: turns Envoy's ProcessingRequests into the replies
  * each processing mode requires, calling the processor for *what* to do.
  * One instance per gRPC stream; `handle` must be called sequentially.
@@ -70,14 +98,10 @@ export class StreamMachine {
   private readonly opts: StreamMachineOptions;
   private readonly ctx: MutableStreamContext;
   private order: OrderState = initialOrder;
-  private first = true;
+  private phase: StreamPhase = "new";
   private sendBodyWithoutWaiting: boolean;
   /** The filter's configured modes have FULL_DUPLEX_STREAMED in a direction: Envoy ignores overrides. */
   private duplexFilter = false;
-  private finished = false;
-  private respondedImmediately = false;
-  private responseFinished = false;
-  private ended = false;
   private readonly dirs: Record<Direction, DirectionState>;
   private readonly guard: CallGuard;
 
@@ -99,6 +123,11 @@ export class StreamMachine {
     };
   }
 
+  /** Where the stream is (see StreamPhase). */
+  get streamPhase(): StreamPhase {
+    return this.phase;
+  }
+
   /** Whether Envoy sends this stream in observability mode (replies are dropped). */
   get observability(): boolean {
     return this.ctx.observability;
@@ -107,13 +136,13 @@ export class StreamMachine {
   /** Handles one message; returns the replies to send, in order. */
   async handle(message: ProcessingRequest): Promise<ProcessingResponse[]> {
     this.ctx.observability = message.observabilityMode;
-    if (this.first) this.readProtocolConfig(message);
+    if (this.phase === "new") this.readProtocolConfig(message);
     if (message.metadataContext) this.ctx.metadata = readForwardedMetadata(message.metadataContext);
     if (Object.keys(message.attributes).length > 0) {
       this.ctx.attributes = mergeAttributes(this.ctx.attributes, readAttributes(message.attributes));
     }
     // After an immediate response Envoy sends nothing more; anything late is ignored.
-    if (this.finished) return [];
+    if (this.phase === "responded" || this.phase === "ended") return [];
     const request = message.request;
     switch (request.case) {
       case "requestHeaders":
@@ -135,13 +164,14 @@ export class StreamMachine {
 
   /** Ends the stream; calls the processor's onStreamEnd exactly once. */
   end(aborted: boolean): void {
-    if (this.ended) return;
-    this.ended = true;
+    const phase = this.phase;
+    if (phase === "ended") return;
+    this.phase = "ended";
     try {
       this.opts.processor.onStreamEnd?.({
         aborted,
-        respondedImmediately: this.respondedImmediately,
-        completed: !aborted && (this.responseFinished || this.respondedImmediately),
+        respondedImmediately: phase === "responded",
+        completed: !aborted && (phase === "completed" || phase === "responded"),
       });
     } catch (error) {
       this.ctx.log.error({ err: error }, "onStreamEnd failed");
@@ -149,7 +179,7 @@ export class StreamMachine {
   }
 
   private readProtocolConfig(message: ProcessingRequest): void {
-    this.first = false;
+    this.phase = "open";
     const config = message.protocolConfig;
     if (!config && message.observabilityMode) {
       // Envoy sends no protocol_config in observability mode and sends bodies there only in
@@ -183,6 +213,11 @@ export class StreamMachine {
     return mode === "FULL_DUPLEX_STREAMED" || (mode === "STREAMED" && this.sendBodyWithoutWaiting);
   }
 
+  /** The response reached its end (end_of_stream on headers or body, or trailers). */
+  private responseEnded(): void {
+    if (this.phase === "open") this.phase = "completed";
+  }
+
   private defaultHandling(direction: Direction): BodyHandling {
     const p = this.opts.processor;
     if (direction === "request") return p.onRequestBody ? "whole" : p.onRequestBodyChunk ? "chunks" : "pass";
@@ -198,19 +233,15 @@ export class StreamMachine {
     const dir = this.dirs[direction];
     dir.headers = readHeaderMap(message.headers);
     if (direction === "request") this.ctx.setRequestHeaders(dir.headers);
-    const hook = direction === "request" ? this.opts.processor.onRequestHeaders : this.opts.processor.onResponseHeaders;
-    const result = await this.call(phase, () =>
-      hook?.call(this.opts.processor, { headers: dir.headers, endOfStream: message.endOfStream }),
-    );
-    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
-    const decision: HeadersDecision = (result.ok ? result.value : undefined) ?? {};
-    if (decision.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
+    const invoked = await this.invoke(direction, "Headers", { headers: dir.headers, endOfStream: message.endOfStream });
+    if (invoked.replies) return invoked.replies;
+    const decision: HeadersDecision = invoked.decision ?? {};
 
     const override = this.acceptModeOverride(decision.modeOverride);
     dir.handling = decision.body ?? this.defaultHandling(direction);
     if (message.endOfStream) {
       dir.bodyDone = true;
-      if (direction === "response") this.responseFinished = true;
+      if (direction === "response") this.responseEnded();
     } else if (dir.handling === "whole" && dir.bodyMode !== "NONE" && this.canHoldHeaders(direction)) {
       dir.heldHeaders = decision;
       dir.heldModeOverride = override;
@@ -290,7 +321,7 @@ export class StreamMachine {
     dir.handling ??= this.defaultHandling(direction);
     const chunk = message.body;
     const eos = message.endOfStream;
-    if (eos && direction === "response") this.responseFinished = true;
+    if (eos && direction === "response") this.responseEnded();
     switch (dir.handling) {
       case "pass":
         if (eos) dir.bodyDone = true;
@@ -308,15 +339,10 @@ export class StreamMachine {
     const phase: Phase = `${direction}Body`;
     const dir = this.dirs[direction];
     const data = dir.carry.length > 0 ? concatBytes([dir.carry, chunk]) : chunk;
-    const hook =
-      direction === "request" ? this.opts.processor.onRequestBodyChunk : this.opts.processor.onResponseBodyChunk;
     const index = dir.chunkIndex++;
-    const result = await this.call(phase, () =>
-      hook?.call(this.opts.processor, { data, endOfStream: eos, index, headers: dir.headers }),
-    );
-    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
-    const decision = (result.ok ? result.value : undefined) || undefined;
-    if (decision?.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
+    const invoked = await this.invoke(direction, "BodyChunk", { data, endOfStream: eos, index, headers: dir.headers });
+    if (invoked.replies) return invoked.replies;
+    const decision = invoked.decision;
     const { emit, carry } = chunkOutput(data, decision, eos);
     if (eos) dir.bodyDone = true;
     dir.carry = carry;
@@ -388,21 +414,16 @@ export class StreamMachine {
     const body = concatBytes(dir.chunks);
     dir.chunks = [];
     dir.bodyDone = true;
-    const hook = direction === "request" ? this.opts.processor.onRequestBody : this.opts.processor.onResponseBody;
-    const result = await this.call(phase, () =>
-      hook?.call(this.opts.processor, { body, headers: dir.headers, partial }),
-    );
-    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
-    const decision: BodyDecision = (result.ok ? result.value : undefined) ?? {};
     const heldHeaders = dir.heldHeaders;
     dir.heldHeaders = undefined;
-    if (decision.respond) {
-      return this.respond(
-        phase,
-        decision.respond,
-        mergeMetadata(heldHeaders?.dynamicMetadata, decision.dynamicMetadata),
-      );
-    }
+    const invoked = await this.invoke(
+      direction,
+      "Body",
+      { body, headers: dir.headers, partial },
+      heldHeaders?.dynamicMetadata,
+    );
+    if (invoked.replies) return invoked.replies;
+    const decision: BodyDecision = invoked.decision ?? {};
     const finalBody = decision.replaceBody === undefined ? body : toBytes(decision.replaceBody);
     const replaced = !bytesEqual(finalBody, body);
     const replies: ProcessingResponse[] = [];
@@ -464,27 +485,22 @@ export class StreamMachine {
     this.order = advanceOrder(this.order, direction, "trailers");
     this.opts.observer.message(phase);
     const dir = this.dirs[direction];
-    if (direction === "response") this.responseFinished = true;
+    if (direction === "response") this.responseEnded();
     const replies: ProcessingResponse[] = [];
     if (!dir.bodyDone) {
       // Trailers end a body whose last chunk carried no end_of_stream.
       if (dir.handling === "whole" && (dir.chunks.length > 0 || dir.heldHeaders || dir.heldBodyReplies > 0)) {
         replies.push(...(await this.finishWhole(direction, false, false)));
-        if (this.finished) return replies;
+        if (this.phase === "responded") return replies;
       } else if (dir.handling === "chunks" && dir.carry.length > 0) {
         replies.push(...(await this.flushCarry(direction)));
-        if (this.finished) return replies;
+        if (this.phase === "responded") return replies;
       }
       dir.bodyDone = true;
     }
-    const hook =
-      direction === "request" ? this.opts.processor.onRequestTrailers : this.opts.processor.onResponseTrailers;
-    const result = await this.call(phase, () =>
-      hook?.call(this.opts.processor, { trailers: readHeaderMap(message.trailers) }),
-    );
-    if (!result.ok && this.opts.failure.mode === "closed") return [...replies, ...this.fail(phase)];
-    const decision = result.ok ? result.value : undefined;
-    if (decision?.respond) return [...replies, ...this.respond(phase, decision.respond, decision.dynamicMetadata)];
+    const invoked = await this.invoke(direction, "Trailers", { trailers: readHeaderMap(message.trailers) });
+    if (invoked.replies) return [...replies, ...invoked.replies];
+    const decision = invoked.decision;
     const built = buildHeaderMutation(decision?.trailers);
     this.noteRefused(built.refused);
     this.opts.observer.decision(phase, built.mutation ? "mutate" : "continue");
@@ -506,42 +522,59 @@ export class StreamMachine {
     }
     const carry = dir.carry;
     dir.carry = emptyBytes;
-    const hook =
-      direction === "request" ? this.opts.processor.onRequestBodyChunk : this.opts.processor.onResponseBodyChunk;
-    const phase: Phase = `${direction}Body`;
-    const result = await this.call(phase, () =>
-      hook?.call(this.opts.processor, {
-        data: carry,
-        endOfStream: true,
-        index: dir.chunkIndex++,
-        headers: dir.headers,
-      }),
-    );
-    if (!result.ok && this.opts.failure.mode === "closed") return this.fail(phase);
-    const decision = result.ok ? result.value : undefined;
-    if (decision?.respond) return this.respond(phase, decision.respond, decision.dynamicMetadata);
+    const invoked = await this.invoke(direction, "BodyChunk", {
+      data: carry,
+      endOfStream: true,
+      index: dir.chunkIndex++,
+      headers: dir.headers,
+    });
+    if (invoked.replies) return invoked.replies;
+    const decision = invoked.decision;
     const emit = decision?.emit === undefined ? carry : toBytes(decision.emit);
     return streamedBodyReplies(direction, emit, false, this.opts.replyChunkBytes);
   }
 
   // ---- shared ---------------------------------------------------------------
 
-  private respond(phase: Phase, reply: ImmediateResponse, metadata?: DynamicMetadata): ProcessingResponse[] {
-    this.finished = true;
-    this.respondedImmediately = true;
-    this.opts.observer.decision(phase, "respond");
-    return [immediateReply(reply, metadata)];
+  /**
+   * The one way a hook is called: choose the direction's hook, call it under the time budget (in a
+   * span when the stream is traced), then apply the failure policy (fail-closed replies; fail-open
+   * reads as no decision) and answer a `respond` decision with an immediate response carrying
+   * `metadata` (decisions held so far) merged with the decision's own.
+   */
+  private async invoke<K extends HookKind>(
+    direction: Direction,
+    kind: K,
+    event: Hooks[K]["event"],
+    metadata?: DynamicMetadata,
+  ): Promise<Invoked<Hooks[K]["decision"]>> {
+    const phase: Phase = kind === "BodyChunk" ? `${direction}Body` : `${direction}${kind as Exclude<K, "BodyChunk">}`;
+    const name = `on${direction === "request" ? "Request" : "Response"}${kind}` as const;
+    const hook = this.opts.processor[name] as
+      | ((event: Hooks[K]["event"]) => Awaitable<Hooks[K]["decision"] | undefined | void>)
+      | undefined;
+    const result = await this.call(phase, () => hook?.call(this.opts.processor, event));
+    if (!result.ok) {
+      if (this.opts.failure.mode === "open") return { decision: undefined };
+      const reply = openAiErrorResponse(
+        this.opts.failure.status,
+        "callout_failure",
+        "The request could not be processed.",
+        { type: "server_error" },
+      );
+      return { replies: this.respond(phase, reply) };
+    }
+    const decision = result.value || undefined;
+    if (decision?.respond) {
+      return { replies: this.respond(phase, decision.respond, mergeMetadata(metadata, decision.dynamicMetadata)) };
+    }
+    return { decision };
   }
 
-  /** Fail-closed reply, or an empty list when failing open is handled by the caller. */
-  private fail(phase: Phase): ProcessingResponse[] {
-    if (this.opts.failure.mode === "open") return [];
-    return this.respond(
-      phase,
-      openAiErrorResponse(this.opts.failure.status, "callout_failure", "The request could not be processed.", {
-        type: "server_error",
-      }),
-    );
+  private respond(phase: Phase, reply: ImmediateResponse, metadata?: DynamicMetadata): ProcessingResponse[] {
+    this.phase = "responded";
+    this.opts.observer.decision(phase, "respond");
+    return [immediateReply(reply, metadata)];
   }
 
   /** One processor call, in a child span of the stream's when that one is recorded. */
