@@ -7,9 +7,10 @@
  *   node --import tsx test/bench/body-router-extract.ts [--filter 1mb] [--model-first]
  *   node --cpu-prof --cpu-prof-dir=.cache/prof --import tsx test/bench/body-router-extract.ts --filter 1mb
  */
+
+import { seededRandom } from "@llm-callouts/random";
 import { scanModel } from "../../packages/body-router/src/model-scanner.js";
 import { rewriteModel } from "../../packages/body-router/src/rewrite-model.js";
-import { mulberry32 } from "../../packages/body-router/src/testing/seeded-random.js";
 
 const sizes = [
   { name: "1kb", bytes: 1024, iterations: 20_000 },
@@ -39,7 +40,7 @@ const words = [
 
 /** A chat completion body of about `size` bytes: many messages, `model` after them (worst case for a scan). */
 function fixture(size: number, seed: number): Uint8Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const messages: { role: string; content: string }[] = [];
   let length = 0;
   while (length < size - 200) {
@@ -116,13 +117,13 @@ for (const row of rewriteRows) console.log(row);
 // Strict (JSON.parse's grammar) vs lenient (`strict: false`) next to JSON.parse and the machine's
 // limit for touching a megabyte once (Buffer.indexOf of a byte that is not there).
 function singlePrompt(size: number): Uint8Array {
-  const rand = mulberry32(7);
+  const rand = seededRandom(7);
   let content = "";
   while (content.length < size - 200) content += `${words[Math.floor(rand() * words.length)]} `;
   return encoder.encode(JSON.stringify({ messages: [{ role: "user", content }], model: "m-1" }));
 }
 function manyMessages(count: number, each: number): Uint8Array {
-  const rand = mulberry32(11);
+  const rand = seededRandom(11);
   const messages = Array.from({ length: count }, (_, k) => {
     let content = "";
     while (content.length < each - 40) content += `${words[Math.floor(rand() * words.length)]} `;

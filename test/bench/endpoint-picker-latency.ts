@@ -16,12 +16,12 @@ import type { AddressInfo } from "node:net";
 import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { seededRandom } from "@llm-callouts/random";
 import {
   createDatastore,
   createInflightTracker,
   createMetricsScraper,
   createRequestControl,
-  createSeededRandom,
   defaultSaturationThresholds,
   type Endpoint,
   endpointPickerConfigSchema,
@@ -50,7 +50,7 @@ if (process.argv.includes("--serve-metrics")) {
 }
 
 async function main(): Promise<void> {
-  const rng = createSeededRandom(42);
+  const rng = seededRandom(42);
   const systemPrompts = Array.from(
     { length: 16 },
     (_, g) => `system prompt ${g}: ${"You are a helpful assistant. ".repeat(60)}`,

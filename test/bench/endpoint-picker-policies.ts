@@ -1,3 +1,4 @@
+import { seededRandom } from "@llm-callouts/random";
 /**
  * The endpoint picker's real scheduling code (request control, scheduler, plugins,
  * in-flight accounting) as routing policies for the model-server-sim DES harness.
@@ -6,7 +7,6 @@
 import {
   createInflightTracker,
   createRequestControl,
-  createSeededRandom,
   defaultSaturationThresholds,
   type Endpoint,
   type InflightTracker,
@@ -60,7 +60,7 @@ export function pickerPolicy(name: string, configYaml: (ctx: PolicyContext) => s
         inflight,
         saturation: defaultSaturationThresholds,
         clock: () => now,
-        random: createSeededRandom(ctx.seed),
+        random: seededRandom(ctx.seed),
         maxEndpoints: 1,
       });
       return {

@@ -16,28 +16,19 @@ import { fileURLToPath } from "node:url";
 import { createEnvoyClient } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { seededRandom } from "@llm-callouts/random";
 import { guardrailConfigSchema } from "../../packages/guardrail/src/config.js";
 import { createGuardrail } from "../../packages/guardrail/src/guardrail.js";
 import { createGuardrailService } from "../../packages/guardrail/src/index.js";
 import { createPlaceholderRegistry } from "../../packages/guardrail/src/policy/placeholders.js";
 import { bufferedRequest, createRawClient, roundTrip } from "./raw-client.js";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const words =
   "the customer asked about an invoice for the quarterly report and wanted to know whether the shipment to our Berlin office could be delayed until next week because the warehouse team is short staffed please summarise the attached notes and draft a polite reply that explains the new delivery schedule".split(
     " ",
   );
 function prompt(bytes: number, seed: number): string {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   let text = "";
   while (text.length < bytes - 120) {
     text += `${words[Math.floor(next() * words.length)]} `;
@@ -148,7 +139,7 @@ const body4k = new TextEncoder().encode(
 
 // SSE per-chunk overhead.
 {
-  const next = rng(11);
+  const next = seededRandom(11);
   const samples: number[] = [];
   for (let s = 0; s < 20; s++) {
     const scanner = guardrail.createStreamScanner(policy, createPlaceholderRegistry());

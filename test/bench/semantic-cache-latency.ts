@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { createHeaderMap, type StreamContext, startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { seededRandom } from "@llm-callouts/random";
 import {
   type CacheStore,
   configSchema,
@@ -41,22 +42,11 @@ const { values } = parseArgs({
 const entries = Number(values.entries);
 const queries = Number(values.queries);
 
-/** mulberry32: a seeded RNG so every run picks the same prompts. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pairs = readFileSync(values.data, "utf8")
   .trim()
   .split("\n")
   .map((line) => JSON.parse(line) as { a: string; b: string });
-const random = rng(42);
+const random = seededRandom(42);
 const picked = pairs
   .map((p) => ({ p, k: random() }))
   .sort((x, y) => x.k - y.k)

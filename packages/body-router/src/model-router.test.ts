@@ -1,6 +1,6 @@
+import { seededRandom } from "@llm-callouts/random";
 import { describe, expect, it } from "vitest";
 import { createModelRouter, stickyFraction } from "./model-router.js";
-import { mulberry32 } from "./testing/seeded-random.js";
 
 const split = {
   model: "gpt-4o",
@@ -34,7 +34,7 @@ describe("createModelRouter()", () => {
   });
 
   it("splits 80/20 within binomial bounds over 10,000 seeded draws", () => {
-    const router = createModelRouter({ routes: [split], random: mulberry32(7) });
+    const router = createModelRouter({ routes: [split], random: seededRandom(7) });
     const n = 10_000;
     let canary = 0;
     for (let k = 0; k < n; k++) if (router.choose("gpt-4o").target === "llama-70b-canary") canary++;
@@ -43,12 +43,12 @@ describe("createModelRouter()", () => {
   });
 
   it("never picks a zero-weight target", () => {
-    const router = createModelRouter({ routes: [split], random: mulberry32(1) });
+    const router = createModelRouter({ routes: [split], random: seededRandom(1) });
     for (let k = 0; k < 1000; k++) expect(router.choose("gpt-4o").target).not.toBe("drained");
   });
 
   it("gives the same sticky key the same target, whatever the RNG says", () => {
-    const router = createModelRouter({ routes: [split], random: mulberry32(3) });
+    const router = createModelRouter({ routes: [split], random: seededRandom(3) });
     const first = router.choose("gpt-4o", "session-42");
     expect(first.sticky).toBe(true);
     for (let k = 0; k < 50; k++) expect(router.choose("gpt-4o", "session-42")).toEqual(first);

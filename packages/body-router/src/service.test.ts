@@ -7,10 +7,10 @@ import {
 } from "@llm-callouts/envoy-emulator";
 import { type Header, type RunningService, startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { seededRandom } from "@llm-callouts/random";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "./config.js";
 import { createBodyRouterService } from "./service.js";
-import { mulberry32 } from "./testing/seeded-random.js";
 
 /**
  * The body router through the real gRPC server and the Envoy-faithful client, in the
@@ -65,7 +65,7 @@ let client: EnvoyClient;
 
 beforeAll(async () => {
   const runtime = createTestRuntime();
-  const service = await createBodyRouterService(config, runtime, { random: mulberry32(2024) });
+  const service = await createBodyRouterService(config, runtime, { random: seededRandom(2024) });
   server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: null, log: runtime.log });
   client = createEnvoyClient(`127.0.0.1:${server.port}`);
 });

@@ -14,7 +14,6 @@ export { createMetricsScraper, type MetricsScraper } from "./metrics/metrics-scr
 export { parsePromText } from "./metrics/prom-text-parser.js";
 export { errorReply, type InferenceError, type InferenceErrorCode, inferenceError } from "./picker-error.js";
 export { createPickerProcessorFactory, destinationDecision, eppNames } from "./processor.js";
-export { createSeededRandom } from "./random.js";
 export {
   createRequestControl,
   type PickOutcome,

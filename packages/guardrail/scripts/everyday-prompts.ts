@@ -1,3 +1,4 @@
+import { seededRandom } from "@llm-callouts/random";
 /**
  * Seeded generator of ordinary "everyday" prompts (imperative tasks, questions,
  * role requests, multi-sentence prompts, some German) for the prompt-attack
@@ -10,7 +11,6 @@
  *
  *   node --import tsx packages/guardrail/scripts/everyday-prompts.ts [train|eval] [count]
  */
-import { createRng } from "../src/detect/attack/linear-model.js";
 
 export type EverydaySplit = "train" | "eval";
 
@@ -342,7 +342,7 @@ export function generateEverydayPrompts(
   count: number,
   seed = split === "train" ? 101 : 202,
 ): string[] {
-  const rng = createRng(seed);
+  const rng = seededRandom(seed);
   const usable = templates.filter((x) => x.split === "both" || x.split === split);
   const wraps = wrappers.filter((x) => x.split === "both" || x.split === split);
   const exclude = split === "eval" ? new Set(generateEverydayPrompts("train", 3000)) : new Set<string>();

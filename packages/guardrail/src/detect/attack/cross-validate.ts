@@ -1,5 +1,6 @@
+import { seededRandom } from "@llm-callouts/random";
 import { countWords, extractFeatures, type SparseVector, tailWindows } from "./features.js";
-import { createRng, type LinearModel, predict, trainLogistic } from "./linear-model.js";
+import { type LinearModel, predict, trainLogistic } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
 /** One labelled training row. */
@@ -104,7 +105,7 @@ export function combinedScore(model: LinearModel, x: SparseVector, text: string,
 
 /** Stratified, seeded fold assignment. */
 export function assignFolds(rows: readonly LabelledText[], k: number, seed: number): number[] {
-  const rng = createRng(seed);
+  const rng = seededRandom(seed);
   const folds = new Array<number>(rows.length).fill(0);
   for (const label of [true, false]) {
     const members = rows.map((r, i) => (r.positive === label ? i : -1)).filter((i) => i >= 0);

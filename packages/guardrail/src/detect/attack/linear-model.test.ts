@@ -1,6 +1,7 @@
+import { seededRandom } from "@llm-callouts/random";
 import { describe, expect, it } from "vitest";
 import { extractFeatures } from "./features.js";
-import { createRng, dequantize, predict, quantize, trainLogistic } from "./linear-model.js";
+import { dequantize, predict, quantize, trainLogistic } from "./linear-model.js";
 
 describe("trainLogistic()", () => {
   it("separates a toy problem and is reproducible with a seed", () => {
@@ -26,10 +27,10 @@ describe("quantize()", () => {
   });
 });
 
-describe("createRng()", () => {
+describe("seededRandom() (training seeds)", () => {
   it("yields the same sequence for the same seed", () => {
-    const a = createRng(42);
-    const b = createRng(42);
+    const a = seededRandom(42);
+    const b = seededRandom(42);
     expect([a(), a(), a()]).toEqual([b(), b(), b()]);
   });
 });

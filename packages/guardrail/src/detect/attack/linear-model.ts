@@ -1,3 +1,4 @@
+import { seededRandom } from "@llm-callouts/random";
 import type { SparseVector } from "./features.js";
 
 /** A logistic-regression model over hashed features. */
@@ -20,18 +21,6 @@ export interface TrainOptions {
   readonly sampleWeights?: readonly number[];
 }
 
-/** Mulberry32: a small seeded PRNG for reproducible training. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Raw score (log-odds). */
 export function margin(model: LinearModel, x: SparseVector): number {
   let z = model.bias;
@@ -51,7 +40,7 @@ export function trainLogistic(xs: readonly SparseVector[], ys: readonly boolean[
   const epochs = options.epochs ?? 40;
   const rate = options.learningRate ?? 0.5;
   const l2 = options.l2 ?? 1e-5;
-  const rng = createRng(options.seed ?? 1);
+  const rng = seededRandom(options.seed ?? 1);
   const weights = new Float32Array(dims);
   const squared = new Float32Array(dims).fill(1e-8);
   let bias = 0;
