@@ -17,18 +17,18 @@ import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulat
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { seededRandom } from "@llm-callouts/random";
+import { createDatastore } from "../../packages/endpoint-picker/src/datastore.js";
 import {
-  createDatastore,
-  createInflightTracker,
-  createMetricsScraper,
-  createRequestControl,
-  defaultSaturationThresholds,
   type Endpoint,
   endpointPickerConfigSchema,
   loadEndpointPickerConfig,
   type SchedulingRequest,
 } from "../../packages/endpoint-picker/src/index.js";
+import { createInflightTracker } from "../../packages/endpoint-picker/src/inflight-tracker.js";
+import { createMetricsScraper } from "../../packages/endpoint-picker/src/metrics/metrics-scraper.js";
 import { vllmMetricsPage } from "../../packages/endpoint-picker/src/metrics/vllm-page.testdata.js";
+import { createRequestControl } from "../../packages/endpoint-picker/src/request-control.js";
+import { defaultSaturationThresholds } from "../../packages/endpoint-picker/src/saturation-detector.js";
 import { createEndpointPickerService } from "../../packages/endpoint-picker/src/service.js";
 import { percentile, printTable } from "./stats.js";
 

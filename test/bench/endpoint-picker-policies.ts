@@ -1,19 +1,19 @@
 import { seededRandom } from "@llm-callouts/random";
+
 /**
  * The endpoint picker's real scheduling code (request control, scheduler, plugins,
  * in-flight accounting) as routing policies for the model-server-sim DES harness.
  */
 
+import { splitHostPort } from "../../packages/endpoint-picker/src/candidates.js";
 import {
-  createInflightTracker,
-  createRequestControl,
-  defaultSaturationThresholds,
   type Endpoint,
-  type InflightTracker,
   loadEndpointPickerConfig,
   type SchedulingRequest,
-  splitHostPort,
 } from "../../packages/endpoint-picker/src/index.js";
+import { createInflightTracker, type InflightTracker } from "../../packages/endpoint-picker/src/inflight-tracker.js";
+import { createRequestControl } from "../../packages/endpoint-picker/src/request-control.js";
+import { defaultSaturationThresholds } from "../../packages/endpoint-picker/src/saturation-detector.js";
 import type {
   EndpointView,
   PolicyContext,

@@ -14,22 +14,22 @@ import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulat
 import { createHeaderMap, type StreamContext, startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { seededRandom } from "@llm-callouts/random";
+import { parseChatRequest } from "../../packages/semantic-cache/src/chat-request.js";
+import { createCircuitBreaker } from "../../packages/semantic-cache/src/circuit-breaker.js";
 import {
   type CacheStore,
   configSchema,
-  createCircuitBreaker,
   createMemoryStore,
   createRedisClient,
   createRedisStore,
-  createSemanticCache,
   createSemanticCacheService,
-  createStoreGuard,
-  createWordVectorEmbedder,
-  loadWinkWordVectors,
-  parseChatRequest,
   type StoredCompletion,
 } from "../../packages/semantic-cache/src/index.js";
+import { createSemanticCache } from "../../packages/semantic-cache/src/semantic-cache.js";
+import { createStoreGuard } from "../../packages/semantic-cache/src/store-guard.js";
 import { startTestRedis } from "../../packages/semantic-cache/src/testing/redis-server.js";
+import { createWordVectorEmbedder } from "../../packages/semantic-cache/src/word-vector-embedder.js";
+import { loadWinkWordVectors } from "../../packages/semantic-cache/src/word-vectors.js";
 import { bufferedRequest, createRawClient, roundTrip } from "./raw-client.js";
 
 const { values } = parseArgs({
@@ -91,7 +91,14 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 async function benchStore(name: string, store: CacheStore): Promise<void> {
   const guard = createStoreGuard({ timeoutMs: 1_000, breaker: createCircuitBreaker() });
-  const cache = createSemanticCache({ store, guard, embedder, words, ttlMs: 3_600_000, maxEntryBytes: 1 << 20 });
+  const cache = createSemanticCache({
+    store,
+    guard,
+    semantic: { embedder, threshold: embedder.defaultThreshold },
+    words,
+    ttlMs: 3_600_000,
+    maxEntryBytes: 1 << 20,
+  });
   const populate: number[] = [];
   for (const { a } of picked) {
     populate.push(

@@ -12,12 +12,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  createWordVectorEmbedder,
-  type Embedder,
-  loadWinkWordVectors,
-  verifyCandidate,
-} from "../../packages/semantic-cache/src/index.js";
+import type { Embedder } from "../../packages/semantic-cache/src/index.js";
+import { verifyCandidate } from "../../packages/semantic-cache/src/verify-candidate.js";
+import { createWordVectorEmbedder } from "../../packages/semantic-cache/src/word-vector-embedder.js";
+import { loadWinkWordVectors } from "../../packages/semantic-cache/src/word-vectors.js";
 
 const { values } = parseArgs({
   options: {

@@ -41,8 +41,8 @@ describe("parseBaseModelFile()", () => {
 
   it.each([
     { name: "bad YAML", text: "- baseModel: [", error: /^not YAML\/JSON/ },
-    { name: "unknown key", text: "- baseModel: b\n  adaptors: [x]\n", error: /^0: Unrecognized key/ },
-    { name: "missing base", text: "- adapters: [x]\n", error: /^0\.baseModel: / },
+    { name: "unknown key", text: "- baseModel: b\n  adaptors: [x]\n", error: /^\[0\]: Unrecognized key/ },
+    { name: "missing base", text: "- adapters: [x]\n", error: /^\[0\]\.baseModel: / },
   ])("reports $name", ({ text, error }) => {
     const result = parseBaseModelFile(text);
     expect("error" in result && result.error).toMatch(error);

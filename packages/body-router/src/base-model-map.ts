@@ -1,3 +1,4 @@
+import { formatIssues } from "@llm-callouts/ext-proc";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -55,7 +56,7 @@ export function parseBaseModelFile(text: string): { readonly value: BaseModelInd
   const parsed = Array.isArray(doc) || doc == null ? listSchema.safeParse(doc ?? []) : documentSchema.safeParse(doc);
   if (!parsed.success) {
     return {
-      error: parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; "),
+      error: formatIssues("", parsed.error).join("; "),
     };
   }
   return buildBaseModelIndex(parsed.data);

@@ -1,4 +1,4 @@
-import { deepFreeze } from "@llm-callouts/ext-proc";
+import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 import { baseModelEntrySchema } from "./base-model-map.js";
 import { modelNameProblem } from "./model-name.js";
@@ -31,11 +31,6 @@ export const defaults = {
   maxModelLabels: 100,
 } as const;
 
-const headerName = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (token characters)")
-  .transform((name) => name.toLowerCase());
-
 /** A model name that can be a header value. */
 const modelName = z
   .string()
@@ -65,12 +60,12 @@ export const configSchema = z
   .strictObject({
     headers: z
       .strictObject({
-        model: headerName.default(defaults.headers.model),
-        baseModel: headerName.default(defaults.headers.baseModel),
-        target: headerName.default(defaults.headers.target),
+        model: headerNameSchema.default(defaults.headers.model),
+        baseModel: headerNameSchema.default(defaults.headers.baseModel),
+        target: headerNameSchema.default(defaults.headers.target),
       })
       .prefault({}),
-    stripHeaders: z.array(headerName).default([...defaults.stripHeaders]),
+    stripHeaders: z.array(headerNameSchema).default([...defaults.stripHeaders]),
     metadataNamespace: z.string().min(1).default(defaults.metadataNamespace),
     /** `pass`: no model header (like GIE); `reject`: 400. Also applies to empty and undecodable bodies. */
     missingModel: z.enum(["pass", "reject"]).default(defaults.missingModel),
@@ -88,7 +83,7 @@ export const configSchema = z
     maxModelBytes: z.number().int().positive().max(16_384).default(defaults.maxModelBytes),
     routes: z.array(routeSchema).default([]),
     /** Requests with the same value of this header get the same split target. */
-    stickyHeader: headerName.optional(),
+    stickyHeader: headerNameSchema.optional(),
     baseModels: z.array(baseModelEntrySchema).optional(),
     /** YAML/JSON file of `{baseModel, adapters}` entries; relative to the config file's directory. */
     baseModelsFile: z.string().min(1).optional(),
@@ -115,8 +110,7 @@ export const configSchema = z
     if (new Set(owned).size !== owned.length) {
       ctx.addIssue({ code: "custom", message: "model, baseModel and target headers must differ", path: ["headers"] });
     }
-  })
-  .transform((config) => deepFreeze(config));
+  });
 
 /** The parsed, frozen body router config. */
 export type BodyRouterConfig = z.output<typeof configSchema>;

@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
-import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
+import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import { buildBaseModelIndex } from "./base-model-map.js";
 import { type BaseModelSource, createBaseModelFileSource, createStaticBaseModelSource } from "./base-model-source.js";
-import type { BodyRouterConfig } from "./config.js";
+import { type BodyRouterConfig, configSchema } from "./config.js";
 import { createBodyRouterMetrics } from "./metrics.js";
 import { createModelRouter } from "./model-router.js";
 import { createBodyRouterProcessor } from "./processor.js";
@@ -57,3 +57,12 @@ async function loadBaseModels(
   }
   return undefined;
 }
+
+/** The body-based router as the CLI runs it (`serve body-router`). */
+export const serviceModule = defineServiceModule<BodyRouterConfig>({
+  name: "body-router",
+  description:
+    "Body-based model routing: reads `model` from OpenAI/Anthropic bodies or Gemini/Vertex paths, sets the model, target and base-model headers, applies aliases and weighted splits",
+  configSchema,
+  create: (config, runtime) => createBodyRouterService(config, runtime),
+});

@@ -1,3 +1,4 @@
+import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 
 const phase = z.enum([
@@ -14,7 +15,7 @@ const handling = z.enum(["whole", "chunks", "pass"]);
 export const echoConfigSchema = z
   .object({
     /** Headers to set (overwrite) in a phase's reply. */
-    addHeaders: z.array(z.object({ phase, name: z.string().min(1), value: z.string() }).strict()).default([]),
+    addHeaders: z.array(z.object({ phase, name: headerNameSchema, value: z.string() }).strict()).default([]),
     /** Replacement bodies per direction (applied in whole or chunk handling). */
     replaceBody: z.object({ request: z.string().optional(), response: z.string().optional() }).strict().default({}),
     /** Answer immediately from this phase. */
@@ -53,4 +54,3 @@ export const echoConfigSchema = z
   .strict();
 
 export type EchoConfig = z.infer<typeof echoConfigSchema>;
-export type EchoPhase = z.infer<typeof phase>;

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
-import { ConfigError } from "@llm-callouts/ext-proc";
+import { ConfigError, defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import { freshOrAll, isStale } from "./candidates.js";
-import type { EndpointPickerServiceConfig } from "./config.js";
+import { type EndpointPickerServiceConfig, endpointPickerConfigSchema } from "./config.js";
 import { createDatastore, type EndpointSpec } from "./datastore.js";
 import { createFileDiscovery, type Discovery } from "./discovery/file-discovery.js";
 import { createKubernetesDiscovery } from "./discovery/kubernetes-discovery.js";
@@ -144,3 +143,12 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
     failure: { mode: "closed", status: 500 },
   };
 }
+
+/** The endpoint picker as a CLI service module. */
+export const serviceModule = defineServiceModule<EndpointPickerServiceConfig>({
+  name: "endpoint-picker",
+  description:
+    "Endpoint Picker Protocol callout: metrics-, prefix- and LoRA-aware replica selection for an InferencePool",
+  configSchema: endpointPickerConfigSchema,
+  create: (config, runtime) => createEndpointPickerService(config, runtime),
+});

@@ -20,6 +20,7 @@ describe("loadConfig()", () => {
     expect(config.server.adminPort).toBe(8081);
     expect(config.service).toEqual({ threshold: 0.5 });
     expect(Object.isFrozen(config.server)).toBe(true);
+    expect(Object.isFrozen(config.service)).toBe(true);
   });
 
   it("lets flags win over environment and environment over the file", () => {

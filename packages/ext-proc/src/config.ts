@@ -187,15 +187,26 @@ export function loadConfig<S>(
   });
 }
 
-/** `service.routes[2].weight: Too small: expected number to be >=0` */
+/** An HTTP header name in a config (RFC 9110 token characters), lower-cased as Envoy keys them. */
+export const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (token characters)")
+  .transform((name) => name.toLowerCase());
+
+/**
+ * The one way a config error names where it is: `service.routes[2].weight` (under `prefix`), or
+ * `(root)` for the document itself. Every config and config-like file the services read uses it.
+ */
+export function formatIssuePath(path: readonly PropertyKey[], prefix = ""): string {
+  let out = prefix;
+  for (const part of path)
+    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+  return out === "" ? "(root)" : out;
+}
+
+/** `service.routes[2].weight: Too small: expected number to be >=0`, one line per issue. */
 export function formatIssues(prefix: string, error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.reduce<string>(
-      (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
-      prefix,
-    );
-    return `${path}: ${issue.message}`;
-  });
+  return error.issues.map((issue) => `${formatIssuePath(issue.path, prefix)}: ${issue.message}`);
 }
 
 /** Freezes a parsed config and everything in it (configs are read-only after load). */

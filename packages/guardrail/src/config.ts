@@ -1,3 +1,4 @@
+import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 import { compileCustomPatterns } from "./content/custom-patterns.js";
 
@@ -134,12 +135,12 @@ export const guardrailConfigSchema = z
     /** First match wins; unmatched requests use `defaultTemplate`. */
     selectors: z.array(selector).default([]),
     floor: floorSchema.default({}),
-    tenantHeader: z.string().default("x-tenant-id"),
-    modelHeader: z.string().default("x-gateway-model-name"),
+    tenantHeader: headerNameSchema.default("x-tenant-id"),
+    modelHeader: headerNameSchema.default("x-gateway-model-name"),
     /** Dynamic metadata namespace for the verdict. */
     metadataNamespace: z.string().default("com.llm-callouts.guardrail"),
     /** Summary header added to the upstream request (and downstream response). */
-    summaryHeader: z.string().default("x-guardrail-result"),
+    summaryHeader: headerNameSchema.default("x-guardrail-result"),
     /** Nested base64/hex/URL decoding depth (0 disables). */
     decodeDepth: z.number().int().min(0).max(4).default(2),
     /** Characters scanned per text; longer texts are scanned head and tail (EXECUTION_SKIPPED beyond). */

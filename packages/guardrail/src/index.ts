@@ -1,69 +1,11 @@
-import { isAbsolute, resolve } from "node:path";
-import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
-import { type GuardrailConfig, guardrailConfigSchema } from "./config.js";
-import { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
-import { createGuardrail } from "./guardrail.js";
-import { createGuardrailMetrics } from "./metrics.js";
-import type { DetectorOverrides } from "./policy/detectors.js";
-import { authorizeRequest, createGuardrailProcessor } from "./processor.js";
-
-/** Builds the guardrail service; `overrides` swaps detectors (tests, custom models). */
-export function createGuardrailService(
-  config: GuardrailConfig,
-  runtime: ServiceRuntime,
-  overrides: DetectorOverrides = {},
-): Service {
-  const deps = {
-    config,
-    guardrail: createGuardrail(config, overrides),
-    metrics: createGuardrailMetrics(runtime.metrics),
-  };
-  return {
-    name: "guardrail",
-    processor: (context) => createGuardrailProcessor(deps, context),
-    authorize: (request, context) => authorizeRequest(deps, request, context.log, context.requestId),
-    failure: { mode: "closed", status: 503 },
-  };
-}
-
-/** The guardrail as the CLI runs it (`serve guardrail`). */
-export const serviceModule = defineServiceModule<GuardrailConfig>({
-  name: "guardrail",
-  description:
-    "Prompt-injection, jailbreak, PII, secret, content-policy and URL guardrail for requests and (streamed) responses, with redaction, templates and a floor",
-  configSchema: guardrailConfigSchema,
-  create: async (config, runtime) => {
-    const t = config.transformersModel;
-    if (!t) return createGuardrailService(config, runtime);
-    const modelDir = isAbsolute(t.modelDir) ? t.modelDir : resolve(runtime.configDir, t.modelDir);
-    const model = await createTransformersAttackModel({ ...t, modelDir });
-    runtime.log.info({ model: model.id }, "guardrail transformers prompt-attack model loaded");
-    return createGuardrailService(config, runtime, { model });
-  },
-});
-
+/**
+ * The guardrail's public surface: the service as the CLI runs it, its config, and the seams for
+ * custom detectors and models. Everything else is internal (`service.ts` composes it).
+ */
 export type { GuardrailConfig, PolicyFloor, PolicyTemplate } from "./config.js";
 export { floorSchema, guardrailConfigSchema, templateSchema } from "./config.js";
-export type { CustomPattern } from "./content/custom-patterns.js";
-export { compileCustomPatterns } from "./content/custom-patterns.js";
-export type { RaiCategory, TermList } from "./content/term-lists.js";
-export { createTermListDetector, defaultTermLists } from "./content/term-lists.js";
-export type { UrlCheckOptions } from "./content/url-check.js";
-export { classifyUrl, createUrlDetector } from "./content/url-check.js";
-export type { AttackClassifier, AttackModelFile, AttackScore } from "./detect/attack/attack-model.js";
-export { createAttackClassifier } from "./detect/attack/attack-model.js";
 export type { AsyncAttackModel, TransformersModelOptions } from "./detect/attack/transformers-model.js";
 export { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
 export type { Confidence, Finding, TextDetector } from "./detect/finding.js";
-export { createSensitiveDataDetector, type SensitiveDataOptions } from "./detect/sensitive-data.js";
-export type { Guardrail, ResolvedPolicy } from "./guardrail.js";
-export { createGuardrail } from "./guardrail.js";
-export { normalizeText } from "./normalize/normalize.js";
-export { createScanViews } from "./normalize/scan-views.js";
 export type { DetectorOverrides, FilterName } from "./policy/detectors.js";
-export { createFailingDetector } from "./policy/detectors.js";
-export type { Inspection, LocatedFinding, ScanText } from "./policy/engine.js";
-export { inspectTexts } from "./policy/engine.js";
-export { applyFloor, selectTemplateName } from "./policy/template.js";
-export { extractRequestTexts, extractResponseTexts } from "./scan/extract.js";
-export { createSseScanner } from "./scan/sse-scanner.js";
+export { createGuardrailService, serviceModule } from "./service.js";

@@ -9,7 +9,8 @@ import { type Header, type RunningService, startService } from "@llm-callouts/ex
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardrailConfigSchema } from "./config.js";
-import { createFailingDetector, createGuardrailService } from "./index.js";
+import { createGuardrailService } from "./index.js";
+import { createFailingDetector } from "./policy/detectors.js";
 
 /**
  * The guardrail through the real gRPC server and the Envoy-faithful client in

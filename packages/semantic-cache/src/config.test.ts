@@ -1,8 +1,9 @@
+import { loadConfig } from "@llm-callouts/ext-proc";
 import { describe, expect, it } from "vitest";
-import { configSchema, defaults } from "./config.js";
+import { configSchema, defaults, resolveSimilarityThreshold } from "./config.js";
 
 describe("configSchema", () => {
-  it("gives working, frozen defaults for an empty section", () => {
+  it("gives working defaults for an empty section, frozen once loaded as the CLI loads it", () => {
     const config = configSchema.parse({ redisUrl: "" });
     expect(config).toMatchObject({ ttlSeconds: defaults.ttlSeconds, storeTimeoutMs: 50, semantic: true });
     expect(config.headers).toEqual({
@@ -11,7 +12,7 @@ describe("configSchema", () => {
       bypass: "x-cache-bypass",
       purge: "x-cache-purge",
     });
-    expect(Object.isFrozen(config.headers)).toBe(true);
+    expect(Object.isFrozen(loadConfig(configSchema, {}, {}).service.headers)).toBe(true);
   });
 
   it("reports every problem with its path", () => {
@@ -19,5 +20,13 @@ describe("configSchema", () => {
     expect(result.success).toBe(false);
     const paths = result.error?.issues.map((i) => i.path.join(".") || i.code).sort();
     expect(paths).toEqual(["tenant.header", "ttlSeconds", "unrecognized_keys"]);
+  });
+});
+
+describe("resolveSimilarityThreshold()", () => {
+  const embedder = { id: "e", dimensions: 2, defaultThreshold: 0.93, embed: async () => new Float32Array(2) };
+  it("uses the configured threshold, or the embedder's tuned default for 0", () => {
+    expect(resolveSimilarityThreshold({ similarityThreshold: 0.8 }, embedder)).toBe(0.8);
+    expect(resolveSimilarityThreshold({ similarityThreshold: 0 }, embedder)).toBe(0.93);
   });
 });

@@ -1,5 +1,6 @@
-import { deepFreeze } from "@llm-callouts/ext-proc";
+import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
+import type { Embedder } from "./embedder.js";
 
 /**
  * The `service:` section of the semantic cache's config. Strict (unknown keys are
@@ -41,59 +42,63 @@ export const defaults = {
   embedTimeoutMs: 200,
 } as const;
 
-const headerName = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (token characters)")
-  .transform((name) => name.toLowerCase());
-
-export const configSchema = z
-  .strictObject({
-    redisUrl: z.string().default(() => process.env.REDIS_URL ?? defaults.redisUrl),
-    keyPrefix: z.string().min(1).default(defaults.keyPrefix),
-    storeTimeoutMs: z.number().int().positive().default(defaults.storeTimeoutMs),
-    breakerFailureThreshold: z.number().int().positive().default(defaults.breakerFailureThreshold),
-    breakerCooldownMs: z.number().int().positive().default(defaults.breakerCooldownMs),
-    /** 0 disables the periodic sweep of expired vector elements. */
-    sweepIntervalMs: z.number().int().min(0).default(defaults.sweepIntervalMs),
-    memoryMaxEntries: z.number().int().positive().default(defaults.memoryMaxEntries),
-    ttlSeconds: z.number().positive().default(defaults.ttlSeconds),
-    maxEntryBytes: z.number().int().positive().default(defaults.maxEntryBytes),
-    maxRequestBytes: z.number().int().positive().default(defaults.maxRequestBytes),
-    /** Requests with a higher temperature are not cached (a missing temperature counts as 1). */
-    maxTemperature: z.number().min(0).default(defaults.maxTemperature),
-    maxSemanticTurns: z.number().int().min(1).default(defaults.maxSemanticTurns),
-    /** false = exact layer only. */
-    semantic: z.boolean().default(defaults.semantic),
-    similarityThreshold: z.number().min(0).max(1).default(defaults.similarityThreshold),
-    candidates: z.number().int().min(1).max(20).default(defaults.candidates),
-    embedder: z
-      .strictObject({
-        /** `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`. */
-        kind: z.enum(["word-vectors", "transformers"]).default(defaults.embedder.kind),
-        /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
-        modelPath: z.string().default(defaults.embedder.modelPath),
-        maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
-      })
-      .prefault({}),
-    tenant: z
-      .strictObject({
-        /** Header naming the tenant (trusted, set by the gateway); empty = hash of `hashHeaders`. */
-        header: z.union([headerName, z.literal("")]).default(defaults.tenant.header),
-        hashHeaders: z.array(headerName).default([...defaults.tenant.hashHeaders]),
-      })
-      .prefault({}),
-    headers: z
-      .strictObject({
-        status: headerName.default(defaults.headers.status),
-        similarity: headerName.default(defaults.headers.similarity),
-        bypass: headerName.default(defaults.headers.bypass),
-        purge: headerName.default(defaults.headers.purge),
-      })
-      .prefault({}),
-    purgeToken: z.string().default(defaults.purgeToken),
-    embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
-  })
-  .transform((config) => deepFreeze(config));
+export const configSchema = z.strictObject({
+  redisUrl: z.string().default(() => process.env.REDIS_URL ?? defaults.redisUrl),
+  keyPrefix: z.string().min(1).default(defaults.keyPrefix),
+  storeTimeoutMs: z.number().int().positive().default(defaults.storeTimeoutMs),
+  breakerFailureThreshold: z.number().int().positive().default(defaults.breakerFailureThreshold),
+  breakerCooldownMs: z.number().int().positive().default(defaults.breakerCooldownMs),
+  /** 0 disables the periodic sweep of expired vector elements. */
+  sweepIntervalMs: z.number().int().min(0).default(defaults.sweepIntervalMs),
+  memoryMaxEntries: z.number().int().positive().default(defaults.memoryMaxEntries),
+  ttlSeconds: z.number().positive().default(defaults.ttlSeconds),
+  maxEntryBytes: z.number().int().positive().default(defaults.maxEntryBytes),
+  maxRequestBytes: z.number().int().positive().default(defaults.maxRequestBytes),
+  /** Requests with a higher temperature are not cached (a missing temperature counts as 1). */
+  maxTemperature: z.number().min(0).default(defaults.maxTemperature),
+  maxSemanticTurns: z.number().int().min(1).default(defaults.maxSemanticTurns),
+  /** false = exact layer only. */
+  semantic: z.boolean().default(defaults.semantic),
+  similarityThreshold: z.number().min(0).max(1).default(defaults.similarityThreshold),
+  candidates: z.number().int().min(1).max(20).default(defaults.candidates),
+  embedder: z
+    .strictObject({
+      /** `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`. */
+      kind: z.enum(["word-vectors", "transformers"]).default(defaults.embedder.kind),
+      /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
+      modelPath: z.string().default(defaults.embedder.modelPath),
+      maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
+    })
+    .prefault({}),
+  tenant: z
+    .strictObject({
+      /** Header naming the tenant (trusted, set by the gateway); empty = hash of `hashHeaders`. */
+      header: z.union([headerNameSchema, z.literal("")]).default(defaults.tenant.header),
+      hashHeaders: z.array(headerNameSchema).default([...defaults.tenant.hashHeaders]),
+    })
+    .prefault({}),
+  headers: z
+    .strictObject({
+      status: headerNameSchema.default(defaults.headers.status),
+      similarity: headerNameSchema.default(defaults.headers.similarity),
+      bypass: headerNameSchema.default(defaults.headers.bypass),
+      purge: headerNameSchema.default(defaults.headers.purge),
+    })
+    .prefault({}),
+  purgeToken: z.string().default(defaults.purgeToken),
+  embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
+});
 
 /** The parsed, frozen `service:` section. */
 export type SemanticCacheConfig = z.output<typeof configSchema>;
+
+/**
+ * The similarity threshold the semantic layer uses: `similarityThreshold`, or the embedder's
+ * tuned default when it is 0. Decided here and nowhere else.
+ */
+export function resolveSimilarityThreshold(
+  config: Pick<SemanticCacheConfig, "similarityThreshold">,
+  embedder: Embedder,
+): number {
+  return config.similarityThreshold > 0 ? config.similarityThreshold : embedder.defaultThreshold;
+}

@@ -17,9 +17,8 @@ function setup(threshold?: number) {
   return createSemanticCache({
     store: createMemoryStore(),
     guard,
-    embedder,
+    semantic: { embedder, threshold: threshold ?? embedder.defaultThreshold },
     words,
-    ...(threshold ? { threshold } : {}),
     ttlMs: 60_000,
     maxEntryBytes: 10_000,
   });
@@ -126,7 +125,7 @@ describe("createSemanticCache()", () => {
     const cache = createSemanticCache({
       store: createMemoryStore(),
       guard,
-      embedder,
+      semantic: { embedder, threshold: embedder.defaultThreshold },
       ttlMs: 1_000,
       maxEntryBytes: 100,
     });
@@ -138,7 +137,13 @@ describe("createSemanticCache()", () => {
     const store = createMemoryStore();
     const down = { ...store, generation: () => Promise.reject(new Error("ECONNREFUSED")) };
     const guard = createStoreGuard({ timeoutMs: 1_000, breaker: createCircuitBreaker() });
-    const cache = createSemanticCache({ store: down, guard, embedder, ttlMs: 1_000, maxEntryBytes: 10_000 });
+    const cache = createSemanticCache({
+      store: down,
+      guard,
+      semantic: { embedder, threshold: embedder.defaultThreshold },
+      ttlMs: 1_000,
+      maxEntryBytes: 10_000,
+    });
     expect(await cache.lookup({ request: request("Up?"), tenant: "t", semantic: true, lookup: true })).toEqual({
       status: "MISS",
       ticket: undefined,

@@ -11,12 +11,10 @@ export interface SemanticCacheOptions {
   readonly store: CacheStore;
   /** Every store call goes through it: timeouts, circuit breaker, fail open. */
   readonly guard: StoreGuard;
-  /** Undefined = exact layer only. */
-  readonly embedder: Embedder | undefined;
+  /** The semantic layer: an embedder and the cosine similarity a candidate needs; undefined = exact layer only. */
+  readonly semantic: { readonly embedder: Embedder; readonly threshold: number } | undefined;
   /** Vocabulary for the verifier's synonym check (the offline embedder's word vectors). */
   readonly words?: WordKnowledge;
-  /** Cosine similarity a candidate needs; default the embedder's tuned threshold. */
-  readonly threshold?: number;
   /** Nearest neighbours checked per lookup. Default 3. */
   readonly candidates?: number;
   readonly ttlMs: number;
@@ -64,9 +62,10 @@ export interface SemanticCache {
 
 /** The two-layer lookup (L1 exact, L2 semantic + verification) and the fill, over any store. */
 export function createSemanticCache(options: SemanticCacheOptions): SemanticCache {
-  const { store, guard, embedder } = options;
+  const { store, guard } = options;
+  const embedder = options.semantic?.embedder;
+  const threshold = options.semantic?.threshold ?? 1;
   const now = options.now ?? Date.now;
-  const threshold = options.threshold || embedder?.defaultThreshold || 1;
   const candidates = options.candidates ?? 3;
   const embedTimeoutMs = options.embedTimeoutMs ?? 200;
   const generationCacheMs = options.generationCacheMs ?? 1_000;

@@ -1,3 +1,4 @@
+import { formatIssues } from "@llm-callouts/ext-proc";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { EndpointSpec } from "../datastore.js";
@@ -26,7 +27,7 @@ export function parseEndpointList(text: string): { value: EndpointSpec[] } | { e
   const parsed = fileSchema.safeParse(raw ?? []);
   if (!parsed.success) {
     return {
-      error: parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; "),
+      error: formatIssues("", parsed.error).join("; "),
     };
   }
   return { value: Array.isArray(parsed.data) ? parsed.data : parsed.data.endpoints };

@@ -40,7 +40,9 @@ describe("createFileDiscovery()", () => {
     await until(() => lists.length === 2);
     expect(lists[1]?.map((e) => e.address)).toEqual(["10.0.0.1", "10.0.0.2"]);
 
-    await writeFile(path, "- { address: 10.0.0.1, port: nope }\n");
+    // Written whole (rename), so a poll never reads a half-written, empty file as "no endpoints".
+    await writeFile(`${path}.tmp`, "- { address: 10.0.0.1, port: nope }\n");
+    await rename(`${path}.tmp`, path);
     await until(() => errors.length === 1);
     expect(errors[0]).toMatch(/^parse .*endpoints\.yaml: /);
     expect(lists).toHaveLength(2);

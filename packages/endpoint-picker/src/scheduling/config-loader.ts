@@ -1,3 +1,4 @@
+import { formatIssues } from "@llm-callouts/ext-proc";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { createMaxScorePicker } from "./picker/max-score/max-score.js";
@@ -78,7 +79,7 @@ export function decodeEndpointPickerConfig(
     return { errors: [`invalid YAML: ${(err as Error).message}`] };
   }
   const parsed = endpointPickerConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) return { errors: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) };
+  if (!parsed.success) return { errors: formatIssues("", parsed.error) };
   const value = parsed.data;
   if (value.plugins.length === 0 && value.schedulingProfiles.length === 0)
     return { value: defaultEndpointPickerConfig };
@@ -133,11 +134,4 @@ export function loadEndpointPickerConfig(text: string | undefined, options: Load
   const decoded = decodeEndpointPickerConfig(text);
   if ("errors" in decoded) return decoded;
   return instantiateEndpointPickerConfig(decoded.value, options);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path)
-    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
-  return out === "" ? "(root)" : out;
 }

@@ -1,3 +1,4 @@
+import { formatIssues } from "@llm-callouts/ext-proc";
 import type { ZodType } from "zod";
 
 /** Parses plugin `parameters` with a strict zod schema; errors name the offending field. */
@@ -7,11 +8,7 @@ export function parsePluginParams<T>(
 ): { readonly value: T } | { readonly error: string } {
   const result = schema.safeParse(params ?? {});
   if (result.success) return { value: result.data };
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join(".");
-    return path === "" ? issue.message : `${path}: ${issue.message}`;
-  });
-  return { error: problems.join("; ") };
+  return { error: formatIssues("", result.error).join("; ") };
 }
 
 /** Min-max normalisation where lower is better: `(max - v) / (max - min)`, 1 for all when max == min. */

@@ -7,6 +7,8 @@
  * engines, the clock and the RNG; a policy owns only its own state.
  */
 
+import type { EngineSnapshot } from "../engine/engine.js";
+
 /** One inference request as the gateway sees it. */
 export interface SimRequest {
   /** Unique id within a run (`r<index>`). */
@@ -27,24 +29,8 @@ export interface SimRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** What a scraper of vLLM's `/metrics` page would see for one endpoint. */
-export interface EndpointMetrics {
-  /** `vllm:num_requests_waiting`. */
-  readonly waiting: number;
-  /** `vllm:num_requests_running`. */
-  readonly running: number;
-  /** `vllm:kv_cache_usage_perc`, in [0, 1]. */
-  readonly kvCacheUsage: number;
-  /** `vllm:lora_requests_info{running_lora_adapters}` split on commas. */
-  readonly runningLoras: readonly string[];
-  /** `vllm:lora_requests_info{waiting_lora_adapters}` split on commas. */
-  readonly waitingLoras: readonly string[];
-  /** `vllm:lora_requests_info{max_lora}`. */
-  readonly maxLoras: number;
-  /** `vllm:cache_config_info{block_size}` in tokens. */
-  readonly blockSize: number;
-  /** `vllm:cache_config_info{num_gpu_blocks}`. */
-  readonly numGpuBlocks: number;
+/** What a scraper of vLLM's `/metrics` page would see for one endpoint: a snapshot and when it was taken. */
+export interface EndpointMetrics extends EngineSnapshot {
   /** Virtual time (ms) at which this snapshot was scraped. */
   readonly scrapedAtMs: number;
 }

@@ -32,17 +32,26 @@ export interface TokenEvent {
   readonly cachedPromptTokens: number;
 }
 
-/** Engine state as the `/metrics` gauges expose it. */
+/**
+ * Engine state as vLLM's `/metrics` gauges expose it: the one snapshot type of the simulator (the
+ * HTTP server renders it, the discrete-event simulation hands it to routing policies as scraped).
+ */
 export interface EngineSnapshot {
+  /** `vllm:num_requests_waiting`. */
   readonly waiting: number;
+  /** `vllm:num_requests_running`. */
   readonly running: number;
+  /** `vllm:kv_cache_usage_perc`, in [0, 1]. */
   readonly kvCacheUsage: number;
-  /** Adapters of running requests, in first-seen order. */
+  /** `vllm:lora_requests_info{running_lora_adapters}`: adapters of running requests, first-seen order. */
   readonly runningLoras: readonly string[];
-  /** Adapters of waiting requests, in first-seen order. */
+  /** `vllm:lora_requests_info{waiting_lora_adapters}`: adapters of waiting requests, first-seen order. */
   readonly waitingLoras: readonly string[];
+  /** `vllm:lora_requests_info{max_lora}`. */
   readonly maxLoras: number;
+  /** `vllm:cache_config_info{block_size}` in tokens. */
   readonly blockSize: number;
+  /** `vllm:cache_config_info{num_gpu_blocks}`. */
   readonly numGpuBlocks: number;
 }
 

@@ -4,21 +4,14 @@
  * (`vllm/v1/metrics/loggers.py`) and prometheus_client's formatting: labels
  * sorted by name, counters suffixed `_total`, floats as `floatToGoString` prints them.
  */
+import type { EngineSnapshot } from "../engine/engine.js";
 import type { Histogram } from "./histogram.js";
 
-/** Everything `/metrics` shows, captured at one instant. */
-export interface VllmMetricsState {
+/** Everything `/metrics` shows, captured at one instant: the engine snapshot and the counters. */
+export interface VllmMetricsState extends EngineSnapshot {
   readonly modelName: string;
-  readonly waiting: number;
-  readonly running: number;
-  readonly kvCacheUsage: number;
-  readonly runningLoras: readonly string[];
-  readonly waitingLoras: readonly string[];
-  readonly maxLoras: number;
   /** Value of `vllm:lora_requests_info` (a Unix timestamp in seconds, as vLLM sets it). */
   readonly loraInfoTimestampS: number;
-  readonly blockSize: number;
-  readonly numGpuBlocks: number;
   readonly enablePrefixCaching: boolean;
   readonly promptTokens: number;
   readonly generationTokens: number;

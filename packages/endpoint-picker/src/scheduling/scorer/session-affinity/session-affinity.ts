@@ -1,3 +1,4 @@
+import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 import { parsePluginParams, toScoreMap } from "../../plugin-params.js";
 import type { EndpointLifecycleHook, PluginFactory, PreRequestHook, Scorer } from "../../types.js";
@@ -72,7 +73,7 @@ export function createSessionAffinityScorer(
 }
 
 const paramsSchema = z.strictObject({
-  headerName: z.string().min(1).optional(),
+  headerName: headerNameSchema.optional(),
   ttlMs: z.number().int().positive().optional(),
 });
 

@@ -1,7 +1,7 @@
-import type { Service, ServiceRuntime } from "@llm-callouts/ext-proc";
+import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import type { CacheStore } from "./cache-store.js";
 import { createCircuitBreaker } from "./circuit-breaker.js";
-import type { SemanticCacheConfig } from "./config.js";
+import { configSchema, resolveSimilarityThreshold, type SemanticCacheConfig } from "./config.js";
 import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createCacheMetrics } from "./metrics.js";
@@ -62,12 +62,13 @@ export async function createSemanticCacheService(
       log.warn({ operation, reason, err: error }, "cache store call failed open");
     },
   });
+  const semantic =
+    config.semantic && embedder ? { embedder, threshold: resolveSimilarityThreshold(config, embedder) } : undefined;
   const cache = createSemanticCache({
     store,
     guard,
-    embedder: config.semantic ? embedder : undefined,
+    semantic,
     ...(words ? { words } : {}),
-    ...(config.similarityThreshold > 0 ? { threshold: config.similarityThreshold } : {}),
     candidates: config.candidates,
     ttlMs: config.ttlSeconds * 1000,
     maxEntryBytes: config.maxEntryBytes,
@@ -86,7 +87,10 @@ export async function createSemanticCacheService(
   };
   const timer = config.sweepIntervalMs > 0 ? setInterval(sweep, config.sweepIntervalMs) : undefined;
   timer?.unref();
-  log.info({ store: store.kind, embedder: embedder?.id, semantic: config.semantic }, "semantic cache ready");
+  log.info(
+    { store: store.kind, embedder: semantic?.embedder.id, similarity_threshold: semantic?.threshold },
+    "semantic cache ready",
+  );
 
   return {
     name: "semantic-cache",
@@ -112,3 +116,11 @@ async function openStore(config: SemanticCacheConfig, log: ServiceRuntime["log"]
   await client.connect().catch((error) => log.warn({ err: error }, "redis not reachable at start; failing open"));
   return createRedisStore({ client, keyPrefix: config.keyPrefix, now });
 }
+
+/** The semantic cache callout: exact and semantic hits, streaming-aware, hard partitions, fail open. */
+export const serviceModule = defineServiceModule<SemanticCacheConfig>({
+  name: "semantic-cache",
+  description: "LLM response cache: L1 exact + L2 semantic (verified), Redis 8 vector sets or in memory, SSE replay.",
+  configSchema,
+  create: (config, runtime) => createSemanticCacheService(config, runtime),
+});

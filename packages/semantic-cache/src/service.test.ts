@@ -2,8 +2,8 @@ import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { describe, expect, it } from "vitest";
 import type { CacheStore } from "./cache-store.js";
 import { configSchema } from "./config.js";
-import { createSemanticCacheService } from "./create-service.js";
 import { createMemoryStore } from "./memory-store.js";
+import { createSemanticCacheService } from "./service.js";
 
 describe("createSemanticCacheService()", () => {
   it("registers the cache metrics under callouts_cache_*", async () => {

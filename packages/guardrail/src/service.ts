@@ -1,0 +1,43 @@
+import { isAbsolute, resolve } from "node:path";
+import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
+import { type GuardrailConfig, guardrailConfigSchema } from "./config.js";
+import { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
+import { createGuardrail } from "./guardrail.js";
+import { createGuardrailMetrics } from "./metrics.js";
+import type { DetectorOverrides } from "./policy/detectors.js";
+import { authorizeRequest, createGuardrailProcessor } from "./processor.js";
+
+/** Builds the guardrail service; `overrides` swaps detectors (tests, custom models). */
+export function createGuardrailService(
+  config: GuardrailConfig,
+  runtime: ServiceRuntime,
+  overrides: DetectorOverrides = {},
+): Service {
+  const deps = {
+    config,
+    guardrail: createGuardrail(config, overrides),
+    metrics: createGuardrailMetrics(runtime.metrics),
+  };
+  return {
+    name: "guardrail",
+    processor: (context) => createGuardrailProcessor(deps, context),
+    authorize: (request, context) => authorizeRequest(deps, request, context.log, context.requestId),
+    failure: { mode: "closed", status: 503 },
+  };
+}
+
+/** The guardrail as the CLI runs it (`serve guardrail`). */
+export const serviceModule = defineServiceModule<GuardrailConfig>({
+  name: "guardrail",
+  description:
+    "Prompt-injection, jailbreak, PII, secret, content-policy and URL guardrail for requests and (streamed) responses, with redaction, templates and a floor",
+  configSchema: guardrailConfigSchema,
+  create: async (config, runtime) => {
+    const t = config.transformersModel;
+    if (!t) return createGuardrailService(config, runtime);
+    const modelDir = isAbsolute(t.modelDir) ? t.modelDir : resolve(runtime.configDir, t.modelDir);
+    const model = await createTransformersAttackModel({ ...t, modelDir });
+    runtime.log.info({ model: model.id }, "guardrail transformers prompt-attack model loaded");
+    return createGuardrailService(config, runtime, { model });
+  },
+});
