@@ -61,7 +61,7 @@ describe("callouts CLI", () => {
     const file = join(dir, "picker.yaml");
     writeFileSync(
       file,
-      'service:\n  scheduler:\n    configText: "apiVersion: x\\nkind: EndpointPickerConfig\\nplugins:\\n- type: nope\\n"\n',
+      'service:\n  scheduler:\n    configText: "apiVersion: llm-d.ai/v1alpha1\\nkind: EndpointPickerConfig\\nplugins:\\n- type: nope\\n"\n',
     );
     const r = run("serve", "endpoint-picker", "--config", file, "--port", "0", "--admin-port", "0");
     expect(r.code).toBe(1);

@@ -11,6 +11,7 @@ import { endpointPickerConfigSchema } from "./config.js";
 import { serviceModule } from "./index.js";
 import { vllmMetricsPage } from "./metrics/vllm-page.testdata.js";
 import { createEndpointPickerService } from "./service.js";
+import { eppConfigShapes } from "./upstream/epp-configs.testdata.js";
 
 const filter: FilterConfig = {
   processingMode: {
@@ -136,6 +137,43 @@ describe("createEndpointPickerService()", () => {
     );
     s.set({ waiting: 0, running: 1, kv: 0.1 });
     expect(dest(await pending)).toBe(s.id);
+  });
+
+  it("runs an llm-d decode config: decode-filter keeps requests off a prefill-only endpoint", async () => {
+    const prefill = await metricsServer({ waiting: 0, running: 0, kv: 0 });
+    const decode = await metricsServer({ waiting: 3, running: 3, kv: 0.5 });
+    const { client, runtime, service } = await start({
+      endpoints: {
+        static: [
+          { address: "127.0.0.1", port: prefill.port, labels: { "llm-d.ai/role": "prefill" } },
+          { address: "127.0.0.1", port: decode.port, labels: { "llm-d.ai/role": "decode" } },
+        ],
+      },
+      metrics: { scrapeIntervalMs: 10 },
+      scheduler: { configText: eppConfigShapes["llmd-estimate-load-aware"] },
+    });
+    await until(() => service.isReady?.() === true);
+    await until(async () =>
+      (await runtime.metrics.getSingleMetricAsString("callouts_endpoint_picker_scrapes_total")).includes('result="ok"'),
+    );
+    for (let i = 0; i < 5; i++) expect(dest(await client.exchange(filter, request()))).toBe(decode.id);
+  });
+
+  it("an EndpointPickerConfig with the flowControl gate turns on queueing and its TTL", async () => {
+    const s = await metricsServer({ waiting: 50, running: 50, kv: 0.99 });
+    const { client, runtime } = await start({
+      endpoints: { static: [{ address: "127.0.0.1", port: s.port }] },
+      metrics: { scrapeIntervalMs: 10 },
+      scheduler: {
+        configText:
+          "featureGates: [flowControl]\nplugins: [{type: queue-scorer}]\nflowControl: {defaultRequestTTL: 50ms}\n",
+      },
+    });
+    await until(async () =>
+      (await runtime.metrics.getSingleMetricAsString("callouts_endpoint_picker_scrapes_total")).includes('result="ok"'),
+    );
+    const r = await client.exchange(filter, request());
+    expect(r.downstream.status).toBe(503);
   });
 
   it("answers 503 when a queued request outlives its TTL", async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { ConfigError, defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import { freshOrAll, isStale } from "./candidates.js";
-import { type EndpointPickerServiceConfig, endpointPickerConfigSchema } from "./config.js";
+import { type EndpointPickerServiceConfig, endpointPickerConfigSchema, endpointPickerDefaults } from "./config.js";
 import { createDatastore, type EndpointSpec } from "./datastore.js";
 import { createFileDiscovery, type Discovery } from "./discovery/file-discovery.js";
 import { createKubernetesDiscovery } from "./discovery/kubernetes-discovery.js";
@@ -44,22 +44,39 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
       ),
   });
   if ("errors" in loaded) throw new ConfigError(`service.scheduler: ${loaded.errors.join("; ")}`);
-  const { scheduler } = loaded;
+  const { scheduler, settings } = loaded;
+  if (settings.metricsSource?.scheme === "https") {
+    throw new ConfigError(
+      "service.scheduler: metrics-data-source scheme https is not supported yet; scrape over http (see README)",
+    );
+  }
+  const extractor = settings.metricsExtractor;
+  if (extractor && (extractor.engineConfigs.length > 0 || extractor.engineLabelKey || extractor.defaultEngine)) {
+    throw new ConfigError(
+      "service.scheduler: core-metrics-extractor parameters are not supported yet; engines come from the engine-type label",
+    );
+  }
+  for (const note of settings.notes) runtime.log.warn(note);
+  // What the EndpointPickerConfig says wins over the service's own defaults.
+  const saturation = { ...config.saturation, ...settings.saturation };
+  const flowControlConfig = settings.flowControl
+    ? { ...config.flowControl, ...settings.flowControl, enabled: true }
+    : config.flowControl;
   const control = createRequestControl({
     scheduler,
     inflight,
-    saturation: config.saturation,
+    saturation,
     clock,
     random: Math.random,
     maxEndpoints: 1 + config.fallbackEndpoints,
     onSaturation: (s) => metrics.saturation.set(s),
   });
-  if (config.flowControl.enabled) {
+  if (flowControlConfig.enabled) {
     flowControl = createFlowControl({
-      maxRequests: config.flowControl.maxRequests,
-      maxBytes: config.flowControl.maxBytes,
-      ttlMs: config.flowControl.defaultRequestTtlMs,
-      pollIntervalMs: config.flowControl.pollIntervalMs,
+      maxRequests: flowControlConfig.maxRequests,
+      maxBytes: flowControlConfig.maxBytes,
+      ttlMs: flowControlConfig.defaultRequestTtlMs,
+      pollIntervalMs: flowControlConfig.pollIntervalMs,
       saturated: () => control.saturated(freshOrAll(datastore.endpoints(), clock(), config.metrics.stalenessMs)),
       clock,
     });
@@ -106,27 +123,33 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   }
   for (const d of discoveries) void d.start();
 
-  const scraper = createMetricsScraper({
-    datastore,
-    intervalMs: config.metrics.scrapeIntervalMs,
-    timeoutMs: config.metrics.scrapeTimeoutMs,
-    path: config.metrics.path,
-    clock,
-    onScrape: (result) => metrics.scrapes.inc({ result }),
-  });
-  scraper.start();
+  // No metrics source (dataLayer.injectDefaults: false and none configured): no scraping, as upstream.
+  const source = settings.metricsSource;
+  const scraper = source
+    ? createMetricsScraper({
+        datastore,
+        intervalMs: config.metrics.scrapeIntervalMs,
+        timeoutMs: config.metrics.scrapeTimeoutMs,
+        // The service's own path unless the EndpointPickerConfig's metrics-data-source names one.
+        path: source.path !== "/metrics" ? source.path : config.metrics.path,
+        ...(source.port === undefined ? {} : { port: source.port }),
+        clock,
+        onScrape: (result) => metrics.scrapes.inc({ result }),
+      })
+    : undefined;
+  scraper?.start();
   const modelsPoller =
-    config.metrics.modelsIntervalMs > 0
+    config.metrics.modelsIntervalMs > 0 || settings.modelsSource
       ? createModelsPoller({
           datastore,
-          intervalMs: config.metrics.modelsIntervalMs,
+          intervalMs: config.metrics.modelsIntervalMs || endpointPickerDefaults.modelsIntervalMs,
           timeoutMs: config.metrics.scrapeTimeoutMs,
         })
       : undefined;
   modelsPoller?.start();
 
   const close = () => {
-    scraper.stop();
+    scraper?.stop();
     modelsPoller?.stop();
     flowControl?.stop();
     for (const d of discoveries) d.stop();

@@ -14,6 +14,8 @@ export interface MetricsScraperOptions {
   readonly timeoutMs: number;
   /** Path of the metrics page. */
   readonly path: string;
+  /** Scrape this port on every endpoint instead of its own (llm-d metrics-data-source `port`). */
+  readonly port?: number;
   readonly clock: () => number;
   readonly fetchText?: FetchText;
   /** Per-engine overrides of the metric names. */
@@ -76,7 +78,9 @@ export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
       for (const [id, s] of o.datastore.specs()) {
         if (inFlight.has(id)) continue;
         inFlight.add(id);
-        jobs.push(scrape(id, s.address, s.metricsPort ?? s.port, s.engine).finally(() => inFlight.delete(id)));
+        jobs.push(
+          scrape(id, s.address, o.port ?? s.metricsPort ?? s.port, s.engine).finally(() => inFlight.delete(id)),
+        );
       }
       if (jobs.length === 0) return;
       // One root span per scrape round when tracing is on (not one per endpoint: 64 endpoints

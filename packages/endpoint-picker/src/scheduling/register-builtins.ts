@@ -1,3 +1,5 @@
+import { configPluginFactories } from "./config-plugins.js";
+import { roleFilterFactory } from "./filter/by-role/by-role.js";
 import {
   loraAvailabilityFilterFactory,
   loraAvailabilityFilterType,
@@ -7,10 +9,13 @@ import { maxScorePickerFactory, maxScorePickerType } from "./picker/max-score/ma
 import { randomPickerFactory, randomPickerType } from "./picker/random/random.js";
 import { weightedRandomPickerFactory, weightedRandomPickerType } from "./picker/weighted-random/weighted-random.js";
 import type { PluginRegistry } from "./plugin-registry.js";
+import { headerProfileHandlerFactory, headerProfileHandlerType } from "./profile-handler/header/header.js";
+import { singleProfileHandlerFactory, singleProfileHandlerType } from "./profile-handler/single/single.js";
 import {
   kvCacheUtilizationScorerFactory,
   kvCacheUtilizationScorerType,
 } from "./scorer/kv-cache-utilization/kv-cache-utilization.js";
+import { loadAwareScorerFactory, loadAwareScorerType } from "./scorer/load-aware/load-aware.js";
 import { loraAffinityScorerFactory, loraAffinityScorerType } from "./scorer/lora-affinity/lora-affinity.js";
 import { predictedTtftScorerFactory, predictedTtftScorerType } from "./scorer/predicted-ttft/predicted-ttft.js";
 import { prefixCacheScorerFactory, prefixCacheScorerType } from "./scorer/prefix-cache/prefix-cache.js";
@@ -34,5 +39,12 @@ export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
   registry.register(maxScorePickerType, maxScorePickerFactory);
   registry.register(randomPickerType, randomPickerFactory);
   registry.register(weightedRandomPickerType, weightedRandomPickerFactory);
+  registry.register("decode-filter", roleFilterFactory("decode-filter"));
+  registry.register("prefill-filter", roleFilterFactory("prefill-filter"));
+  registry.register("encode-filter", roleFilterFactory("encode-filter"));
+  registry.register(loadAwareScorerType, loadAwareScorerFactory);
+  registry.register(singleProfileHandlerType, singleProfileHandlerFactory);
+  registry.register(headerProfileHandlerType, headerProfileHandlerFactory);
+  for (const [type, factory] of Object.entries(configPluginFactories)) registry.register(type, factory);
   return registry;
 }

@@ -145,7 +145,41 @@ export interface EndpointLifecycleHook extends Plugin {
   endpointRemoved(endpointId: string): void;
 }
 
-export type AnyPlugin = Filter | Scorer | Picker;
+/** The outcome of one profile's run within a scheduling cycle. */
+export interface ProfileRunResult {
+  readonly targets: readonly Endpoint[];
+  readonly scores: readonly ScoredEndpoint[];
+}
+
+/**
+ * Chooses which scheduling profiles run for a request and which result it is sent by (GIE
+ * `ProfileHandler`): `pick` is called until it returns no profile; `primary` names the result used.
+ */
+export interface ProfileHandler extends Plugin {
+  readonly kind: "profile-handler";
+  pick(
+    request: SchedulingRequest,
+    profiles: readonly string[],
+    results: ReadonlyMap<string, ProfileRunResult | undefined>,
+  ): { readonly profiles: readonly string[] } | { readonly error: string };
+  primary(
+    request: SchedulingRequest,
+    results: ReadonlyMap<string, ProfileRunResult | undefined>,
+  ): { readonly profile: string } | { readonly error: string };
+}
+
+/**
+ * A plugin that configures the picker rather than taking part in a scheduling cycle: request
+ * parsers, data-layer sources and extractors, request-data producers, the saturation detector
+ * and flow-control policies. Its validated `settings` are read by the part of the picker that
+ * does the job (see `config-plugins.ts` and the package README).
+ */
+export interface ConfigPlugin extends Plugin {
+  readonly kind: "parser" | "data-source" | "data-extractor" | "data-producer" | "saturation-detector" | "flow-policy";
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export type AnyPlugin = Filter | Scorer | Picker | ProfileHandler | ConfigPlugin;
 
 /** Services a plugin factory may use. */
 export interface PluginHandle {

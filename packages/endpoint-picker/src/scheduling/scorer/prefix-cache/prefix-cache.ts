@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ApproxPrefixSettings, approxPrefixProducerType, settingsOf } from "../../config-plugins.js";
 import { parsePluginParams, toScoreMap } from "../../plugin-params.js";
 import type {
   Endpoint,
@@ -20,6 +21,8 @@ export const prefixCacheDefaults = {
   maxPrefixBlocksToMatch: 256,
   lruCapacityPerServer: 31_250,
   autoTune: true,
+  matchLengthWeight: 0,
+  matchLengthScaleTokens: 8192,
 } as const;
 
 export interface PrefixCacheScorerOptions {
@@ -33,11 +36,28 @@ export interface PrefixCacheScorerOptions {
   readonly lruCapacityPerServer?: number;
   /** Read block size and capacity from the engine's `cache_config_info`. */
   readonly autoTune?: boolean;
+  /** llm-d: weight in [0, 1] of the absolute match length in the score (default 0: match ratio only). */
+  readonly matchLengthWeight?: number;
+  /** llm-d: matched tokens that count as a full-length match (default 8192). */
+  readonly matchLengthScaleTokens?: number;
 }
 
-/** `matchedBlocks / totalBlocks`, 0 when the prompt has no blocks. */
-export function scorePrefixMatch(matchedBlocks: number, totalBlocks: number): number {
-  return totalBlocks === 0 ? 0 : matchedBlocks / totalBlocks;
+/**
+ * `matchedBlocks / totalBlocks`, 0 when the prompt has no blocks. With a match-length weight
+ * w > 0 (llm-d): `w * min(1, matchedTokens / scale)^2 + (1 - w) * ratio`.
+ */
+export function scorePrefixMatch(
+  matchedBlocks: number,
+  totalBlocks: number,
+  lengthWeight = 0,
+  matchedTokens = 0,
+  scaleTokens: number = prefixCacheDefaults.matchLengthScaleTokens,
+): number {
+  if (totalBlocks === 0) return 0;
+  const ratio = matchedBlocks / totalBlocks;
+  if (lengthWeight <= 0) return ratio;
+  const length = Math.min(1, matchedTokens / scaleTokens);
+  return lengthWeight * length * length + (1 - lengthWeight) * ratio;
 }
 
 /** Per-endpoint prefix match of one request. */
@@ -120,7 +140,15 @@ export function createPrefixCacheScorer(
         endpoints,
         endpoints.map((e) => {
           const x = m.get(e);
-          return x ? scorePrefixMatch(x.matchedBlocks, x.totalBlocks) : 0;
+          if (!x) return 0;
+          const tokens = (x.matchedBlocks * x.blockSizeChars) / o.charsPerToken;
+          return scorePrefixMatch(
+            x.matchedBlocks,
+            x.totalBlocks,
+            o.matchLengthWeight,
+            tokens,
+            o.matchLengthScaleTokens,
+          );
         }),
       );
     },
@@ -144,11 +172,58 @@ const paramsSchema = z.strictObject({
   maxPrefixBlocksToMatch: z.number().int().positive().optional(),
   lruCapacityPerServer: z.number().int().positive().optional(),
   autoTune: z.boolean().optional(),
+  /** llm-d: the producer whose index settings to use (default: an `approx-prefix-cache-producer` if configured). */
+  prefixMatchInfoProducerName: z.string().min(1).optional(),
+  matchLengthWeight: z.number().min(0).max(1).optional(),
+  matchLengthScaleTokens: z.number().int().positive().optional(),
 });
 
-export const prefixCacheScorerFactory: PluginFactory = (name, params) => {
+/** No cap on matched blocks (llm-d: both caps 0 match the whole prompt). */
+const unlimitedBlocks = 1 << 20;
+
+/** The index options an `approx-prefix-cache-producer`'s parameters give (llm-d semantics). */
+export function prefixOptionsFromProducer(p: ApproxPrefixSettings): PrefixCacheScorerOptions {
+  const blockSizeTokens =
+    p.blockSizeTokens ??
+    (p.blockSize ? Math.max(1, Math.ceil(p.blockSize / prefixCacheDefaults.charsPerToken)) : undefined);
+  const size = blockSizeTokens ?? prefixCacheDefaults.blockSizeTokens;
+  let maxPrefixBlocksToMatch: number | undefined;
+  if (p.maxPrefixTokensToMatch !== undefined && p.maxPrefixTokensToMatch > 0) {
+    maxPrefixBlocksToMatch = Math.max(1, Math.floor(p.maxPrefixTokensToMatch / size));
+  } else if (p.maxPrefixBlocksToMatch !== undefined) {
+    maxPrefixBlocksToMatch = p.maxPrefixBlocksToMatch > 0 ? p.maxPrefixBlocksToMatch : unlimitedBlocks;
+  }
+  return {
+    ...(blockSizeTokens === undefined ? {} : { blockSizeTokens }),
+    ...(maxPrefixBlocksToMatch === undefined ? {} : { maxPrefixBlocksToMatch }),
+    ...(p.lruCapacityPerServer === undefined ? {} : { lruCapacityPerServer: p.lruCapacityPerServer }),
+    ...(p.autoTune === undefined ? {} : { autoTune: p.autoTune }),
+  };
+}
+
+export const prefixCacheScorerFactory: PluginFactory = (name, params, handle) => {
   const parsed = parsePluginParams(paramsSchema, params);
-  return "error" in parsed ? parsed : { plugin: createPrefixCacheScorer(name, parsed.value) };
+  if ("error" in parsed) return parsed;
+  const { prefixMatchInfoProducerName, ...own } = parsed.value;
+  const producerName = prefixMatchInfoProducerName ?? approxPrefixProducerType;
+  const producer = handle.plugin(producerName);
+  if (prefixMatchInfoProducerName !== undefined && !producer) {
+    return { error: `prefixMatchInfoProducerName: no plugin named "${prefixMatchInfoProducerName}"` };
+  }
+  let fromProducer: PrefixCacheScorerOptions = {};
+  if (producer) {
+    const settings =
+      producer.kind === "data-producer"
+        ? settingsOf<ApproxPrefixSettings>(producer, approxPrefixProducerType)
+        : undefined;
+    if (!settings) {
+      return {
+        error: `prefixMatchInfoProducerName: "${producerName}" is a ${producer.typedName.type}, not an ${approxPrefixProducerType}`,
+      };
+    }
+    fromProducer = prefixOptionsFromProducer(settings);
+  }
+  return { plugin: createPrefixCacheScorer(name, { ...fromProducer, ...own }) };
 };
 
 export function isPrefixCacheScorer(plugin: unknown): plugin is PrefixCacheScorer {
