@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { createGieMetrics, type GieMetrics } from "./gie-metrics.js";
+import type { Endpoint } from "./scheduling/types.js";
 
 /** The picker's own Prometheus metrics (`callouts_endpoint_picker_*`). */
 export interface PickerMetrics {
@@ -10,12 +12,16 @@ export interface PickerMetrics {
   readonly scrapes: Counter<"result">;
   readonly fallbacksServed: Counter;
   readonly pluginSeconds: Histogram<"extension_point" | "plugin_type" | "plugin_name">;
+  /** GIE's metric names, next to ours. */
+  readonly gie: GieMetrics;
 }
 
 export interface PickerMetricsSources {
   readonly queuedRequests: () => number;
   readonly inflightByEndpoint: () => ReadonlyMap<string, number>;
-  readonly readyEndpoints: () => number;
+  readonly readyEndpoints: () => readonly Endpoint[];
+  /** InferencePool name for GIE's inference_pool_* gauges ("" without one). */
+  readonly poolName: string;
 }
 
 export function createPickerMetrics(registry: Registry, sources: PickerMetricsSources): PickerMetrics {
@@ -43,10 +49,11 @@ export function createPickerMetrics(registry: Registry, sources: PickerMetricsSo
     help: "Endpoints with fresh metrics.",
     registers: [registry],
     collect() {
-      this.set(sources.readyEndpoints());
+      this.set(sources.readyEndpoints().length);
     },
   });
   return {
+    gie: createGieMetrics(registry, sources, "llm-callouts"),
     saturation: new Gauge({
       name: `${p}pool_saturation`,
       help: "Last computed pool saturation (>= 1 means saturated).",

@@ -103,14 +103,36 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       return { value: freshOrAll(pool, deps.clock(), config.metrics.stalenessMs) };
     }
 
+    const gie = metrics.gie;
+    let priorityLabel = "0";
+    let startedAt = 0;
+    const modelLabels = () => ({ model_name: clientModel ?? "", target_model_name: servedModel ?? "" });
+
     function finishPick(outcome: { targets: readonly Endpoint[] } | { error: InferenceError }, started: number) {
-      metrics.schedulingSeconds.observe((performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.schedulingSeconds.observe(seconds);
+      gie.schedulerE2e.observe(seconds);
       if ("error" in outcome) {
-        metrics.requests.inc({ result: String(outcome.error.status) });
-        ctx.log.info({ status: outcome.error.status, code: outcome.error.code }, "request rejected");
-        return respond(outcome.error);
+        gie.schedulerAttempts.inc({
+          status: "failure",
+          target_model_name: servedModel ?? "",
+          pod_name: "",
+          namespace: "",
+          port: "",
+        });
+        return fail(outcome.error);
       }
+      const primary = outcome.targets[0];
+      gie.schedulerAttempts.inc({
+        status: "success",
+        target_model_name: servedModel ?? "",
+        pod_name: primary?.labels["pod-name"] ?? primary?.address ?? "",
+        namespace: config.endpoints.kubernetes?.namespace ?? "",
+        port: String(primary?.port ?? ""),
+      });
       picked = true;
+      startedAt = performance.now();
+      gie.runningRequests.inc({ model_name: clientModel ?? "" });
       primaryId = outcome.targets[0]?.id ?? "";
       metrics.requests.inc({ result: "picked" });
       metrics.picks.inc({ endpoint: outcome.targets[0]?.id ?? "" });
@@ -119,6 +141,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
 
     function fail(err: InferenceError) {
       metrics.requests.inc({ result: String(err.status) });
+      gie.requestErrorTotal.inc({ ...modelLabels(), error_code: err.code });
       ctx.log.info({ status: err.status, code: err.code }, "request rejected");
       return respond(err);
     }
@@ -144,6 +167,9 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         clientModel = parsed.value.model;
         servedModel = headerOrAlias(headers, eppNames.rewriteHeader) || rewrites.get(clientModel) || clientModel;
         const priority = config.objectives[headerOrAlias(headers, eppNames.objectiveHeader)]?.priority ?? 0;
+        priorityLabel = String(priority);
+        gie.requestTotal.inc({ ...modelLabels(), priority: priorityLabel });
+        gie.requestSizes.observe(modelLabels(), event.body.byteLength);
         let c = candidates();
         if ("error" in c) return fail(c.error);
         if (deps.flowControl) {
@@ -211,7 +237,15 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       onStreamEnd(outcome) {
         if (!picked) return;
         inflight.finish(requestId);
+        gie.runningRequests.dec({ model_name: clientModel ?? "" });
+        if (clientModel !== undefined)
+          gie.requestDuration.observe(modelLabels(), (performance.now() - startedAt) / 1000);
         const usage: TokenUsage | undefined = sse ? sseReader.usage : usageFromBody(bodyText);
+        if (usage && clientModel !== undefined) {
+          gie.inputTokens.observe(modelLabels(), usage.promptTokens);
+          gie.outputTokens.observe(modelLabels(), usage.completionTokens);
+          if (usage.cachedTokens > 0) gie.promptCachedTokens.observe(modelLabels(), usage.cachedTokens);
+        }
         if (usage) {
           metrics.tokens.inc({ kind: "prompt" }, usage.promptTokens);
           metrics.tokens.inc({ kind: "completion" }, usage.completionTokens);

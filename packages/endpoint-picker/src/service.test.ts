@@ -157,6 +157,14 @@ describe("createEndpointPickerService()", () => {
       (await runtime.metrics.getSingleMetricAsString("callouts_endpoint_picker_scrapes_total")).includes('result="ok"'),
     );
     for (let i = 0; i < 5; i++) expect(dest(await client.exchange(filter, request()))).toBe(decode.id);
+    // GIE's metric names count what went through the real gRPC path.
+    const total = await runtime.metrics.getSingleMetricAsString("inference_objective_request_total");
+    expect(total).toMatch(
+      /inference_objective_request_total\{model_name="[^"]+",target_model_name="[^"]+",priority="0"\} 5/,
+    );
+    const attempts = await runtime.metrics.getSingleMetricAsString("inference_extension_scheduler_attempts_total");
+    expect(attempts).toContain(`status="success"`);
+    expect(attempts).toContain(`port="${decode.port}"`);
   });
 
   it("an EndpointPickerConfig with the flowControl gate turns on queueing and its TTL", async () => {

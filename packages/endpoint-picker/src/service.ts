@@ -34,14 +34,19 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   const metrics = createPickerMetrics(runtime.metrics, {
     queuedRequests: () => flowControl?.queuedRequests ?? 0,
     inflightByEndpoint: () => inflight.byEndpoint(),
-    readyEndpoints: () => datastore.endpoints().filter((e) => !isStale(e, clock(), config.metrics.stalenessMs)).length,
+    readyEndpoints: () => datastore.endpoints().filter((e) => !isStale(e, clock(), config.metrics.stalenessMs)),
+    poolName: config.endpoints.kubernetes?.poolName ?? "",
   });
   const loaded = loadEndpointPickerConfig(schedulerText, {
-    observe: (extensionPoint, plugin, seconds) =>
-      metrics.pluginSeconds.observe(
-        { extension_point: extensionPoint, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
-        seconds,
-      ),
+    observe: (extensionPoint, plugin, seconds) => {
+      const labels = {
+        extension_point: extensionPoint,
+        plugin_type: plugin.typedName.type,
+        plugin_name: plugin.typedName.name,
+      };
+      metrics.pluginSeconds.observe(labels, seconds);
+      metrics.gie.pluginDuration.observe(labels, seconds);
+    },
   });
   if ("errors" in loaded) throw new ConfigError(`service.scheduler: ${loaded.errors.join("; ")}`);
   const { scheduler, settings } = loaded;
