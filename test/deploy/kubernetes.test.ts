@@ -64,7 +64,7 @@ const validators: Record<string, (m: Manifest) => { validate(): void }> = {
 };
 const crdKinds = new Set([
   "inference.networking.k8s.io/v1/InferencePool",
-  "inference.networking.x-k8s.io/v1alpha2/InferenceObjective",
+  "llm-d.ai/v1alpha2/InferenceObjective",
   "networking.gke.io/v1/GCPRoutingExtension",
   "networking.gke.io/v1/GCPTrafficExtension",
   "networking.gke.io/v1/HealthCheckPolicy",
@@ -418,7 +418,7 @@ describe("endpoint picker RBAC and InferencePools", () => {
     const objectives = ofKind("InferenceObjective");
     expect(objectives.map((o) => o.metadata.name)).toEqual(["interactive", "batch"]);
     for (const o of objectives) {
-      expect(o.apiVersion).toBe("inference.networking.x-k8s.io/v1alpha2");
+      expect(o.apiVersion).toBe("llm-d.ai/v1alpha2");
       expectKnownKeys(o.spec, ["priority", "poolRef"], `${o.metadata.name} spec`);
       const spec = obj(o.spec, "spec");
       expect(Number.isInteger(spec.priority)).toBe(true);
