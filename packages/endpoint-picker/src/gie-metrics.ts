@@ -15,6 +15,7 @@ export interface GieMetrics {
   readonly outputTokens: Histogram<"model_name" | "target_model_name">;
   readonly promptCachedTokens: Histogram<"model_name" | "target_model_name">;
   readonly runningRequests: Gauge<"model_name">;
+  readonly normalizedTimePerOutputToken: Histogram<"model_name" | "target_model_name">;
   readonly schedulerE2e: Histogram;
   readonly schedulerAttempts: Counter<"status" | "target_model_name" | "pod_name" | "namespace" | "port">;
   readonly pluginDuration: Histogram<"extension_point" | "plugin_type" | "plugin_name">;
@@ -130,6 +131,13 @@ export function createGieMetrics(registry: Registry, sources: GieMetricsSources,
       name: "inference_objective_running_requests",
       help: "Inference objective number of running requests in each model.",
       labelNames: ["model_name"],
+      registers,
+    }),
+    normalizedTimePerOutputToken: new Histogram({
+      name: "inference_objective_normalized_time_per_output_token_seconds",
+      help: "Inference objective latency divided by number of output tokens in seconds for each model and target model.",
+      labelNames: modelLabels,
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0],
       registers,
     }),
     schedulerE2e: new Histogram({

@@ -80,6 +80,7 @@ describe("createPickerMetrics()", () => {
       "inference_extension_scheduler_attempts_total counter",
       "inference_extension_scheduler_e2e_duration_seconds histogram",
       "inference_objective_input_tokens histogram",
+      "inference_objective_normalized_time_per_output_token_seconds histogram",
       "inference_objective_output_tokens histogram",
       "inference_objective_prompt_cached_tokens histogram",
       "inference_objective_request_duration_seconds histogram",

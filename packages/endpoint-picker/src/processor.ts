@@ -238,12 +238,15 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         if (!picked) return;
         inflight.finish(requestId);
         gie.runningRequests.dec({ model_name: clientModel ?? "" });
-        if (clientModel !== undefined)
-          gie.requestDuration.observe(modelLabels(), (performance.now() - startedAt) / 1000);
+        const seconds = (performance.now() - startedAt) / 1000;
+        if (clientModel !== undefined) gie.requestDuration.observe(modelLabels(), seconds);
         const usage: TokenUsage | undefined = sse ? sseReader.usage : usageFromBody(bodyText);
         if (usage && clientModel !== undefined) {
           gie.inputTokens.observe(modelLabels(), usage.promptTokens);
           gie.outputTokens.observe(modelLabels(), usage.completionTokens);
+          if (usage.completionTokens > 0) {
+            gie.normalizedTimePerOutputToken.observe(modelLabels(), seconds / usage.completionTokens);
+          }
           if (usage.cachedTokens > 0) gie.promptCachedTokens.observe(modelLabels(), usage.cachedTokens);
         }
         if (usage) {
