@@ -104,7 +104,6 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
     }
 
     const gie = metrics.gie;
-    let priorityLabel = "0";
     let startedAt = 0;
     const modelLabels = () => ({ model_name: clientModel ?? "", target_model_name: servedModel ?? "" });
 
@@ -167,8 +166,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         clientModel = parsed.value.model;
         servedModel = headerOrAlias(headers, eppNames.rewriteHeader) || rewrites.get(clientModel) || clientModel;
         const priority = config.objectives[headerOrAlias(headers, eppNames.objectiveHeader)]?.priority ?? 0;
-        priorityLabel = String(priority);
-        gie.requestTotal.inc({ ...modelLabels(), priority: priorityLabel });
+        gie.requestTotal.inc({ ...modelLabels(), priority: String(priority) });
         gie.requestSizes.observe(modelLabels(), event.body.byteLength);
         let c = candidates();
         if ("error" in c) return fail(c.error);
@@ -239,15 +237,15 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         inflight.finish(requestId);
         gie.runningRequests.dec({ model_name: clientModel ?? "" });
         const seconds = (performance.now() - startedAt) / 1000;
-        if (clientModel !== undefined) gie.requestDuration.observe(modelLabels(), seconds);
+        const labels = modelLabels();
+        if (clientModel !== undefined) gie.requestDuration.observe(labels, seconds);
         const usage: TokenUsage | undefined = sse ? sseReader.usage : usageFromBody(bodyText);
         if (usage && clientModel !== undefined) {
-          gie.inputTokens.observe(modelLabels(), usage.promptTokens);
-          gie.outputTokens.observe(modelLabels(), usage.completionTokens);
-          if (usage.completionTokens > 0) {
-            gie.normalizedTimePerOutputToken.observe(modelLabels(), seconds / usage.completionTokens);
-          }
-          if (usage.cachedTokens > 0) gie.promptCachedTokens.observe(modelLabels(), usage.cachedTokens);
+          gie.inputTokens.observe(labels, usage.promptTokens);
+          gie.outputTokens.observe(labels, usage.completionTokens);
+          if (usage.completionTokens > 0)
+            gie.normalizedTimePerOutputToken.observe(labels, seconds / usage.completionTokens);
+          if (usage.cachedTokens > 0) gie.promptCachedTokens.observe(labels, usage.cachedTokens);
         }
         if (usage) {
           metrics.tokens.inc({ kind: "prompt" }, usage.promptTokens);

@@ -10,6 +10,7 @@ import {
   metricsExtractorType,
   metricsSourceSchema,
   modelsDataSourceType,
+  parserTypes,
   settingsOf,
   type UtilizationDetectorSettings,
   utilizationDetectorType,
@@ -253,7 +254,7 @@ export function instantiateEndpointPickerConfig(config: EndpointPickerConfig, op
 
   const profiles = buildProfiles(config, plugins, errors);
   const profileHandler = chooseProfileHandler(plugins, profiles.length, errors);
-  const settings = buildSettings(config, plugins, registry, errors, notes);
+  const settings = buildSettings(config, plugins, errors, notes);
   if (errors.length > 0 || !profileHandler || !settings) return { errors };
   const scheduler = createScheduler({ profiles, plugins, profileHandler, observe: options.observe });
   return { scheduler, config, settings };
@@ -341,7 +342,6 @@ function chooseProfileHandler(
 function buildSettings(
   config: EndpointPickerConfig,
   plugins: Map<string, AnyPlugin>,
-  registry: PluginRegistry,
   errors: string[],
   notes: string[],
 ): PickerSettings | undefined {
@@ -368,8 +368,7 @@ function buildSettings(
   const parsers: string[] = [];
   for (const { ref, path } of parserRefs) {
     const p = plugins.get(ref);
-    const byType = registry.get(ref)?.(ref, undefined, { plugin: () => undefined });
-    if (p ? p.kind === "parser" : byType && "plugin" in byType && byType.plugin.kind === "parser") parsers.push(ref);
+    if (p ? p.kind === "parser" : parserTypes.has(ref)) parsers.push(ref);
     else errors.push(`${path}: "${ref}" is not a parser plugin`);
   }
 
@@ -405,7 +404,11 @@ function buildSettings(
           metricsSourceSchema.parse({}));
   }
   metricsExtractor ??= settingsOf<MetricsExtractorSettings>(byType(metricsExtractorType), metricsExtractorType);
-  if (byType(modelsDataSourceType)) modelsSource = true;
+  const models = byType(modelsDataSourceType);
+  if (models) modelsSource = true;
+  if (models && Object.keys(models.settings).length > 0) {
+    notes.push("models-data-source parameters are not applied: /v1/models is polled every metrics.modelsIntervalMs");
+  }
 
   // Saturation detector: flowControl.saturationDetector wins over the deprecated top-level one.
   if (config.saturationDetector)

@@ -97,6 +97,14 @@ export const metricsExtractorType = "core-metrics-extractor";
 export const modelsDataSourceType = "models-data-source";
 export const modelsExtractorType = "models-data-extractor";
 
+/** Parser types a `parser` / `requestHandler.parsers` ref may name without declaring a plugin (as upstream). */
+export const parserTypes: ReadonlySet<string> = new Set([
+  "openai-parser",
+  "anthropic-parser",
+  "vllmhttp-parser",
+  "passthrough-parser",
+]);
+
 /** Every config-only type with its factory, in one list (registered by `registerBuiltins`). */
 export const configPluginFactories: Readonly<Record<string, PluginFactory>> = {
   "openai-parser": configPlugin("parser", "openai-parser", noParams),
