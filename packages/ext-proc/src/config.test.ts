@@ -36,6 +36,28 @@ describe("loadConfig()", () => {
     expect(config.service.threshold).toBe(0.9);
   });
 
+  it("merges sections set from code over the file, key by key, under the flags", () => {
+    const nested = z.object({ a: z.object({ x: z.number(), y: z.number() }), b: z.number().default(1) }).strict();
+    const path = file("server:\n  port: 1000\n  tls: { port: 9, selfSigned: true }\nservice:\n  a: { x: 1, y: 2 }\n");
+    const config = loadConfig(
+      nested,
+      {
+        configFile: path,
+        adminPort: 7,
+        sections: { server: { adminPort: 6, tls: { port: 9002 }, healthPort: 9003 }, service: { a: { y: 3 } } },
+      },
+      {},
+    );
+    expect(config.server.port).toBe(1000);
+    expect(config.server.adminPort).toBe(7); // the flag wins over the section
+    expect(config.server.tls).toMatchObject({ port: 9002, selfSigned: true });
+    expect(config.server.healthPort).toBe(9003);
+    expect(config.service).toEqual({ a: { x: 1, y: 3 }, b: 1 });
+    expect(config.server.tracing).toBe(true);
+    // A section from code is validated like the file.
+    expect(() => loadConfig(nested, { sections: { server: { healthPort: -1 } } }, {})).toThrow(/server\.healthPort/);
+  });
+
   it("names every bad field with its path and reason", () => {
     const path = file("server:\n  port: 70000\n  failure: { mode: sideways }\nservice:\n  threshold: 2\n  extra: 1\n");
     let error: unknown;

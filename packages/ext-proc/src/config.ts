@@ -15,6 +15,11 @@ export const serverConfigSchema = z
     port: port.nullable().default(8080),
     /** Admin HTTP port: /healthz, /readyz, /metrics (GCP health checks use 80). */
     adminPort: port.nullable().default(8081),
+    /**
+     * A plaintext gRPC listener serving only grpc.health.v1 (GIE's --grpc-health-port 9003, for
+     * Kubernetes gRPC probes while the ext_proc port speaks TLS); null: health on the gRPC ports only.
+     */
+    healthPort: port.nullable().default(null),
     tls: z
       .object({
         /** TLS gRPC port (GCP convention 443). */
@@ -23,6 +28,12 @@ export const serverConfigSchema = z
         keyFile: z.string().optional(),
         selfSigned: z.boolean().default(false),
         clientCaFile: z.string().optional(),
+        /** Re-read certFile/keyFile when they change on disk (a rotated Kubernetes secret). */
+        reloadCerts: z.boolean().default(false),
+        /** Lowest TLS version offered (Node's names); default Node's (TLSv1.2). */
+        minVersion: z.enum(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]).optional(),
+        /** OpenSSL cipher list for TLS 1.2 and below; default Node's. */
+        ciphers: z.string().min(1).optional(),
       })
       .strict()
       .refine((t) => t.selfSigned || (t.certFile && t.keyFile), {
@@ -30,6 +41,10 @@ export const serverConfigSchema = z
       })
       .optional(),
     drainTimeoutMs: z.number().int().min(0).default(15_000),
+    /** Largest gRPC message read; default maxBufferedBodyBytes + 1 MiB. */
+    maxReceiveMessageBytes: z.number().int().min(1024).optional(),
+    /** false: no tracing whatever OTEL_* says; true: tracing when the OTEL_* environment asks for it. */
+    tracing: z.boolean().default(true),
     processorTimeoutMs: z.number().int().min(0).default(10_000),
     maxBufferedBodyBytes: z
       .number()
@@ -94,6 +109,11 @@ export interface ConfigOverrides {
   readonly tlsClientCa?: string | undefined;
   readonly logLevel?: LogLevel | undefined;
   readonly logFormat?: LogFormat | undefined;
+  /**
+   * Whole sections set from code (an upstream-compatible flag set translated by its service),
+   * merged key by key over the file's sections; the flags above still win.
+   */
+  readonly sections?: { readonly server?: Record<string, unknown>; readonly service?: Record<string, unknown> };
 }
 
 export interface LoadedConfig<S> {
@@ -149,7 +169,8 @@ export function loadConfig<S>(
     if (unknown.length > 0)
       throw new ConfigError(`config: unknown top-level key(s) ${unknown.join(", ")} (expected server, service)`);
   }
-  const server = { ...((raw.server as Record<string, unknown>) ?? {}) };
+  const server = deepMerge((raw.server as Record<string, unknown>) ?? {}, flags.sections?.server ?? {});
+  const service = deepMerge((raw.service as Record<string, unknown>) ?? {}, flags.sections?.service ?? {});
   const set = (key: string, value: unknown) => {
     if (value !== undefined) server[key] = value;
   };
@@ -175,7 +196,7 @@ export function loadConfig<S>(
   const issues: string[] = [];
   const serverResult = serverConfigSchema.safeParse(server);
   if (!serverResult.success) issues.push(...formatIssues("server", serverResult.error));
-  const serviceResult = serviceSchema.safeParse(raw.service ?? {});
+  const serviceResult = serviceSchema.safeParse(service);
   if (!serviceResult.success) issues.push(...formatIssues("service", serviceResult.error));
   if (issues.length > 0 || !serverResult.success || !serviceResult.success) {
     throw new ConfigError(`invalid configuration:\n  ${issues.join("\n  ")}`);
@@ -186,6 +207,19 @@ export function loadConfig<S>(
     configDir: file ? dirname(resolve(file)) : process.cwd(),
   });
 }
+
+/** `over` merged into `base`: nested mappings key by key, anything else replaced. */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isMapping(current) && isMapping(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** An HTTP header name in a config (RFC 9110 token characters), lower-cased as Envoy keys them. */
 export const headerNameSchema = z

@@ -12,6 +12,8 @@ export function serverOptionsFrom(server: ServerConfig) {
     host: server.host,
     port: server.port,
     adminPort: server.adminPort,
+    healthPort: server.healthPort,
+    maxReceiveMessageBytes: server.maxReceiveMessageBytes,
     tls: server.tls,
     drainTimeoutMs: server.drainTimeoutMs,
     processorTimeoutMs: server.processorTimeoutMs,
@@ -46,7 +48,8 @@ export async function runService(
   }
   const log = createLogger({ level: config.server.logLevel, service: module.name, format: config.server.logFormat });
   // OpenTelemetry when the standard OTEL_* environment asks for it (OTEL_TRACES_EXPORTER=otlp or an endpoint).
-  const tracing = startTracing(module.name, env);
+  // server.tracing: false turns it off whatever the environment says (GIE's --tracing=false).
+  const tracing = config.server.tracing ? startTracing(module.name, env) : undefined;
   if (tracing) log.info({ endpoint: tracesUrl(env) ?? "default" }, "tracing to OTLP/HTTP");
   installProcessGuards(log);
   const registry = createRegistry();

@@ -23,7 +23,7 @@ import { createHealthService, createHealthState, type HealthState, healthService
 import { createLogger } from "./logger.js";
 import { createRegistry, createSdkMetrics } from "./metrics.js";
 import type { AssumedModes, FailurePolicy, Service } from "./service.js";
-import { loadTlsMaterial, type TlsOptions } from "./tls.js";
+import { loadTlsMaterial, type TlsOptions, watchTlsMaterial } from "./tls.js";
 
 /** Server settings; every field has a default (see `defaultServerOptions`). */
 export interface ServerOptions {
@@ -33,11 +33,15 @@ export interface ServerOptions {
   readonly port?: number | null;
   /** Admin HTTP port for /healthz, /readyz, /metrics (default 8081; 0 = any; null = off). */
   readonly adminPort?: number | null;
+  /** A plaintext listener serving only grpc.health.v1 (GIE's grpc-health-port); default none. */
+  readonly healthPort?: number | null;
   readonly tls?: TlsOptions | undefined;
   /** How long in-flight streams may run after SIGTERM (default 15 s). */
   readonly drainTimeoutMs?: number;
   readonly processorTimeoutMs?: number;
   readonly maxBufferedBodyBytes?: number;
+  /** Largest gRPC message read (default maxBufferedBodyBytes + 1 MiB). */
+  readonly maxReceiveMessageBytes?: number | undefined;
   readonly replyChunkBytes?: number;
   /** Whole-body STREAMED bodies past this are handed over as `partial` (default 1 MiB, Envoy's buffer limit). */
   readonly streamedHoldBytes?: number;
@@ -73,6 +77,7 @@ export interface RunningService {
   readonly port: number | undefined;
   readonly tlsPort: number | undefined;
   readonly adminPort: number | undefined;
+  readonly healthPort: number | undefined;
   readonly registry: Registry;
   readonly health: HealthState;
   /** Streams in flight. */
@@ -118,7 +123,9 @@ export async function startService(service: Service, options: ServerOptions = {}
   };
 
   const run = createStreamRunner(service, log, metrics, settings, tracker);
-  const readMaxBytes = settings.maxBufferedBodyBytes + 1024 * 1024;
+  const readMaxBytes = options.maxReceiveMessageBytes ?? settings.maxBufferedBodyBytes + 1024 * 1024;
+  const healthNames = [...healthServiceNames, ...(service.healthNames ?? [])];
+  const healthService = createHealthService(health, healthNames, () => service.isReady?.() ?? true);
   const connectHandler = connectNodeAdapter({
     grpc: true,
     grpcWeb: false,
@@ -126,10 +133,7 @@ export async function startService(service: Service, options: ServerOptions = {}
     readMaxBytes,
     routes(router) {
       router.service(ExternalProcessor, createExtProcService(run));
-      router.service(
-        Health,
-        createHealthService(health, healthServiceNames, () => service.isReady?.() ?? true),
-      );
+      router.service(Health, healthService);
       if (service.authorize) {
         router.service(
           Authorization,
@@ -167,8 +171,10 @@ export async function startService(service: Service, options: ServerOptions = {}
     grpcServers.push(server);
   }
   let tlsPort: number | undefined;
+  let stopCertWatch: (() => void) | undefined;
   if (options.tls) {
-    const material = await loadTlsMaterial(options.tls);
+    const tls = options.tls;
+    const material = await loadTlsMaterial(tls);
     const server = createSecureServer(
       {
         cert: material.cert,
@@ -176,6 +182,8 @@ export async function startService(service: Service, options: ServerOptions = {}
         ca: material.ca,
         requestCert: material.ca !== undefined,
         rejectUnauthorized: material.ca !== undefined,
+        ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
+        ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
         allowHTTP1: false,
         settings: http2Settings,
         maxSessionMemory: 512,
@@ -183,8 +191,36 @@ export async function startService(service: Service, options: ServerOptions = {}
       handler,
     );
     trackSessions(server);
-    tlsPort = await listen(server, options.tls.port, host);
+    tlsPort = await listen(server, tls.port, host);
     grpcServers.push(server);
+    if (tls.reloadCerts) {
+      // New connections get the new pair; established ones keep theirs.
+      stopCertWatch = watchTlsMaterial(
+        tls,
+        (next) => {
+          server.setSecureContext({ cert: next.cert, key: next.key, ca: next.ca });
+          log.info("TLS certificate reloaded");
+        },
+        (error) => log.warn({ err: error.message }, "TLS certificate reload failed; keeping the current one"),
+      );
+    }
+  }
+
+  const healthPortOption = options.healthPort ?? null;
+  let healthPort: number | undefined;
+  let healthServer: Http2Server | undefined;
+  if (healthPortOption !== null) {
+    const healthOnly = connectNodeAdapter({
+      grpc: true,
+      grpcWeb: false,
+      connect: false,
+      routes: (router) => router.service(Health, healthService),
+    });
+    const server = createH2cServer({ maxSessionMemory: 16 }, healthOnly);
+    trackSessions(server);
+    healthPort = await listen(server, healthPortOption, host);
+    // Kept open through the drain: probes then see NOT_SERVING (readiness) and SERVING (liveness).
+    healthServer = server;
   }
 
   const adminPortOption = options.adminPort === undefined ? defaultServerOptions.adminPort : options.adminPort;
@@ -195,12 +231,13 @@ export async function startService(service: Service, options: ServerOptions = {}
     adminPort = await listen(admin, adminPortOption, host);
   }
 
-  log.info({ port: boundPort, tls_port: tlsPort, admin_port: adminPort }, "serving");
+  log.info({ port: boundPort, tls_port: tlsPort, admin_port: adminPort, health_port: healthPort }, "serving");
   let stopping: Promise<void> | undefined;
   return {
     port: boundPort,
     tlsPort,
     adminPort,
+    healthPort,
     registry,
     health,
     get activeStreams() {
@@ -209,6 +246,7 @@ export async function startService(service: Service, options: ServerOptions = {}
     shutdown() {
       stopping ??= (async () => {
         draining = true;
+        stopCertWatch?.();
         health.setServing(false);
         log.info({ active_streams: active }, "draining");
         for (const server of grpcServers) server.close();
@@ -226,6 +264,7 @@ export async function startService(service: Service, options: ServerOptions = {}
           clearTimeout(timer);
           if (active > 0) log.warn({ active_streams: active }, "drain timed out; closing remaining streams");
         }
+        healthServer?.close();
         for (const session of sessions) session.destroy();
         await service.close?.();
         if (admin) {
@@ -263,16 +302,37 @@ function createAdminServer(service: Service, registry: Registry, health: HealthS
         return ready ? text(200, "ready\n") : text(503, "not ready\n");
       }
       case "/metrics":
-        registry.metrics().then(
-          (body) => text(200, body, registry.contentType),
-          (error: unknown) => {
-            log.error({ err: error }, "metrics failed");
-            text(500, "metrics failed\n");
-          },
-        );
-        return;
+        if (service.authorizeMetrics) {
+          const authorize = service.authorizeMetrics;
+          // A throw inside the hook is a rejection like any other (fail closed, never a crash).
+          new Promise<Awaited<ReturnType<typeof authorize>>>((resolve) =>
+            resolve(authorize(req.headers.authorization)),
+          ).then(
+            (verdict) => {
+              if (verdict === "allowed") serveMetrics();
+              else if (verdict === "unauthenticated") text(401, "Unauthorized\n");
+              else text(403, "Forbidden\n");
+            },
+            (error: unknown) => {
+              // Fail closed: no verdict, no metrics.
+              log.warn({ err: (error as Error).message }, "metrics authorization failed");
+              text(503, "metrics authorization unavailable\n");
+            },
+          );
+          return;
+        }
+        return serveMetrics();
       default:
         return text(404, "not found\n");
+    }
+    function serveMetrics() {
+      registry.metrics().then(
+        (body) => text(200, body, registry.contentType),
+        (error: unknown) => {
+          log.error({ err: error }, "metrics failed");
+          text(500, "metrics failed\n");
+        },
+      );
     }
   });
 }

@@ -68,6 +68,15 @@ export interface Service {
   readonly processor: ProcessorFactory;
   /** Opt-in `envoy.service.auth.v3.Authorization/Check`. */
   readonly authorize?: (request: AuthzRequest, context: AuthzContext) => Awaitable<AuthzDecision>;
+  /** grpc.health.v1 names answered besides the SDK's (GIE's EPP probes `inference-extension`). */
+  readonly healthNames?: readonly string[];
+  /**
+   * Guards the admin listener's /metrics: the request's Authorization header in, a verdict out
+   * (401 for `unauthenticated`, 403 for `forbidden`; a rejection answers 503). Default: open.
+   */
+  readonly authorizeMetrics?: (
+    authorization: string | undefined,
+  ) => Awaitable<"allowed" | "unauthenticated" | "forbidden">;
   /** Readiness beyond "serving" (e.g. a model is loaded). Default: ready. */
   readonly isReady?: () => boolean;
   /** Releases resources after the drain (connections, timers). */

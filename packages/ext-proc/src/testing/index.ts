@@ -4,4 +4,5 @@
  */
 /** The SDK's own wire form of a processor's mode override, for checking configs against it. */
 export { buildModeOverride } from "../wire/modes.js";
+export { checkHealth } from "./health-check.js";
 export { createTestRuntime } from "./runtime.js";
