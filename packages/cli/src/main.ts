@@ -22,10 +22,20 @@ environment: CALLOUTS_CONFIG, CALLOUTS_PORT, CALLOUTS_ADMIN_PORT, CALLOUTS_HOST,
   (flags win over environment, environment over file)
 `;
 
+const eppUsage = `usage: callouts epp [GIE / llm-d-router EPP flags]
+
+  Starts the endpoint picker from the argument list GIE's and llm-d-router's charts render for
+  their EPP container (--pool-name, --grpc-port 9002, --grpc-health-port 9003, --metrics-port
+  9090, --config-file, -v, --zap-*, ...), with upstream's defaults (TLS on the gRPC port unless
+  --secure-serving=false; /metrics behind Kubernetes token auth unless --metrics-endpoint-auth=false).
+  The picker image runs this when its first argument is a flag. README: "GIE / llm-d EPP flags".
+`;
+
 const usage = `usage: callouts <command> [options]   (callouts <command> --help for its options)
 
 commands:
   serve <service>   run one callout (${knownServices.join(", ")})
+  epp [flags]       the endpoint picker with GIE's / llm-d-router's EPP flags (their Helm charts' args)
   start             the whole pipeline locally: four callouts, two simulated vLLM pools, the gateway
   sim               a pool of simulated vLLM replicas
   list              list the callouts
@@ -34,7 +44,8 @@ commands:
 
 ${startUsage}
 ${simUsage}
-${serveUsage}`;
+${serveUsage}
+${eppUsage}`;
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
@@ -42,6 +53,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     switch (command) {
       case "serve":
         return await serve(rest);
+      case "epp":
+        return await epp(rest);
       case "start":
         return await runStart(rest);
       case "sim":
@@ -80,6 +93,8 @@ function helpFor(command: string): string {
   switch (command) {
     case "serve":
       return serveUsage;
+    case "epp":
+      return eppUsage;
     case "start":
       return startUsage;
     case "sim":
@@ -133,6 +148,22 @@ async function serve(args: string[]): Promise<number | undefined> {
     logFormat: v["log-format"] as LogFormat | undefined,
   };
   await runService(module, flags);
+  return undefined; // keeps running until a signal
+}
+
+/** The endpoint picker under GIE's / llm-d's EPP command line. */
+async function epp(args: string[]): Promise<number | undefined> {
+  if (args.includes("--help") || args.includes("-h")) throw new HelpRequested("epp");
+  const module = await loadServiceModule("endpoint-picker");
+  const flags = module?.upstreamFlags;
+  if (!module || !flags) throw new UsageError("the endpoint picker is not built into this release", "epp");
+  let parsed: ReturnType<typeof flags.parse>;
+  try {
+    parsed = flags.parse(args, process.env);
+  } catch (error) {
+    throw new UsageError((error as Error).message, "epp");
+  }
+  await runService(module, parsed.overrides, process.env, parsed.notes);
   return undefined; // keeps running until a signal
 }
 

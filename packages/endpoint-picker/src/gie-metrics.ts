@@ -19,6 +19,7 @@ export interface GieMetrics {
   readonly schedulerE2e: Histogram;
   readonly schedulerAttempts: Counter<"status" | "target_model_name" | "pod_name" | "namespace" | "port">;
   readonly pluginDuration: Histogram<"extension_point" | "plugin_type" | "plugin_name">;
+  readonly modelRewriteDecisions: Counter<"model_rewrite_name" | "model_name" | "target_model">;
 }
 
 export interface GieMetricsSources {
@@ -157,6 +158,12 @@ export function createGieMetrics(registry: Registry, sources: GieMetricsSources,
       help: "Plugin processing latency distribution in seconds for each extension point, plugin type and plugin name.",
       labelNames: ["extension_point", "plugin_type", "plugin_name"],
       buckets: schedulerBuckets,
+      registers,
+    }),
+    modelRewriteDecisions: new Counter({
+      name: "inference_extension_model_rewrite_decisions_total",
+      help: "Total number of inference model rewrite decisions.",
+      labelNames: ["model_rewrite_name", "model_name", "target_model"],
       registers,
     }),
   };

@@ -76,6 +76,7 @@ describe("createPickerMetrics()", () => {
       .sort();
     expect(families).toEqual([
       "inference_extension_info gauge",
+      "inference_extension_model_rewrite_decisions_total counter",
       "inference_extension_plugin_duration_seconds histogram",
       "inference_extension_scheduler_attempts_total counter",
       "inference_extension_scheduler_e2e_duration_seconds histogram",

@@ -3,6 +3,7 @@ import type {
   ChunkDecision,
   HeadersDecision,
   ImmediateResponse,
+  JsonValue,
   Processor,
   ProcessorFactory,
   StreamContext,
@@ -13,10 +14,11 @@ import type { EndpointPickerServiceConfig } from "./config.js";
 import type { Datastore } from "./datastore.js";
 import type { FlowControl } from "./flow-control.js";
 import type { InflightTracker } from "./inflight-tracker.js";
+import type { ObjectiveStore } from "./objectives.js";
 import { errorReply, type InferenceError, inferenceError } from "./picker-error.js";
 import type { PickerMetrics } from "./picker-metrics.js";
 import { parseRequestBody, rewriteModelInText } from "./request-body.js";
-import type { RequestControl } from "./request-control.js";
+import type { PickOutcome, RequestControl } from "./request-control.js";
 import type { Endpoint, SchedulingRequest } from "./scheduling/types.js";
 
 /** Protocol names (GIE pkg/epp/metadata/consts.go). */
@@ -24,6 +26,7 @@ export const eppNames = {
   destinationHeader: "x-gateway-destination-endpoint",
   destinationNamespace: "envoy.lb",
   subsetNamespace: "envoy.lb.subset_hint",
+  scoresKey: "x-gateway-destination-endpoint-scores",
   subsetKey: "x-gateway-destination-endpoint-subset",
   objectiveHeader: "x-gateway-inference-objective",
   fairnessHeader: "x-gateway-inference-fairness-id",
@@ -51,6 +54,9 @@ export interface PickerProcessorDeps {
   readonly flowControl: FlowControl | undefined;
   readonly metrics: PickerMetrics;
   readonly clock: () => number;
+  /** Objective priorities and model rewrites (config and Kubernetes). */
+  readonly objectives: ObjectiveStore;
+  readonly random?: () => number;
 }
 
 /** Non-streamed response bodies are kept up to this size for usage parsing. */
@@ -60,12 +66,21 @@ function respond(err: InferenceError): { respond: ImmediateResponse } {
   return { respond: errorReply(err) };
 }
 
-/** Header mutation + `envoy.lb` metadata naming the targets (primary first). */
-export function destinationDecision(targets: readonly Endpoint[]): HeadersDecision {
+/**
+ * Header mutation + `envoy.lb` metadata naming the targets (primary first), and with
+ * `scores` each candidate's score under `x-gateway-destination-endpoint-scores` (GIE's
+ * --emit-endpoint-scores).
+ */
+export function destinationDecision(
+  targets: readonly Endpoint[],
+  scores?: ReadonlyMap<string, number>,
+): HeadersDecision {
   const value = targets.map((t) => t.id).join(",");
+  const lb: Record<string, JsonValue> = { [eppNames.destinationHeader]: value };
+  if (scores && scores.size > 0) lb[eppNames.scoresKey] = Object.fromEntries(scores);
   return {
     headers: { set: { [eppNames.destinationHeader]: value } },
-    dynamicMetadata: { [eppNames.destinationNamespace]: { [eppNames.destinationHeader]: value } },
+    dynamicMetadata: { [eppNames.destinationNamespace]: lb },
     clearRouteCache: true,
   };
 }
@@ -73,7 +88,7 @@ export function destinationDecision(targets: readonly Endpoint[]): HeadersDecisi
 /** One Endpoint Picker Protocol exchange per stream. */
 export function createPickerProcessorFactory(deps: PickerProcessorDeps): ProcessorFactory {
   const { config, datastore, control, inflight, metrics } = deps;
-  const rewrites = new Map(config.modelRewrites.map((r) => [r.from, r.to]));
+  const random = deps.random ?? Math.random;
 
   return (ctx: StreamContext): Processor => {
     let requestId = "";
@@ -90,7 +105,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
 
     function candidates(): { value: readonly Endpoint[] } | { error: InferenceError } {
       const hint = ctx.metadata[eppNames.subsetNamespace]?.[eppNames.subsetKey];
-      const subset = parseSubsetHint(hint);
+      const subset = config.subsetFilter ? parseSubsetHint(hint) : undefined;
       let pool = datastore.endpoints();
       if (subset !== undefined) {
         pool = filterBySubset(pool, subset);
@@ -107,7 +122,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
     let startedAt = 0;
     const modelLabels = () => ({ model_name: clientModel ?? "", target_model_name: servedModel ?? "" });
 
-    function finishPick(outcome: { targets: readonly Endpoint[] } | { error: InferenceError }, started: number) {
+    function finishPick(outcome: PickOutcome, started: number) {
       const seconds = (performance.now() - started) / 1000;
       metrics.schedulingSeconds.observe(seconds);
       gie.schedulerE2e.observe(seconds);
@@ -135,7 +150,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       primaryId = outcome.targets[0]?.id ?? "";
       metrics.requests.inc({ result: "picked" });
       metrics.picks.inc({ endpoint: outcome.targets[0]?.id ?? "" });
-      return destinationDecision(outcome.targets);
+      return destinationDecision(outcome.targets, config.emitEndpointScores ? outcome.scores : undefined);
     }
 
     function fail(err: InferenceError) {
@@ -164,8 +179,19 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
         const parsed = parseRequestBody(event.body, detectApi(path ?? "").api);
         if ("error" in parsed) return fail(parsed.error);
         clientModel = parsed.value.model;
-        servedModel = headerOrAlias(headers, eppNames.rewriteHeader) || rewrites.get(clientModel) || clientModel;
-        const priority = config.objectives[headerOrAlias(headers, eppNames.objectiveHeader)]?.priority ?? 0;
+        // An InferenceModelRewrite rule wins over the rewrite header, as upstream; then the static config.
+        const decided = deps.objectives.rewrite(clientModel, random);
+        if (decided && decided.rewriteName !== "") {
+          servedModel = decided.model;
+          gie.modelRewriteDecisions.inc({
+            model_rewrite_name: decided.rewriteName,
+            model_name: clientModel,
+            target_model: servedModel,
+          });
+        } else {
+          servedModel = headerOrAlias(headers, eppNames.rewriteHeader) || decided?.model || clientModel;
+        }
+        const priority = deps.objectives.priorityOf(headerOrAlias(headers, eppNames.objectiveHeader)) ?? 0;
         gie.requestTotal.inc({ ...modelLabels(), priority: String(priority) });
         gie.requestSizes.observe(modelLabels(), event.body.byteLength);
         let c = candidates();

@@ -8,7 +8,13 @@ import type { Endpoint, SchedulingRequest } from "./scheduling/types.js";
 /** Expected output tokens per input token when the response size is unknown (GIE token estimator). */
 export const outputTokensPerInputToken = 1.5;
 
-export type PickOutcome = { readonly targets: readonly Endpoint[] } | { readonly error: InferenceError };
+export type PickOutcome =
+  | {
+      readonly targets: readonly Endpoint[];
+      /** The primary profile's score per candidate id (empty for a random pick). */
+      readonly scores?: ReadonlyMap<string, number>;
+    }
+  | { readonly error: InferenceError };
 
 export interface RequestControlOptions {
   readonly scheduler: Scheduler;
@@ -69,7 +75,7 @@ export function createRequestControl(o: RequestControlOptions): RequestControl {
       o.scheduler.preRequest(request, result.targets, nowMs);
       const uncached = result.state.get(uncachedTokensStateKey) as Map<string, number> | undefined;
       track(request, primary, uncached?.get(primary.id) ?? request.promptTokens);
-      return { targets: result.targets };
+      return { targets: result.targets, scores: new Map(result.scores.map((s) => [s.endpoint.id, s.score])) };
     },
     pickRandom(request, candidates) {
       if (candidates.length === 0) return { error: inferenceError("Internal", "no pods available in datastore") };

@@ -5,11 +5,17 @@ import { freshOrAll, isStale } from "./candidates.js";
 import { type EndpointPickerServiceConfig, endpointPickerConfigSchema, endpointPickerDefaults } from "./config.js";
 import { createDatastore, type EndpointSpec } from "./datastore.js";
 import { createFileDiscovery, type Discovery } from "./discovery/file-discovery.js";
+import { loadKubeConnection } from "./discovery/kube-client.js";
 import { createKubernetesDiscovery } from "./discovery/kubernetes-discovery.js";
+import { createKubernetesMetricsAuth } from "./discovery/metrics-auth.js";
+import { watchObjectives } from "./discovery/objective-watch.js";
+import { eppFlagNames, parseEppFlags } from "./epp-flags.js";
 import { createFlowControl } from "./flow-control.js";
 import { createInflightTracker } from "./inflight-tracker.js";
+import { engineMetricSpecs, specWithOverrides } from "./metrics/engine-metrics.js";
 import { createMetricsScraper } from "./metrics/metrics-scraper.js";
 import { createModelsPoller } from "./metrics/models-poller.js";
+import { createObjectiveStore } from "./objectives.js";
 import { createPickerMetrics } from "./picker-metrics.js";
 import { createPickerProcessorFactory } from "./processor.js";
 import { createRequestControl } from "./request-control.js";
@@ -50,10 +56,19 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   });
   if ("errors" in loaded) throw new ConfigError(`service.scheduler: ${loaded.errors.join("; ")}`);
   const { scheduler, settings } = loaded;
-  if (settings.metricsSource?.scheme === "https") {
+  const scheme = settings.metricsSource?.scheme === "https" ? "https" : config.metrics.scheme;
+  if (scheme === "https") {
     throw new ConfigError(
       "service.scheduler: metrics-data-source scheme https is not supported yet; scrape over http (see README)",
     );
+  }
+  let specs: Parameters<typeof createMetricsScraper>[0]["specs"];
+  if (config.metrics.specs) {
+    try {
+      specs = { vllm: specWithOverrides(engineMetricSpecs.vllm, config.metrics.specs) };
+    } catch (error) {
+      throw new ConfigError(`service.metrics.specs: ${(error as Error).message}`);
+    }
   }
   const extractor = settings.metricsExtractor;
   if (extractor && (extractor.engineConfigs.length > 0 || extractor.engineLabelKey || extractor.defaultEngine)) {
@@ -114,10 +129,13 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
       }),
     );
   }
+  // One Kubernetes connection (service account or kubeconfig) for discovery, objectives and metrics auth.
+  const connection = config.endpoints.kubernetes || config.metricsAuth === "kubernetes" ? loadConnection() : undefined;
   if (config.endpoints.kubernetes) {
     discoveries.push(
       createKubernetesDiscovery({
         ...config.endpoints.kubernetes,
+        connection,
         onEndpoints: (list) => {
           sources.k8s = list;
           apply();
@@ -128,6 +146,20 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   }
   for (const d of discoveries) void d.start();
 
+  const objectives = createObjectiveStore(config);
+  const kube = config.endpoints.kubernetes;
+  if (kube?.poolName !== undefined && kube.watchObjectives && connection) {
+    watchObjectives({
+      connection,
+      namespace: kube.namespace,
+      poolName: kube.poolName,
+      poolGroup: kube.group,
+      store: objectives,
+      onError: (error) => runtime.log.warn({ error }, "InferenceObjective / InferenceModelRewrite watch"),
+      signal: runtime.signal,
+    });
+  }
+
   // No metrics source (dataLayer.injectDefaults: false and none configured): no scraping, as upstream.
   const source = settings.metricsSource;
   const scraper = source
@@ -137,7 +169,12 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
         timeoutMs: config.metrics.scrapeTimeoutMs,
         // The service's own path unless the EndpointPickerConfig's metrics-data-source names one.
         path: source.path !== "/metrics" ? source.path : config.metrics.path,
-        ...(source.port === undefined ? {} : { port: source.port }),
+        ...(source.port !== undefined
+          ? { port: source.port }
+          : config.metrics.port !== undefined
+            ? { port: config.metrics.port }
+            : {}),
+        ...(specs ? { specs } : {}),
         clock,
         onScrape: (result) => metrics.scrapes.inc({ result }),
       })
@@ -163,13 +200,37 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
 
   return {
     name: "endpoint-picker",
-    processor: createPickerProcessorFactory({ config, datastore, control, inflight, flowControl, metrics, clock }),
+    processor: createPickerProcessorFactory({
+      config,
+      datastore,
+      control,
+      inflight,
+      flowControl,
+      metrics,
+      clock,
+      objectives,
+    }),
+    healthNames: ["inference-extension"], // the name GIE's chart probes with one replica
+    ...(config.metricsAuth === "kubernetes" && connection
+      ? { authorizeMetrics: createKubernetesMetricsAuth(connection) }
+      : {}),
     isReady: () => datastore.synced && datastore.specs().size > 0,
     close,
     assumedModes: { requestBody: "FULL_DUPLEX_STREAMED", responseBody: "FULL_DUPLEX_STREAMED" },
     // Fail closed: a picker that cannot decide must not let the request go wherever its header points.
     failure: { mode: "closed", status: 500 },
   };
+}
+
+/** The Kubernetes connection, or a ConfigError saying why there is none. */
+function loadConnection() {
+  try {
+    return loadKubeConnection();
+  } catch (error) {
+    throw new ConfigError(
+      `Kubernetes: ${(error as Error).message} (in a pod the service account is used; elsewhere set KUBECONFIG)`,
+    );
+  }
 }
 
 /** The endpoint picker as a CLI service module. */
@@ -179,4 +240,10 @@ export const serviceModule = defineServiceModule<EndpointPickerServiceConfig>({
     "Endpoint Picker Protocol callout: metrics-, prefix- and LoRA-aware replica selection for an InferencePool",
   configSchema: endpointPickerConfigSchema,
   create: (config, runtime) => createEndpointPickerService(config, runtime),
+  upstreamFlags: {
+    command: "epp",
+    description: "GIE's and llm-d-router's EPP flags (cmd/epp)",
+    flagNames: eppFlagNames,
+    parse: (argv, env) => parseEppFlags(argv, env),
+  },
 });

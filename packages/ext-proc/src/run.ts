@@ -35,6 +35,8 @@ export async function runService(
   module: ServiceModule,
   flags: ConfigOverrides,
   env: NodeJS.ProcessEnv = process.env,
+  /** Lines logged as warnings at start (what a translated flag set accepted without effect). */
+  notes: readonly string[] = [],
 ): Promise<RunningService> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -51,6 +53,7 @@ export async function runService(
   // server.tracing: false turns it off whatever the environment says (GIE's --tracing=false).
   const tracing = config.server.tracing ? startTracing(module.name, env) : undefined;
   if (tracing) log.info({ endpoint: tracesUrl(env) ?? "default" }, "tracing to OTLP/HTTP");
+  for (const note of notes) log.warn({ note }, "flag accepted with a difference");
   installProcessGuards(log);
   const registry = createRegistry();
   const controller = new AbortController();

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ZodType } from "zod";
+import type { ConfigOverrides } from "./config.js";
 import type { HeaderInput, HeaderMap } from "./headers.js";
 import type {
   Awaitable,
@@ -106,7 +107,25 @@ export interface ServiceModule<Config = unknown> {
   readonly name: string;
   readonly description: string;
   readonly configSchema: ZodType<Config>;
+  /**
+   * Another implementation's command line, translated into config sections so its deployment
+   * manifests start this service unchanged (the picker: GIE's and llm-d's EPP flags, run as
+   * `callouts epp`). `parse` throws an Error naming the bad flag.
+   */
+  readonly upstreamFlags?: UpstreamFlags;
   create(config: Config, runtime: ServiceRuntime): Awaitable<Service>;
+}
+
+export interface UpstreamFlags {
+  /** The CLI command that takes them (`epp`). */
+  readonly command: string;
+  /** One line for help: whose flags these are. */
+  readonly description: string;
+  readonly flagNames: readonly string[];
+  parse(
+    argv: readonly string[],
+    env: NodeJS.ProcessEnv,
+  ): { readonly overrides: ConfigOverrides; readonly notes: readonly string[] };
 }
 
 /** Identity helper that keeps the config type. */

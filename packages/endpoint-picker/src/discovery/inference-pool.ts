@@ -1,15 +1,20 @@
 import type { EndpointSpec } from "../datastore.js";
 import { engineTypeSchema } from "./endpoint-list.js";
 
-/** Pod label that selects the engine's metric names (GIE). */
-export const engineTypeLabel = "inference.networking.k8s.io/engine-type";
+/** Pod labels that select the engine's metric names: llm-d's core-metrics-extractor default, then GIE's. */
+export const engineTypeLabels = ["llm-d.ai/engine-type", "inference.networking.k8s.io/engine-type"] as const;
 
-/** The fields of an `inference.networking.k8s.io/v1` InferencePool the picker reads. */
+/**
+ * The fields of an InferencePool the picker reads: `inference.networking.k8s.io/v1`
+ * (selector.matchLabels, targetPorts[].number) or `inference.networking.x-k8s.io/v1alpha2`
+ * (selector as a plain label map, targetPortNumber).
+ */
 export interface InferencePoolLike {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
   readonly spec?: {
-    readonly selector?: { readonly matchLabels?: Readonly<Record<string, string>> };
+    readonly selector?: { readonly matchLabels?: Readonly<Record<string, string>> } | Readonly<Record<string, string>>;
     readonly targetPorts?: readonly { readonly number?: number }[];
+    readonly targetPortNumber?: number;
   };
 }
 
@@ -43,15 +48,40 @@ export function isPodReady(pod: PodLike): boolean {
   return (pod.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
+/** llm-d's engine names where ours differ. */
+const engineAliases: Readonly<Record<string, string>> = { "triton-tensorrt-llm": "triton-trtllm" };
+
+/** A pool's label selector and target ports, in either API version's shape. */
+export function poolSelection(pool: InferencePoolLike): { selector: Record<string, string>; ports: number[] } {
+  const raw = pool.spec?.selector ?? {};
+  const matchLabels = (raw as { matchLabels?: unknown }).matchLabels;
+  const selector =
+    typeof matchLabels === "object" && matchLabels !== null
+      ? (matchLabels as Record<string, string>)
+      : Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === "string"));
+  const ports = (pool.spec?.targetPorts ?? []).map((p) => p.number).filter((n): n is number => typeof n === "number");
+  if (ports.length === 0 && typeof pool.spec?.targetPortNumber === "number") ports.push(pool.spec.targetPortNumber);
+  return { selector, ports };
+}
+
 /** Pool selector + target ports over pods -> endpoints (one per ready pod and target port). */
 export function inferencePoolEndpoints(pool: InferencePoolLike, pods: Iterable<PodLike>): EndpointSpec[] {
-  const selector = pool.spec?.selector?.matchLabels ?? {};
-  const ports = (pool.spec?.targetPorts ?? []).map((p) => p.number).filter((n): n is number => typeof n === "number");
+  const { selector, ports } = poolSelection(pool);
+  return selectedEndpoints(selector, ports, pods);
+}
+
+/** Ready pods matching `selector`, one endpoint per target port, sorted by address. */
+export function selectedEndpoints(
+  selector: Readonly<Record<string, string>>,
+  ports: readonly number[],
+  pods: Iterable<PodLike>,
+): EndpointSpec[] {
   const out: EndpointSpec[] = [];
   for (const pod of pods) {
     const labels = pod.metadata?.labels ?? {};
     if (!matchesSelector(labels, selector) || !isPodReady(pod)) continue;
-    const engine = engineTypeSchema.safeParse(labels[engineTypeLabel] ?? "vllm");
+    const label = engineTypeLabels.map((l) => labels[l]).find(Boolean) ?? "vllm";
+    const engine = engineTypeSchema.safeParse(engineAliases[label] ?? label);
     for (const port of ports) {
       out.push({
         address: pod.status?.podIP as string,

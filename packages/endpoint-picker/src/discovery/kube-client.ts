@@ -94,15 +94,7 @@ export function watchOnce(
 ): Promise<void> {
   const url = new URL(path, conn.server);
   for (const [k, v] of Object.entries({ watch: "true", ...query })) url.searchParams.set(k, v);
-  const token = conn.token?.();
-  const options = {
-    method: "GET",
-    signal,
-    headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(url.protocol === "https:"
-      ? { ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTlsVerify }
-      : {}),
-  };
+  const options = requestOptions(conn, url, "GET", signal);
   return new Promise<void>((resolve, reject) => {
     const onResponse = (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
@@ -146,6 +138,118 @@ export function watchOnce(
     req.on("error", (error) => (signal.aborted ? resolve() : reject(error)));
     req.end();
   });
+}
+
+/** Request options for one call: TLS material and the bearer token, read now. */
+function requestOptions(conn: KubeConnection, url: URL, method: string, signal: AbortSignal | undefined) {
+  const token = conn.token?.();
+  return {
+    method,
+    ...(signal ? { signal } : {}),
+    headers: {
+      accept: "application/json",
+      ...(method === "POST" ? { "content-type": "application/json" } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(url.protocol === "https:"
+      ? { ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTlsVerify }
+      : {}),
+  };
+}
+
+/** Largest JSON reply read (a pod list of a big namespace fits; a runaway reply does not). */
+const maxJsonBytes = 64 * 1024 * 1024;
+
+/**
+ * One GET or POST with a JSON reply; rejects on a connection error, a timeout, a non-2xx status
+ * (with the API server's message) or a body that is not JSON.
+ */
+export function requestJson(
+  conn: KubeConnection,
+  method: "GET" | "POST",
+  path: string,
+  options: { query?: Record<string, string>; body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<unknown> {
+  const url = new URL(path, conn.server);
+  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  return new Promise<unknown>((resolve, reject) => {
+    const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+      url,
+      requestOptions(conn, url, method, signal),
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > maxJsonBytes) res.destroy(new Error(`reply over ${maxJsonBytes} bytes`));
+          else chunks.push(c);
+        });
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 299) return reject(new Error(`HTTP ${status}: ${apiMessage(text)}`));
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error("reply is not JSON"));
+          }
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+  });
+}
+
+/** What `watchForever` reports: the whole collection after each list, then single changes. */
+export interface CollectionEvents {
+  /** The complete current set, replacing whatever was known (after every (re)list). */
+  readonly replace: (objects: unknown[]) => void;
+  readonly change: (type: "ADDED" | "MODIFIED" | "DELETED", object: unknown) => void;
+  readonly error: (message: string) => void;
+}
+
+/**
+ * An informer in miniature: list the collection (the full set replaces what was known, so a
+ * deletion missed while disconnected is not kept), then watch from the list's resourceVersion;
+ * when the watch ends or fails (410 Gone included), wait `retryMs` and list again. Runs until
+ * `signal` aborts.
+ */
+export async function watchForever(
+  conn: KubeConnection,
+  path: string,
+  query: Record<string, string>,
+  on: CollectionEvents,
+  signal: AbortSignal,
+  retryMs = 1000,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const list = (await requestJson(conn, "GET", path, { query, signal })) as {
+        items?: unknown[];
+        metadata?: { resourceVersion?: string };
+      };
+      on.replace(list.items ?? []);
+      const resourceVersion = list.metadata?.resourceVersion;
+      await watchOnce(
+        conn,
+        path,
+        { ...query, ...(resourceVersion ? { resourceVersion, allowWatchBookmarks: "true" } : {}) },
+        (type, object) => {
+          if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") on.change(type, object);
+        },
+        signal,
+      );
+    } catch (error) {
+      if (!signal.aborted) on.error(`${path}: ${(error as Error).message}`);
+    }
+    if (!signal.aborted) await new Promise((r) => setTimeout(r, retryMs));
+  }
 }
 
 function apiMessage(body: string): string {

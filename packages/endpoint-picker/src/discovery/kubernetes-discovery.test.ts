@@ -1,94 +1,99 @@
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EndpointSpec } from "../datastore.js";
+import { type FakeKubeApi, readyPod, startFakeKubeApi } from "./fake-kube-api.testdata.js";
 import type { Discovery } from "./file-discovery.js";
-import { createKubernetesDiscovery } from "./kubernetes-discovery.js";
+import { createKubernetesDiscovery, type KubernetesDiscoveryOptions } from "./kubernetes-discovery.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error("condition not met");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const podsPath = "/api/v1/namespaces/ml/pods";
+const poolsPath = "/apis/inference.networking.k8s.io/v1/namespaces/ml/inferencepools";
+const v1Pool = {
+  metadata: { name: "llama", namespace: "ml" },
+  spec: { selector: { matchLabels: { app: "llama" } }, targetPorts: [{ number: 8000 }] },
+};
 
-const pod = (name: string, ip: string, ready: boolean) => ({
-  metadata: { name, labels: { app: "llama" } },
-  status: { phase: "Running", podIP: ip, conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
-});
-
-/** A fake API server: remembers each watch stream so the test can push events into it. */
-async function fakeApiServer() {
-  const streams = new Map<string, ServerResponse>();
-  const paths: string[] = [];
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    paths.push(`${url.pathname}?${url.searchParams.toString()}`);
-    res.writeHead(200, { "content-type": "application/json" });
-    res.flushHeaders();
-    streams.set(url.pathname.endsWith("/pods") ? "pods" : "pools", res);
+async function follow(api: FakeKubeApi, options: Partial<KubernetesDiscoveryOptions>) {
+  const lists: EndpointSpec[][] = [];
+  const errors: string[] = [];
+  const d: Discovery = createKubernetesDiscovery({
+    namespace: "ml",
+    apiServerUrl: api.url,
+    onEndpoints: (l) => lists.push(l),
+    onError: (e) => errors.push(e),
+    ...options,
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  const send = (stream: "pods" | "pools", type: string, object: unknown) =>
-    streams.get(stream)?.write(`${JSON.stringify({ type, object })}\n`);
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    send,
-    paths,
-    ready: () => streams.size === 2,
-  };
+  cleanups.push(() => d.stop());
+  await d.start();
+  const ids = () => (lists.at(-1) ?? []).map((e) => `${e.address}:${e.port}`).join();
+  return { ids, errors, lists };
 }
 
 describe("createKubernetesDiscovery()", () => {
-  it("watches the InferencePool and its pods and follows events", async () => {
-    const api = await fakeApiServer();
-    const lists: EndpointSpec[][] = [];
-    const errors: string[] = [];
-    const d: Discovery = createKubernetesDiscovery({
-      namespace: "ml",
-      poolName: "llama",
-      apiServerUrl: api.url,
-      onEndpoints: (l) => lists.push(l),
-      onError: (e) => errors.push(e),
-    });
-    cleanups.push(() => d.stop());
-    await d.start();
-    await until(api.ready);
-    expect(api.paths.sort()).toEqual([
-      "/api/v1/namespaces/ml/pods?watch=true",
-      "/apis/inference.networking.k8s.io/v1/namespaces/ml/inferencepools?watch=true&fieldSelector=metadata.name%3Dllama",
-    ]);
+  it("lists, then watches the InferencePool and its pods, and follows events", async () => {
+    const api = await startFakeKubeApi();
+    cleanups.push(() => api.close());
+    api.put(podsPath, readyPod("a", "10.0.0.1", { app: "llama" }));
+    api.put(podsPath, readyPod("b", "10.0.0.2", { app: "llama" }, false));
+    api.put(poolsPath, v1Pool);
+    const { ids, errors } = await follow(api, { poolName: "llama" });
+    await expect.poll(ids).toBe("10.0.0.1:8000");
+    const gets = api.requests.map((r) => `${r.path}?${r.query}`);
+    expect(gets).toContain(`${poolsPath}?fieldSelector=metadata.name%3Dllama`);
+    await expect.poll(() => api.watchers(podsPath) + api.watchers(poolsPath)).toBe(2);
+    // The watch starts at the list's resourceVersion.
+    expect(api.requests.find((r) => r.path === podsPath && r.query.includes("watch=true"))?.query).toMatch(
+      /resourceVersion=\d+/,
+    );
 
-    api.send("pods", "ADDED", pod("a", "10.0.0.1", true));
-    api.send("pods", "ADDED", pod("b", "10.0.0.2", false));
-    api.send("pools", "ADDED", {
-      metadata: { name: "llama", namespace: "ml" },
-      spec: { selector: { matchLabels: { app: "llama" } }, targetPorts: [{ number: 8000 }] },
-    });
-    const ids = () => (lists.at(-1) ?? []).map((e) => `${e.address}:${e.port}`);
-    await until(() => ids().join() === "10.0.0.1:8000");
-
-    api.send("pods", "MODIFIED", pod("b", "10.0.0.2", true));
-    await until(() => ids().join() === "10.0.0.1:8000,10.0.0.2:8000");
-
-    api.send("pods", "DELETED", pod("a", "10.0.0.1", true));
-    await until(() => ids().join() === "10.0.0.2:8000");
-
-    api.send("pools", "DELETED", { metadata: { name: "llama" } });
-    await until(() => ids().length === 0);
+    api.put(podsPath, readyPod("b", "10.0.0.2", { app: "llama" }));
+    await expect.poll(ids).toBe("10.0.0.1:8000,10.0.0.2:8000");
+    api.remove(podsPath, "a");
+    await expect.poll(ids).toBe("10.0.0.2:8000");
+    api.remove(poolsPath, "llama");
+    await expect.poll(ids).toBe("");
     expect(errors).toEqual([]);
+  });
+
+  it("relists after a watch ends, so a deletion missed meanwhile is not kept", async () => {
+    const api = await startFakeKubeApi();
+    cleanups.push(() => api.close());
+    api.put(podsPath, readyPod("a", "10.0.0.1", { app: "llama" }));
+    api.put(podsPath, readyPod("b", "10.0.0.2", { app: "llama" }));
+    api.put(poolsPath, v1Pool);
+    const { ids } = await follow(api, { poolName: "llama" });
+    await expect.poll(ids).toBe("10.0.0.1:8000,10.0.0.2:8000");
+    await expect.poll(() => api.watchers(podsPath)).toBe(1);
+    api.dropWatches();
+    await expect.poll(() => api.watchers(podsPath)).toBe(0);
+    api.remove(podsPath, "a"); // while nobody watches
+    await expect.poll(ids, { timeout: 5000 }).toBe("10.0.0.2:8000");
+  });
+
+  it("reads a v1alpha2 pool of inference.networking.x-k8s.io (selector map, targetPortNumber)", async () => {
+    const api = await startFakeKubeApi();
+    cleanups.push(() => api.close());
+    api.put(podsPath, readyPod("a", "10.0.0.1", { app: "llama", "llm-d.ai/engine-type": "sglang" }));
+    api.put("/apis/inference.networking.x-k8s.io/v1alpha2/namespaces/ml/inferencepools", {
+      metadata: { name: "llama" },
+      spec: { selector: { app: "llama" }, targetPortNumber: 8001 },
+    });
+    const { ids, lists } = await follow(api, { poolName: "llama", group: "inference.networking.x-k8s.io" });
+    await expect.poll(ids).toBe("10.0.0.1:8001");
+    expect(lists.at(-1)?.[0]?.engine).toBe("sglang"); // llm-d's engine-type label
+  });
+
+  it("follows pods by selector and target ports without a pool (--endpoint-selector)", async () => {
+    const api = await startFakeKubeApi();
+    cleanups.push(() => api.close());
+    api.put(podsPath, readyPod("a", "10.0.0.1", { app: "llama", tier: "gpu" }));
+    api.put(podsPath, readyPod("b", "10.0.0.2", { app: "llama" }));
+    const { ids } = await follow(api, { selector: { app: "llama", tier: "gpu" }, targetPorts: [8000, 8001] });
+    await expect.poll(ids).toBe("10.0.0.1:8000,10.0.0.1:8001");
+    expect(api.requests.some((r) => r.path.endsWith("/inferencepools"))).toBe(false);
+    expect(api.requests.find((r) => r.path === podsPath)?.query).toContain("labelSelector=app%3Dllama%2Ctier%3Dgpu");
   });
 });

@@ -1,77 +1,108 @@
 import type { EndpointSpec } from "../datastore.js";
 import type { Discovery } from "./file-discovery.js";
-import { type InferencePoolLike, inferencePoolEndpoints, type PodLike } from "./inference-pool.js";
-import { type KubeConnection, loadKubeConnection, watchOnce } from "./kube-client.js";
+import { type InferencePoolLike, inferencePoolEndpoints, type PodLike, selectedEndpoints } from "./inference-pool.js";
+import { type KubeConnection, loadKubeConnection, watchForever } from "./kube-client.js";
 
 export interface KubernetesDiscoveryOptions {
   readonly namespace: string;
-  readonly poolName: string;
+  /** The InferencePool to follow; or, without one, `selector` and `targetPorts`. */
+  readonly poolName?: string | undefined;
+  /** inference.networking.k8s.io (v1, default) or inference.networking.x-k8s.io (v1alpha2). */
+  readonly group?: string | undefined;
+  readonly selector?: Readonly<Record<string, string>> | undefined;
+  readonly targetPorts?: readonly number[] | undefined;
   readonly onEndpoints: (endpoints: EndpointSpec[]) => void;
   readonly onError: (error: string) => void;
   /** API server URL without credentials (tests); default: in-cluster config or $KUBECONFIG. */
   readonly apiServerUrl?: string;
+  /** A connection already loaded (shared with the objective watch and metrics auth). */
+  readonly connection?: KubeConnection | undefined;
 }
 
+/** The InferencePool API version served for each group. */
+const poolVersions: Readonly<Record<string, string>> = {
+  "inference.networking.k8s.io": "v1",
+  "inference.networking.x-k8s.io": "v1alpha2",
+};
+
 /**
- * Watches one InferencePool (`inference.networking.k8s.io/v1`) and the pods of its
- * namespace (`kube-client.ts`: in-cluster service account or a kubeconfig), re-deriving
- * endpoints on every event. The translation is unit-tested with fake
- * objects (inference-pool.test.ts); the wiring is tested against a fake API server that
- * streams watch events (kubernetes-discovery.test.ts), not against a real cluster.
+ * Follows one InferencePool (`inference.networking.k8s.io/v1` or the x-k8s.io v1alpha2) and the
+ * pods of its namespace, or only the pods matching a selector when no pool is named, through
+ * `kube-client.ts` (in-cluster service account or a kubeconfig): list, then watch, relisting
+ * after a failed watch so a deletion missed meanwhile is not kept. Endpoints are re-derived on
+ * every change. The translation is unit-tested with fake objects (inference-pool.test.ts); the
+ * wiring against a fake API server (kubernetes-discovery.test.ts), not a real cluster.
  */
 export function createKubernetesDiscovery(o: KubernetesDiscoveryOptions): Discovery {
   let pool: InferencePoolLike | undefined;
+  let podsListed = false;
   const pods = new Map<string, PodLike>();
-  const aborts: AbortController[] = [];
-  let stopped = false;
+  const abort = new AbortController();
 
+  const bySelector = o.poolName === undefined;
   const publish = () => {
-    if (pool) o.onEndpoints(inferencePoolEndpoints(pool, pods.values()));
+    if (!podsListed) return;
+    if (bySelector) o.onEndpoints(selectedEndpoints(o.selector ?? {}, o.targetPorts ?? [], pods.values()));
+    else if (pool) o.onEndpoints(inferencePoolEndpoints(pool, pods.values()));
   };
+  const podName = (obj: unknown) => (obj as PodLike).metadata?.name ?? "";
 
   return {
     async start() {
       const conn: KubeConnection =
-        o.apiServerUrl === undefined
+        o.connection ??
+        (o.apiServerUrl === undefined
           ? loadKubeConnection()
-          : { server: new URL(o.apiServerUrl), insecureSkipTlsVerify: true };
-      const watchPath = async (
-        path: string,
-        query: Record<string, string>,
-        onEvent: (type: string, obj: unknown) => void,
-      ) => {
-        while (!stopped) {
-          const abort = new AbortController();
-          aborts.push(abort);
-          try {
-            await watchOnce(conn, path, query, onEvent, abort.signal);
-          } catch (err) {
-            if (!stopped) o.onError(`watch ${path}: ${(err as Error).message}`);
-          }
-          aborts.splice(aborts.indexOf(abort), 1);
-          if (!stopped) await new Promise((r) => setTimeout(r, 1000));
-        }
-      };
-      void watchPath(
-        `/apis/inference.networking.k8s.io/v1/namespaces/${o.namespace}/inferencepools`,
-        { fieldSelector: `metadata.name=${o.poolName}` },
-        (type, obj) => {
-          pool = type === "DELETED" ? undefined : (obj as InferencePoolLike);
+          : { server: new URL(o.apiServerUrl), insecureSkipTlsVerify: true });
+      if (!bySelector) {
+        const group = o.group ?? "inference.networking.k8s.io";
+        const setPool = (next: InferencePoolLike | undefined) => {
+          pool = next;
           if (pool) publish();
           else o.onEndpoints([]);
+        };
+        void watchForever(
+          conn,
+          `/apis/${group}/${poolVersions[group] ?? "v1"}/namespaces/${o.namespace}/inferencepools`,
+          { fieldSelector: `metadata.name=${o.poolName}` },
+          {
+            replace: (items) => setPool(items[0] as InferencePoolLike | undefined),
+            change: (type, obj) => setPool(type === "DELETED" ? undefined : (obj as InferencePoolLike)),
+            error: o.onError,
+          },
+          abort.signal,
+        );
+      }
+      const podQuery: Record<string, string> = bySelector
+        ? {
+            labelSelector: Object.entries(o.selector ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(","),
+          }
+        : {};
+      void watchForever(
+        conn,
+        `/api/v1/namespaces/${o.namespace}/pods`,
+        podQuery,
+        {
+          replace: (items) => {
+            pods.clear();
+            for (const item of items) pods.set(podName(item), item as PodLike);
+            podsListed = true;
+            publish();
+          },
+          change: (type, obj) => {
+            if (type === "DELETED") pods.delete(podName(obj));
+            else pods.set(podName(obj), obj as PodLike);
+            publish();
+          },
+          error: o.onError,
         },
+        abort.signal,
       );
-      void watchPath(`/api/v1/namespaces/${o.namespace}/pods`, {}, (type, obj) => {
-        const pod = obj as PodLike;
-        const name = pod.metadata?.name ?? "";
-        if (type === "DELETED") pods.delete(name);
-        else pods.set(name, pod);
-        publish();
-      });
     },
     stop() {
-      stopped = true;
-      for (const a of aborts) a.abort();
+      abort.abort();
     },
   };
 }

@@ -149,3 +149,56 @@ export function extractEngineMetrics(
 function positive(v: number | undefined): number | undefined {
   return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
 }
+
+/**
+ * A metric spec as GIE's flags and llm-d's engineConfigs write it: `family` or
+ * `family{label=value,label2="value 2"}`. Throws naming the spec when it is malformed.
+ */
+export function parseMetricSpec(spec: string): MetricSelector {
+  const m = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*$/.exec(spec);
+  if (!m) throw new Error(`metric spec ${JSON.stringify(spec)}: expected name or name{label=value,...}`);
+  const family = m[1] as string;
+  const inner = (m[2] ?? "").trim();
+  if (inner === "") return { family };
+  const labels: Record<string, string> = {};
+  for (const term of inner.split(",")) {
+    const t = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*(?:"([^"]*)"|([^",]*?))\s*$/.exec(term);
+    if (!t) throw new Error(`metric spec ${JSON.stringify(spec)}: bad label matcher ${JSON.stringify(term.trim())}`);
+    labels[t[1] as string] = (t[2] ?? t[3] ?? "") as string;
+  }
+  return { family, labels };
+}
+
+/** The default engine's spec with GIE's --*-metric overrides applied ("" drops LoRA or cache info). */
+export function specWithOverrides(
+  base: EngineMetricSpec,
+  overrides: {
+    readonly waiting?: string | undefined;
+    readonly running?: string | undefined;
+    readonly kvCacheUsage?: string | undefined;
+    readonly lora?: string | undefined;
+    readonly cacheInfo?: string | undefined;
+  },
+): EngineMetricSpec {
+  const { lora: _lora, cacheInfo: _cacheInfo, ...required } = base;
+  const lora =
+    overrides.lora === undefined ? base.lora : overrides.lora === "" ? undefined : parseMetricSpec(overrides.lora);
+  const cacheInfo =
+    overrides.cacheInfo === undefined
+      ? base.cacheInfo
+      : overrides.cacheInfo === ""
+        ? undefined
+        : {
+            selector: parseMetricSpec(overrides.cacheInfo),
+            blockSizeLabel: base.cacheInfo?.blockSizeLabel ?? "block_size",
+            numBlocksLabel: base.cacheInfo?.numBlocksLabel ?? "num_gpu_blocks",
+          };
+  return {
+    ...required,
+    ...(overrides.waiting ? { waiting: parseMetricSpec(overrides.waiting) } : {}),
+    ...(overrides.running ? { running: parseMetricSpec(overrides.running) } : {}),
+    ...(overrides.kvCacheUsage ? { kvCacheUsage: parseMetricSpec(overrides.kvCacheUsage) } : {}),
+    ...(lora ? { lora } : {}),
+    ...(cacheInfo ? { cacheInfo } : {}),
+  };
+}
