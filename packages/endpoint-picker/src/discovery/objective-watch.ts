@@ -70,34 +70,36 @@ export function toRewrite(object: unknown, o: ObjectiveWatchOptions): RewriteObj
  * answers 404: reported once per retry through onError, and the static config keeps working.
  */
 export function watchObjectives(o: ObjectiveWatchOptions): void {
-  const base = `/apis/${objectiveApi}/namespaces/${o.namespace}`;
+  const { store } = o;
+  follow(o, "inferenceobjectives", toObjective, {
+    replace: (list) => store.replaceObjectives(list),
+    set: (x) => store.setObjective(x),
+    remove: (name) => store.deleteObjective(name),
+  });
+  follow(o, "inferencemodelrewrites", toRewrite, {
+    replace: (list) => store.replaceRewrites(list),
+    set: (x) => store.setRewrite(x),
+    remove: (name) => store.deleteRewrite(name),
+  });
+}
+
+/** One collection of the namespace into the store; an object that stops parsing (moved to another pool) is removed. */
+function follow<T>(
+  o: ObjectiveWatchOptions,
+  resource: string,
+  parse: (object: unknown, o: ObjectiveWatchOptions) => T | undefined,
+  to: { replace: (list: T[]) => void; set: (x: T) => void; remove: (name: string) => void },
+): void {
   void watchForever(
     o.connection,
-    `${base}/inferenceobjectives`,
+    `/apis/${objectiveApi}/namespaces/${o.namespace}/${resource}`,
     {},
     {
-      replace: (items) => o.store.replaceObjectives(items.map((i) => toObjective(i, o)).filter((x) => x !== undefined)),
+      replace: (items) => to.replace(items.map((i) => parse(i, o)).filter((x): x is T => x !== undefined)),
       change: (type, object) => {
-        const name = (object as KubeObject).metadata?.name ?? "";
-        const parsed = type === "DELETED" ? undefined : toObjective(object, o);
-        if (parsed) o.store.setObjective(parsed);
-        else o.store.deleteObjective(name); // deleted, or moved to another pool
-      },
-      error: o.onError,
-    },
-    o.signal,
-  );
-  void watchForever(
-    o.connection,
-    `${base}/inferencemodelrewrites`,
-    {},
-    {
-      replace: (items) => o.store.replaceRewrites(items.map((i) => toRewrite(i, o)).filter((x) => x !== undefined)),
-      change: (type, object) => {
-        const name = (object as KubeObject).metadata?.name ?? "";
-        const parsed = type === "DELETED" ? undefined : toRewrite(object, o);
-        if (parsed) o.store.setRewrite(parsed);
-        else o.store.deleteRewrite(name);
+        const parsed = type === "DELETED" ? undefined : parse(object, o);
+        if (parsed !== undefined) to.set(parsed);
+        else to.remove((object as KubeObject).metadata?.name ?? "");
       },
       error: o.onError,
     },
