@@ -20,6 +20,7 @@ import { createPickerMetrics } from "./picker-metrics.js";
 import { createPickerProcessorFactory } from "./processor.js";
 import { createRequestControl } from "./request-control.js";
 import { loadEndpointPickerConfig } from "./scheduling/config-loader.js";
+import { parseGoDurationMs } from "./upstream/units.js";
 
 /** Builds the endpoint picker: discovery -> datastore <- scraper; scheduler; processor. */
 export function createEndpointPickerService(config: EndpointPickerServiceConfig, runtime: ServiceRuntime): Service {
@@ -56,12 +57,24 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   });
   if ("errors" in loaded) throw new ConfigError(`service.scheduler: ${loaded.errors.join("; ")}`);
   const { scheduler, settings } = loaded;
-  const scheme = settings.metricsSource?.scheme === "https" ? "https" : config.metrics.scheme;
-  if (scheme === "https") {
-    throw new ConfigError(
-      "service.scheduler: metrics-data-source scheme https is not supported yet; scrape over http (see README)",
-    );
-  }
+  // https when the EndpointPickerConfig's metrics-data-source says so (its TLS parameters then
+  // apply) or the service config / --model-server-metrics-scheme does.
+  const source = settings.metricsSource;
+  const scrapeTls =
+    source?.scheme === "https"
+      ? {
+          insecureSkipVerify: source.insecureSkipVerify,
+          ca: source.caCertPath ? readConfigFile(source.caCertPath, runtime.configDir) : undefined,
+          cert: source.clientCertPath ? readConfigFile(source.clientCertPath, runtime.configDir) : undefined,
+          key: source.clientKeyPath ? readConfigFile(source.clientKeyPath, runtime.configDir) : undefined,
+        }
+      : config.metrics.scheme === "https"
+        ? { insecureSkipVerify: config.metrics.insecureSkipVerify }
+        : undefined;
+  const scrapeIntervalMs =
+    source?.interval !== undefined
+      ? Math.max(50, parseGoDurationMs(source.interval) as number)
+      : config.metrics.scrapeIntervalMs;
   let specs: Parameters<typeof createMetricsScraper>[0]["specs"];
   if (config.metrics.specs) {
     try {
@@ -161,12 +174,12 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
   }
 
   // No metrics source (dataLayer.injectDefaults: false and none configured): no scraping, as upstream.
-  const source = settings.metricsSource;
   const scraper = source
     ? createMetricsScraper({
         datastore,
-        intervalMs: config.metrics.scrapeIntervalMs,
+        intervalMs: scrapeIntervalMs,
         timeoutMs: config.metrics.scrapeTimeoutMs,
+        ...(scrapeTls ? { scheme: "https" as const, tls: scrapeTls } : {}),
         // The service's own path unless the EndpointPickerConfig's metrics-data-source names one.
         path: source.path !== "/metrics" ? source.path : config.metrics.path,
         ...(source.port !== undefined
@@ -220,6 +233,15 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
     // Fail closed: a picker that cannot decide must not let the request go wherever its header points.
     failure: { mode: "closed", status: 500 },
   };
+}
+
+/** A file named in config (relative to the config dir), or a ConfigError naming it. */
+function readConfigFile(path: string, configDir: string): Buffer {
+  try {
+    return readFileSync(isAbsolute(path) ? path : join(configDir, path));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** The Kubernetes connection, or a ConfigError saying why there is none. */

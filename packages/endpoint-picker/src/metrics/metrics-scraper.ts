@@ -5,6 +5,7 @@ import type { EngineType } from "../scheduling/types.js";
 import { type EngineMetricSpec, engineMetricSpecs, extractEngineMetrics, familiesOf } from "./engine-metrics.js";
 import { createHttpGetter, type FetchText } from "./http-getter.js";
 import { parsePromText } from "./prom-text-parser.js";
+import { createUndiciGetter, type UndiciGetterOptions } from "./undici-getter.js";
 
 export interface MetricsScraperOptions {
   readonly datastore: Datastore;
@@ -16,6 +17,10 @@ export interface MetricsScraperOptions {
   readonly path: string;
   /** Scrape this port on every endpoint instead of its own (llm-d metrics-data-source `port`). */
   readonly port?: number;
+  /** http (default) or https (GIE metrics-data-source `scheme`). */
+  readonly scheme?: "http" | "https";
+  /** TLS client settings for https (undici-getter.ts). */
+  readonly tls?: UndiciGetterOptions;
   readonly clock: () => number;
   readonly fetchText?: FetchText;
   /** Per-engine overrides of the metric names. */
@@ -32,7 +37,8 @@ export interface MetricsScraper {
 }
 
 export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
-  const getter = o.fetchText ? undefined : createHttpGetter();
+  const scheme = o.scheme ?? "http";
+  const getter = o.fetchText ? undefined : scheme === "https" ? createUndiciGetter(o.tls ?? {}) : createHttpGetter();
   const fetchText = o.fetchText ?? (getter as NonNullable<typeof getter>).get;
   const inFlight = new Set<string>();
   const familyCache = new Map<EngineType, { spec: EngineMetricSpec; families: Set<string> }>();
@@ -49,7 +55,7 @@ export function createMetricsScraper(o: MetricsScraperOptions): MetricsScraper {
   }
 
   async function scrape(id: string, address: string, port: number, engine: EngineType): Promise<void> {
-    const url = `http://${joinHostPort(address, port)}${o.path}`;
+    const url = `${scheme}://${joinHostPort(address, port)}${o.path}`;
     const signal = AbortSignal.timeout(o.timeoutMs);
     let text: string;
     try {
