@@ -12,7 +12,12 @@ import { watchObjectives } from "./discovery/objective-watch.js";
 import { eppFlagNames, parseEppFlags } from "./epp-flags.js";
 import { createFlowControl } from "./flow-control.js";
 import { createInflightTracker } from "./inflight-tracker.js";
-import { engineMetricSpecs, specWithOverrides } from "./metrics/engine-metrics.js";
+import {
+  type EngineMetricSpec,
+  engineMetricSpecs,
+  engineSettingsFrom,
+  specWithOverrides,
+} from "./metrics/engine-metrics.js";
 import { createMetricsScraper } from "./metrics/metrics-scraper.js";
 import { createModelsPoller } from "./metrics/models-poller.js";
 import { createObjectiveStore } from "./objectives.js";
@@ -20,6 +25,7 @@ import { createPickerMetrics } from "./picker-metrics.js";
 import { createPickerProcessorFactory } from "./processor.js";
 import { createRequestControl } from "./request-control.js";
 import { loadEndpointPickerConfig } from "./scheduling/config-loader.js";
+import type { EngineType } from "./scheduling/types.js";
 import { parseGoDurationMs } from "./upstream/units.js";
 
 /** Builds the endpoint picker: discovery -> datastore <- scraper; scheduler; processor. */
@@ -75,19 +81,22 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
     source?.interval !== undefined
       ? Math.max(50, parseGoDurationMs(source.interval) as number)
       : config.metrics.scrapeIntervalMs;
-  let specs: Parameters<typeof createMetricsScraper>[0]["specs"];
+  // Engines: core-metrics-extractor's parameters, then GIE's --*-metric flags on the default engine.
+  let engines: ReturnType<typeof engineSettingsFrom>;
+  let specs: Partial<Record<EngineType, EngineMetricSpec>>;
+  try {
+    engines = engineSettingsFrom(settings.metricsExtractor ?? {});
+  } catch (error) {
+    throw new ConfigError(`service.scheduler: core-metrics-extractor: ${(error as Error).message}`);
+  }
+  specs = { ...engines.specs };
   if (config.metrics.specs) {
+    const base = specs[engines.defaultEngine] ?? engineMetricSpecs[engines.defaultEngine];
     try {
-      specs = { vllm: specWithOverrides(engineMetricSpecs.vllm, config.metrics.specs) };
+      specs[engines.defaultEngine] = specWithOverrides(base, config.metrics.specs);
     } catch (error) {
       throw new ConfigError(`service.metrics.specs: ${(error as Error).message}`);
     }
-  }
-  const extractor = settings.metricsExtractor;
-  if (extractor && (extractor.engineConfigs.length > 0 || extractor.engineLabelKey || extractor.defaultEngine)) {
-    throw new ConfigError(
-      "service.scheduler: core-metrics-extractor parameters are not supported yet; engines come from the engine-type label",
-    );
   }
   for (const note of settings.notes) runtime.log.warn(note);
   // What the EndpointPickerConfig says wins over the service's own defaults.
@@ -149,6 +158,7 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
       createKubernetesDiscovery({
         ...config.endpoints.kubernetes,
         connection,
+        engines: { labelKey: engines.labelKey, defaultEngine: engines.defaultEngine },
         onEndpoints: (list) => {
           sources.k8s = list;
           apply();
@@ -187,7 +197,7 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
           : config.metrics.port !== undefined
             ? { port: config.metrics.port }
             : {}),
-        ...(specs ? { specs } : {}),
+        specs,
         clock,
         onScrape: (result) => metrics.scrapes.inc({ result }),
       })

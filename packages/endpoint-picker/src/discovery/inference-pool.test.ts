@@ -80,6 +80,24 @@ describe("inferencePoolEndpoints()", () => {
     expect(out[0]?.engine).toBe("vllm");
   });
 
+  it("reads the engine from core-metrics-extractor's engineLabelKey, llm-d's names, and its defaultEngine", () => {
+    const pods = [
+      pod("a", "10.0.0.1", { labels: { app: "vllm-llama", "example.com/engine": "triton-tensorrt-llm" } }),
+      pod("b", "10.0.0.2", { labels: { app: "vllm-llama", "llm-d.ai/engine-type": "vllm" } }), // not the configured label
+    ];
+    const out = inferencePoolEndpoints(pool, pods, { labelKey: "example.com/engine", defaultEngine: "sglang" });
+    expect(out.map((e) => e.engine)).toEqual(["triton-trtllm", "sglang"]);
+    // Default labels: llm-d's first, then GIE's.
+    const both = pod("c", "10.0.0.3", {
+      labels: {
+        app: "vllm-llama",
+        "llm-d.ai/engine-type": "sglang",
+        "inference.networking.k8s.io/engine-type": "vllm",
+      },
+    });
+    expect(inferencePoolEndpoints(pool, [both])[0]?.engine).toBe("sglang");
+  });
+
   it("yields nothing for a pool without target ports", () => {
     expect(
       inferencePoolEndpoints({ spec: { selector: { matchLabels: { app: "vllm-llama" } } } }, [pod("p", "10.0.0.1")]),

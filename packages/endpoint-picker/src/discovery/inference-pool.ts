@@ -1,5 +1,6 @@
 import type { EndpointSpec } from "../datastore.js";
-import { engineTypeSchema } from "./endpoint-list.js";
+import { engineOf } from "../metrics/engine-metrics.js";
+import type { EngineType } from "../scheduling/types.js";
 
 /** Pod labels that select the engine's metric names: llm-d's core-metrics-extractor default, then GIE's. */
 export const engineTypeLabels = ["llm-d.ai/engine-type", "inference.networking.k8s.io/engine-type"] as const;
@@ -48,8 +49,12 @@ export function isPodReady(pod: PodLike): boolean {
   return (pod.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
-/** llm-d's engine names where ours differ. */
-const engineAliases: Readonly<Record<string, string>> = { "triton-tensorrt-llm": "triton-trtllm" };
+/** Which label names the engine and what a pod without it runs (core-metrics-extractor's parameters). */
+export interface EngineLabeling {
+  /** The label; default: llm-d's, then GIE's (`engineTypeLabels`). */
+  readonly labelKey?: string | undefined;
+  readonly defaultEngine?: EngineType | undefined;
+}
 
 /** A pool's label selector and target ports, in either API version's shape. */
 export function poolSelection(pool: InferencePoolLike): { selector: Record<string, string>; ports: number[] } {
@@ -65,9 +70,13 @@ export function poolSelection(pool: InferencePoolLike): { selector: Record<strin
 }
 
 /** Pool selector + target ports over pods -> endpoints (one per ready pod and target port). */
-export function inferencePoolEndpoints(pool: InferencePoolLike, pods: Iterable<PodLike>): EndpointSpec[] {
+export function inferencePoolEndpoints(
+  pool: InferencePoolLike,
+  pods: Iterable<PodLike>,
+  engines: EngineLabeling = {},
+): EndpointSpec[] {
   const { selector, ports } = poolSelection(pool);
-  return selectedEndpoints(selector, ports, pods);
+  return selectedEndpoints(selector, ports, pods, engines);
 }
 
 /** Ready pods matching `selector`, one endpoint per target port, sorted by address. */
@@ -75,18 +84,22 @@ export function selectedEndpoints(
   selector: Readonly<Record<string, string>>,
   ports: readonly number[],
   pods: Iterable<PodLike>,
+  engines: EngineLabeling = {},
 ): EndpointSpec[] {
+  const labelKeys = engines.labelKey ? [engines.labelKey] : engineTypeLabels;
+  const fallback = engines.defaultEngine ?? "vllm";
   const out: EndpointSpec[] = [];
   for (const pod of pods) {
     const labels = pod.metadata?.labels ?? {};
     if (!matchesSelector(labels, selector) || !isPodReady(pod)) continue;
-    const label = engineTypeLabels.map((l) => labels[l]).find(Boolean) ?? "vllm";
-    const engine = engineTypeSchema.safeParse(engineAliases[label] ?? label);
+    const label = labelKeys.map((l) => labels[l]).find(Boolean);
+    // An engine this picker does not know falls back to the default engine (upstream: its default config).
+    const engine = (label === undefined ? undefined : engineOf(label)) ?? fallback;
     for (const port of ports) {
       out.push({
         address: pod.status?.podIP as string,
         port,
-        engine: engine.success ? engine.data : "vllm",
+        engine,
         labels: { ...labels, "pod-name": pod.metadata?.name ?? "" },
       });
     }

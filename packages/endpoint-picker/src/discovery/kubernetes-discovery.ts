@@ -1,6 +1,12 @@
 import type { EndpointSpec } from "../datastore.js";
 import type { Discovery } from "./file-discovery.js";
-import { type InferencePoolLike, inferencePoolEndpoints, type PodLike, selectedEndpoints } from "./inference-pool.js";
+import {
+  type EngineLabeling,
+  type InferencePoolLike,
+  inferencePoolEndpoints,
+  type PodLike,
+  selectedEndpoints,
+} from "./inference-pool.js";
 import { type KubeConnection, loadKubeConnection, watchForever } from "./kube-client.js";
 
 export interface KubernetesDiscoveryOptions {
@@ -11,6 +17,8 @@ export interface KubernetesDiscoveryOptions {
   readonly group?: string | undefined;
   readonly selector?: Readonly<Record<string, string>> | undefined;
   readonly targetPorts?: readonly number[] | undefined;
+  /** Engine label and default engine (core-metrics-extractor's engineLabelKey / defaultEngine). */
+  readonly engines?: EngineLabeling | undefined;
   readonly onEndpoints: (endpoints: EndpointSpec[]) => void;
   readonly onError: (error: string) => void;
   /** API server URL without credentials (tests); default: in-cluster config or $KUBECONFIG. */
@@ -42,8 +50,8 @@ export function createKubernetesDiscovery(o: KubernetesDiscoveryOptions): Discov
   const bySelector = o.poolName === undefined;
   const publish = () => {
     if (!podsListed) return;
-    if (bySelector) o.onEndpoints(selectedEndpoints(o.selector ?? {}, o.targetPorts ?? [], pods.values()));
-    else if (pool) o.onEndpoints(inferencePoolEndpoints(pool, pods.values()));
+    if (bySelector) o.onEndpoints(selectedEndpoints(o.selector ?? {}, o.targetPorts ?? [], pods.values(), o.engines));
+    else if (pool) o.onEndpoints(inferencePoolEndpoints(pool, pods.values(), o.engines));
   };
   const podName = (obj: unknown) => (obj as PodLike).metadata?.name ?? "";
 

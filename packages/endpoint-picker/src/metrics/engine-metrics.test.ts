@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { EngineType } from "../scheduling/types.js";
-import { engineMetricSpecs, extractEngineMetrics, familiesOf } from "./engine-metrics.js";
+import {
+  engineMetricSpecs,
+  engineSettingsFrom,
+  extractEngineMetrics,
+  familiesOf,
+  parseMetricSpec,
+  specWithOverrides,
+} from "./engine-metrics.js";
 import { parsePromText } from "./prom-text-parser.js";
 import { vllmMetricsPage } from "./vllm-page.testdata.js";
 
@@ -90,5 +97,79 @@ describe("extractEngineMetrics()", () => {
 
   it("reports a page without the required gauges", () => {
     expect(extract("vllm", "vllm:num_requests_waiting 1\n")).toEqual({ error: "missing vllm:num_requests_running" });
+  });
+});
+
+describe("metric specs (GIE flags, llm-d engineConfigs)", () => {
+  it("parses family and label matchers, quoted or not, and names a malformed spec", () => {
+    expect(parseMetricSpec("vllm:num_requests_waiting")).toEqual({ family: "vllm:num_requests_waiting" });
+    expect(parseMetricSpec('nv_trt_llm_request_metrics{request_type=waiting, model="a b"}')).toEqual({
+      family: "nv_trt_llm_request_metrics",
+      labels: { request_type: "waiting", model: "a b" },
+    });
+    expect(() => parseMetricSpec("9bad")).toThrow('metric spec "9bad"');
+    expect(() => parseMetricSpec("m{=x}")).toThrow("bad label matcher");
+  });
+
+  it("applies GIE's --*-metric overrides to a spec, and an empty LoRA spec drops LoRA", () => {
+    const spec = specWithOverrides(engineMetricSpecs.vllm, { waiting: "q{kind=w}", lora: "" });
+    expect(spec.waiting).toEqual({ family: "q", labels: { kind: "w" } });
+    expect(spec.running).toEqual(engineMetricSpecs.vllm.running);
+    expect(spec.lora).toBeUndefined();
+    expect(spec.cacheInfo).toEqual(engineMetricSpecs.vllm.cacheInfo);
+  });
+
+  it("turns core-metrics-extractor parameters into engine settings, as llm-d's chart renders them", () => {
+    // llm-d's chart with modelServers.type sglang renders `defaultEngine: "sglang"`.
+    expect(engineSettingsFrom({ defaultEngine: "sglang" })).toEqual({
+      labelKey: undefined,
+      defaultEngine: "sglang",
+      specs: {},
+    });
+    const s = engineSettingsFrom({
+      engineLabelKey: "example.com/engine",
+      defaultEngine: "triton-tensorrt-llm",
+      engineConfigs: [
+        {
+          name: "vllm",
+          queuedRequestsSpec: "custom_waiting",
+          runningRequestsSpec: "custom_running",
+          kvUsageSpec: "custom_kv{gpu=0}",
+          cacheInfoSpec: "custom_cache",
+          cacheBlockSizeLabelName: "bs",
+        },
+      ],
+    });
+    expect(s.labelKey).toBe("example.com/engine");
+    expect(s.defaultEngine).toBe("triton-trtllm");
+    expect(s.specs.vllm).toEqual({
+      waiting: { family: "custom_waiting" },
+      running: { family: "custom_running" },
+      kvCacheUsage: { family: "custom_kv", labels: { gpu: "0" } },
+      cacheInfo: { selector: { family: "custom_cache" }, blockSizeLabel: "bs", numBlocksLabel: "num_gpu_blocks" },
+    });
+  });
+
+  it("refuses engines it does not know, missing required specs and customMetrics, by path", () => {
+    expect(() => engineSettingsFrom({ defaultEngine: "triton" })).toThrow('defaultEngine "triton"');
+    expect(() => engineSettingsFrom({ engineConfigs: [{ name: "mine", queuedRequestsSpec: "a" }] })).toThrow(
+      'engineConfigs[0].name "mine"',
+    );
+    expect(() =>
+      engineSettingsFrom({ engineConfigs: [{ name: "vllm", queuedRequestsSpec: "a", runningRequestsSpec: "b" }] }),
+    ).toThrow("engineConfigs[0].kvUsageSpec: required");
+    expect(() =>
+      engineSettingsFrom({
+        engineConfigs: [
+          {
+            name: "sglang",
+            queuedRequestsSpec: "a",
+            runningRequestsSpec: "b",
+            kvUsageSpec: "c",
+            customMetrics: [{ attributeKey: "x", metricSpec: "y" }],
+          },
+        ],
+      }),
+    ).toThrow("engineConfigs[0].customMetrics");
   });
 });

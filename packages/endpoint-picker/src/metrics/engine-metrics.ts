@@ -202,3 +202,96 @@ export function specWithOverrides(
     ...(cacheInfo ? { cacheInfo } : {}),
   };
 }
+
+/** llm-d's engine names on ours (the label values and engineConfigs names upstream uses). */
+const engineNames: Readonly<Record<string, EngineType>> = {
+  vllm: "vllm",
+  sglang: "sglang",
+  "trtllm-serve": "trtllm-serve",
+  "triton-tensorrt-llm": "triton-trtllm",
+  "triton-trtllm": "triton-trtllm",
+};
+
+/** Our engine for an upstream engine name, or undefined when this picker has none by that name. */
+export function engineOf(name: string): EngineType | undefined {
+  return engineNames[name];
+}
+
+/** What `core-metrics-extractor`'s parameters decide: the label, the default engine, per-engine specs. */
+export interface EngineSettings {
+  /** Pod label naming the engine; undefined: llm-d's `llm-d.ai/engine-type`, then GIE's. */
+  readonly labelKey: string | undefined;
+  readonly defaultEngine: EngineType;
+  readonly specs: Partial<Record<EngineType, EngineMetricSpec>>;
+}
+
+interface EngineConfigParams {
+  readonly name: string;
+  readonly queuedRequestsSpec?: string | undefined;
+  readonly runningRequestsSpec?: string | undefined;
+  readonly kvUsageSpec?: string | undefined;
+  readonly loraSpec?: string | undefined;
+  readonly cacheInfoSpec?: string | undefined;
+  readonly cacheBlockSizeLabelName?: string | undefined;
+  readonly cacheNumBlocksLabelName?: string | undefined;
+  readonly cacheBlockSizeSpec?: string | undefined;
+  readonly cacheNumBlocksSpec?: string | undefined;
+  readonly customMetrics?: readonly unknown[] | undefined;
+}
+
+/**
+ * llm-d's core-metrics-extractor parameters (engineLabelKey, defaultEngine, engineConfigs) as
+ * scraper settings. An engineConfigs entry replaces that engine's built-in spec, as upstream;
+ * the queue, running and KV-usage specs are required here (the scorers need them), LoRA and
+ * cache info are optional. Throws naming the entry for an engine this picker does not know
+ * (upstream's `triton` has no KV-cache metric) or for customMetrics.
+ */
+export function engineSettingsFrom(params: {
+  readonly engineLabelKey?: string | undefined;
+  readonly defaultEngine?: string | undefined;
+  readonly engineConfigs?: readonly EngineConfigParams[] | undefined;
+}): EngineSettings {
+  const known = Object.keys(engineNames).join(", ");
+  const defaultName = params.defaultEngine ?? "vllm";
+  const defaultEngine = engineOf(defaultName);
+  if (!defaultEngine) throw new Error(`defaultEngine ${JSON.stringify(defaultName)}: supported engines are ${known}`);
+  const specs: Partial<Record<EngineType, EngineMetricSpec>> = {};
+  (params.engineConfigs ?? []).forEach((c, i) => {
+    const where = `engineConfigs[${i}]`;
+    const engine = engineOf(c.name);
+    if (!engine) throw new Error(`${where}.name ${JSON.stringify(c.name)}: supported engines are ${known}`);
+    if (c.customMetrics && c.customMetrics.length > 0) throw new Error(`${where}.customMetrics: not supported`);
+    const required = (key: "queuedRequestsSpec" | "runningRequestsSpec" | "kvUsageSpec") => {
+      const spec = c[key];
+      if (!spec) throw new Error(`${where}.${key}: required here (the scorers read it)`);
+      try {
+        return parseMetricSpec(spec);
+      } catch (error) {
+        throw new Error(`${where}.${key}: ${(error as Error).message}`);
+      }
+    };
+    const optional = (spec: string | undefined) => (spec ? parseMetricSpec(spec) : undefined);
+    const lora = optional(c.loraSpec);
+    const cacheInfo = optional(c.cacheInfoSpec);
+    const blockSize = optional(c.cacheBlockSizeSpec);
+    const numBlocks = optional(c.cacheNumBlocksSpec);
+    specs[engine] = {
+      waiting: required("queuedRequestsSpec"),
+      running: required("runningRequestsSpec"),
+      kvCacheUsage: required("kvUsageSpec"),
+      ...(lora ? { lora } : {}),
+      ...(cacheInfo
+        ? {
+            cacheInfo: {
+              selector: cacheInfo,
+              blockSizeLabel: c.cacheBlockSizeLabelName ?? "block_size",
+              numBlocksLabel: c.cacheNumBlocksLabelName ?? "num_gpu_blocks",
+            },
+          }
+        : {}),
+      ...(blockSize ? { blockSize } : {}),
+      ...(numBlocks ? { numBlocks } : {}),
+    };
+  });
+  return { labelKey: params.engineLabelKey, defaultEngine, specs };
+}
