@@ -29,7 +29,7 @@ WORKDIR /app
 USER 10001:10001
 # 8080 h2c gRPC, 8443 TLS gRPC, 8081 admin (/healthz /readyz /metrics)
 EXPOSE 8080 8081 8443
-# No arguments: serve $CALLOUTS_SERVICE (or run the simulator); with arguments: the callouts CLI,
-# e.g. `serve guardrail --config /etc/callouts/config.yaml`. exec keeps node as PID 1 so SIGTERM
-# reaches it and drains.
-ENTRYPOINT ["/bin/sh", "-c", "if [ $# -eq 0 ]; then if [ \"$CALLOUTS_SERVICE\" = sim ]; then set -- sim --host 0.0.0.0; else set -- serve \"$CALLOUTS_SERVICE\"; fi; fi; exec node /app/cli/dist/main.js \"$@\"", "callouts"]
+# scripts/entrypoint.sh: no arguments serve $CALLOUTS_SERVICE (or run the simulator); flags given to
+# the endpoint-picker image are GIE / llm-d EPP flags (`callouts epp`, what their Helm charts pass);
+# other arguments go to the callouts CLI, e.g. `serve guardrail --config /etc/callouts/config.yaml`.
+ENTRYPOINT ["/app/entrypoint.sh"]

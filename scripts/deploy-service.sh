@@ -5,8 +5,8 @@
 #
 # Usage: scripts/deploy-service.sh SERVICE OUT
 #   SERVICE: body-router | guardrail | semantic-cache | endpoint-picker | echo | sim
-#   Run after `pnpm build`; OUT is replaced. The image runs `node OUT/cli/dist/main.js serve SERVICE`
-#   (or `sim`), see the Dockerfile.
+#   Run after `pnpm build`; OUT is replaced. The image runs OUT/entrypoint.sh (scripts/entrypoint.sh):
+#   `node OUT/cli/dist/main.js serve SERVICE` without arguments, see the Dockerfile.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 service="${1:?usage: deploy-service.sh SERVICE OUT}"
@@ -24,5 +24,6 @@ pnpm --filter "$package" --config.inject-workspace-packages=true deploy --prod "
 mkdir -p "$out/cli" "$out/node_modules/@llm-callouts"
 # The CLI (with its package.json: ESM, version) imports the service by name: the folder's root.
 cp -R packages/cli/dist packages/cli/package.json "$out/cli/"
+install -m 0755 scripts/entrypoint.sh "$out/entrypoint.sh"
 ln -s ../.. "$out/node_modules/${package}"
 echo "$out"

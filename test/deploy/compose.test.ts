@@ -146,9 +146,7 @@ describe("Dockerfile", () => {
     expect(runtime).toContain("ARG SERVICE=body-router");
     const user = runtime.find((l) => l.startsWith("USER "));
     expect(user).toMatch(/^USER [1-9]\d*:[1-9]\d*$/);
-    const entrypoint = runtime.find((l) => l.startsWith("ENTRYPOINT "));
-    expect(entrypoint).toContain("exec node /app/cli/dist/main.js");
-    expect(entrypoint).toContain('serve \\"$CALLOUTS_SERVICE\\"');
+    expect(runtime.find((l) => l.startsWith("ENTRYPOINT "))).toBe('ENTRYPOINT ["/app/entrypoint.sh"]');
     expect(runtime).toContain("EXPOSE 8080 8081 8443");
   });
 

@@ -104,4 +104,30 @@ describe.each(images)("the $service image", ({ service, budgetMb }) => {
       child.kill("SIGKILL");
     }
   });
+
+  it("hands flag arguments to `callouts epp` through its entrypoint only in the picker image", () => {
+    const run = (...args: string[]) => {
+      try {
+        execFileSync(join(folder, "entrypoint.sh"), args, {
+          env: {
+            PATH: process.env.PATH ?? "",
+            CALLOUTS_SERVICE: service,
+            CALLOUTS_CLI: join(folder, "cli/dist/main.js"),
+          },
+          stdio: "pipe",
+          encoding: "utf8",
+        });
+        return "exit 0";
+      } catch (error) {
+        return String((error as { stderr?: string }).stderr);
+      }
+    };
+    // GIE's chart passes EPP flags only; without a pool the picker names the missing flag.
+    expect(run("--v=2")).toBe(
+      service === "endpoint-picker"
+        ? "callouts epp: either pool-name or endpoint-selector must be set (see callouts epp --help)\n"
+        : 'callouts: unknown command "--v=2" (see callouts --help)\n',
+    );
+    expect(run("list")).toBe("exit 0");
+  });
 });
