@@ -328,7 +328,7 @@ describe("endpoint picker RBAC and InferencePools", () => {
   const pickers = callouts.filter((d) => calloutConfig(d).service === "endpoint-picker");
   const pools = ofKind("InferencePool");
 
-  it("lets the pickers' ServiceAccount get, list and watch Pods and InferencePools, nothing more", () => {
+  it("lets the pickers' ServiceAccount get, list and watch Pods, InferencePools and the llm-d objects, nothing more", () => {
     const role = named("Role", "endpoint-picker");
     const rules = arr(role.rules, "rules").map((r) => obj(r, "rule"));
     const grants = rules.flatMap((r) =>
@@ -339,6 +339,8 @@ describe("endpoint picker RBAC and InferencePools", () => {
     expect(Object.fromEntries(grants)).toEqual({
       "/pods": ["get", "list", "watch"],
       "inference.networking.k8s.io/inferencepools": ["get", "list", "watch"],
+      "llm-d.ai/inferenceobjectives": ["get", "list", "watch"],
+      "llm-d.ai/inferencemodelrewrites": ["get", "list", "watch"],
     });
     const binding = named("RoleBinding", "endpoint-picker");
     expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "endpoint-picker" });
