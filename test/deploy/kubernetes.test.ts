@@ -341,6 +341,8 @@ describe("endpoint picker RBAC and InferencePools", () => {
       "inference.networking.k8s.io/inferencepools": ["get", "list", "watch"],
       "llm-d.ai/inferenceobjectives": ["get", "list", "watch"],
       "llm-d.ai/inferencemodelrewrites": ["get", "list", "watch"],
+      "inference.networking.x-k8s.io/inferenceobjectives": ["get", "list", "watch"],
+      "inference.networking.x-k8s.io/inferencemodelrewrites": ["get", "list", "watch"],
     });
     const binding = named("RoleBinding", "endpoint-picker");
     expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "endpoint-picker" });

@@ -7,7 +7,9 @@
  * - between objects, the oldest (creationTimestamp) wins; within one object, the first rule;
  * - a rule's targets split traffic by weight (weight/sum); with no weights, evenly; when some
  *   targets have weights and others not, only the weighted ones are chosen.
- * Kubernetes objects win over the static config, which applies when none matches.
+ * Kubernetes objects win over the static config, which applies when none matches. Objects come
+ * from one or more sources (API groups: llm-d.ai, and GIE v1.x's inference.networking.x-k8s.io),
+ * each replaced and changed on its own; for an objective name in two sources, the first source wins.
  */
 
 export interface ObjectiveObject {
@@ -45,27 +47,35 @@ export interface ObjectiveStore {
   priorityOf(name: string): number | undefined;
   /** The model to serve for `model`, or undefined when no rule applies. */
   rewrite(model: string, random: () => number): RewriteDecision | undefined;
-  replaceObjectives(objects: readonly ObjectiveObject[]): void;
-  setObjective(object: ObjectiveObject): void;
-  deleteObjective(name: string): void;
-  replaceRewrites(objects: readonly RewriteObject[]): void;
-  setRewrite(object: RewriteObject): void;
-  deleteRewrite(name: string): void;
+  replaceObjectives(objects: readonly ObjectiveObject[], source?: string): void;
+  setObjective(object: ObjectiveObject, source?: string): void;
+  deleteObjective(name: string, source?: string): void;
+  replaceRewrites(objects: readonly RewriteObject[], source?: string): void;
+  setRewrite(object: RewriteObject, source?: string): void;
+  deleteRewrite(name: string, source?: string): void;
 }
 
 export function createObjectiveStore(staticConfig: {
   readonly objectives: Readonly<Record<string, { readonly priority: number }>>;
   readonly modelRewrites: readonly { readonly from: string; readonly to: string }[];
 }): ObjectiveStore {
-  const objectives = new Map<string, number>();
-  const rewrites = new Map<string, RewriteObject>();
+  // Source -> name -> object; sources in first-seen order.
+  const objectives = new Map<string, Map<string, number>>();
+  const rewrites = new Map<string, Map<string, RewriteObject>>();
+  const of = <T>(maps: Map<string, Map<string, T>>, source: string) => {
+    const m = maps.get(source) ?? new Map<string, T>();
+    maps.set(source, m);
+    return m;
+  };
   const staticRewrites = new Map(staticConfig.modelRewrites.map((r) => [r.from, r.to]));
   // Rules by exact model and generic rules, each oldest object first; rebuilt on change.
   let exact = new Map<string, { rule: RewriteRule; name: string }>();
   let generic: { rule: RewriteRule; name: string } | undefined;
 
   const rebuild = () => {
-    const ordered = [...rewrites.values()].sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
+    const ordered = [...rewrites.values()]
+      .flatMap((m) => [...m.values()])
+      .sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
     exact = new Map();
     generic = undefined;
     for (const object of ordered) {
@@ -78,7 +88,11 @@ export function createObjectiveStore(staticConfig: {
 
   return {
     priorityOf(name) {
-      return objectives.get(name) ?? staticConfig.objectives[name]?.priority;
+      for (const m of objectives.values()) {
+        const p = m.get(name);
+        if (p !== undefined) return p;
+      }
+      return staticConfig.objectives[name]?.priority;
     },
     rewrite(model, random) {
       const found = exact.get(model) ?? generic;
@@ -89,27 +103,29 @@ export function createObjectiveStore(staticConfig: {
       const to = staticRewrites.get(model);
       return to === undefined ? undefined : { model: to, rewriteName: "" };
     },
-    replaceObjectives(list) {
-      objectives.clear();
-      for (const o of list) objectives.set(o.name, o.priority);
+    replaceObjectives(list, source = "") {
+      const m = of(objectives, source);
+      m.clear();
+      for (const o of list) m.set(o.name, o.priority);
     },
-    setObjective(o) {
-      objectives.set(o.name, o.priority);
+    setObjective(o, source = "") {
+      of(objectives, source).set(o.name, o.priority);
     },
-    deleteObjective(name) {
-      objectives.delete(name);
+    deleteObjective(name, source = "") {
+      of(objectives, source).delete(name);
     },
-    replaceRewrites(list) {
-      rewrites.clear();
-      for (const o of list) rewrites.set(o.name, o);
+    replaceRewrites(list, source = "") {
+      const m = of(rewrites, source);
+      m.clear();
+      for (const o of list) m.set(o.name, o);
       rebuild();
     },
-    setRewrite(o) {
-      rewrites.set(o.name, o);
+    setRewrite(o, source = "") {
+      of(rewrites, source).set(o.name, o);
       rebuild();
     },
-    deleteRewrite(name) {
-      if (rewrites.delete(name)) rebuild();
+    deleteRewrite(name, source = "") {
+      if (of(rewrites, source).delete(name)) rebuild();
     },
   };
 }

@@ -178,7 +178,11 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
       poolName: kube.poolName,
       poolGroup: kube.group,
       store: objectives,
-      onError: (error) => runtime.log.warn({ error }, "InferenceObjective / InferenceModelRewrite watch"),
+      // 404: that API group's CRD is not installed (normal: one of the two groups usually is not).
+      onError: (error) =>
+        error.includes("HTTP 404")
+          ? runtime.log.debug({ error }, "InferenceObjective / InferenceModelRewrite CRD not installed")
+          : runtime.log.warn({ error }, "InferenceObjective / InferenceModelRewrite watch"),
       signal: runtime.signal,
     });
   }

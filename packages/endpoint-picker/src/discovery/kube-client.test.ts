@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fromKubeconfig, loadKubeConnection, watchOnce } from "./kube-client.js";
+import { startFakeKubeApi } from "./fake-kube-api.testdata.js";
+import { fromKubeconfig, loadKubeConnection, watchForever, watchOnce } from "./kube-client.js";
 
 const kubeconfig = (user: string) => `
 apiVersion: v1
@@ -103,5 +104,30 @@ describe("watchOnce()", () => {
     await expect(watchOnce(conn, "/forbidden", {}, () => {}, signal)).rejects.toThrow(/HTTP 403: pods is forbidden/);
     await expect(watchOnce(conn, "/gone", {}, () => {}, signal)).rejects.toThrow(/too old resource version \(410\)/);
     s.close();
+  });
+});
+
+describe("watchForever()", () => {
+  it("backs off after failures (1 s, 2 s, ...) instead of retrying every second", async () => {
+    const api = await startFakeKubeApi();
+    const path = "/apis/llm-d.ai/v1alpha2/namespaces/ml/inferenceobjectives";
+    api.missing.add(path);
+    const errors: string[] = [];
+    const abort = new AbortController();
+    void watchForever(
+      { server: new URL(api.url), insecureSkipTlsVerify: true },
+      path,
+      {},
+      { replace: () => undefined, change: () => undefined, error: (e) => errors.push(e) },
+      abort.signal,
+      300,
+    );
+    // Failures at about 0, 0.3, 0.9, 2.1 s; a fixed 300 ms retry would have failed 8 times by 2.3 s.
+    await new Promise((r) => setTimeout(r, 2300));
+    abort.abort();
+    await api.close();
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors.length).toBeLessThanOrEqual(4);
+    expect(errors[0]).toContain("HTTP 404");
   });
 });

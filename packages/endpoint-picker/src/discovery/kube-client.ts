@@ -217,8 +217,9 @@ export interface CollectionEvents {
 /**
  * An informer in miniature: list the collection (the full set replaces what was known, so a
  * deletion missed while disconnected is not kept), then watch from the list's resourceVersion;
- * when the watch ends or fails (410 Gone included), wait `retryMs` and list again. Runs until
- * `signal` aborts.
+ * when the watch ends, wait `retryMs` and list again. After a failure (410 Gone, 403, a CRD that
+ * is not installed) the wait doubles, up to a minute, so a permanent refusal is retried (and
+ * reported) about once a minute rather than every second. Runs until `signal` aborts.
  */
 export async function watchForever(
   conn: KubeConnection,
@@ -228,6 +229,8 @@ export async function watchForever(
   signal: AbortSignal,
   retryMs = 1000,
 ): Promise<void> {
+  const maxRetryMs = 60_000;
+  let delay = retryMs;
   while (!signal.aborted) {
     try {
       const list = (await requestJson(conn, "GET", path, { query, signal })) as {
@@ -235,6 +238,7 @@ export async function watchForever(
         metadata?: { resourceVersion?: string };
       };
       on.replace(list.items ?? []);
+      delay = retryMs;
       const resourceVersion = list.metadata?.resourceVersion;
       await watchOnce(
         conn,
@@ -245,11 +249,27 @@ export async function watchForever(
         },
         signal,
       );
+      await sleep(retryMs, signal);
     } catch (error) {
-      if (!signal.aborted) on.error(`${path}: ${(error as Error).message}`);
+      if (signal.aborted) break;
+      on.error(`${path}: ${(error as Error).message}`);
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, maxRetryMs);
     }
-    if (!signal.aborted) await new Promise((r) => setTimeout(r, retryMs));
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (never rejects). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function apiMessage(body: string): string {

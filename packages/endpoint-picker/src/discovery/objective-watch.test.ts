@@ -1,14 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createObjectiveStore } from "../objectives.js";
 import { startFakeKubeApi } from "./fake-kube-api.testdata.js";
-import { objectiveApi, watchObjectives } from "./objective-watch.js";
+import { objectiveApis, watchObjectives } from "./objective-watch.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const base = `/apis/${objectiveApi}/namespaces/ml`;
+const base = `/apis/${objectiveApis[0]}/namespaces/ml`;
+const gieBase = "/apis/inference.networking.x-k8s.io/v1alpha2/namespaces/ml";
 const poolRef = { group: "inference.networking.k8s.io", kind: "InferencePool", name: "llama" };
 
 describe("watchObjectives()", () => {
@@ -56,6 +57,37 @@ describe("watchObjectives()", () => {
     api.remove(`${base}/inferencemodelrewrites`, "canary");
     await expect.poll(() => store.rewrite("llama", Math.random)).toBeUndefined();
     expect(errors).toEqual([]);
+  });
+
+  it("also reads GIE v1.x's inference.networking.x-k8s.io objects; llm-d.ai wins a name in both", async () => {
+    const api = await startFakeKubeApi();
+    cleanups.push(() => api.close());
+    api.put(`${gieBase}/inferenceobjectives`, { metadata: { name: "gie-only" }, spec: { priority: 7, poolRef } });
+    api.put(`${gieBase}/inferenceobjectives`, { metadata: { name: "both" }, spec: { priority: 1, poolRef } });
+    api.put(`${base}/inferenceobjectives`, { metadata: { name: "both" }, spec: { priority: 2, poolRef } });
+    api.put(`${gieBase}/inferencemodelrewrites`, {
+      metadata: { name: "gie-rewrite" },
+      spec: { poolRef, rules: [{ targets: [{ modelRewrite: "everything-to-this", weight: 1 }] }] },
+    });
+    const store = createObjectiveStore({ objectives: {}, modelRewrites: [] });
+    const abort = new AbortController();
+    cleanups.push(() => abort.abort());
+    watchObjectives({
+      connection: { server: new URL(api.url), insecureSkipTlsVerify: true },
+      namespace: "ml",
+      poolName: "llama",
+      poolGroup: "inference.networking.k8s.io",
+      store,
+      onError: () => undefined,
+      signal: abort.signal,
+    });
+    await expect.poll(() => store.priorityOf("gie-only")).toBe(7);
+    await expect.poll(() => store.priorityOf("both")).toBe(2);
+    await expect.poll(() => store.rewrite("any", Math.random)?.model).toBe("everything-to-this");
+    await expect.poll(() => api.watchers(`${gieBase}/inferenceobjectives`)).toBe(1);
+    api.remove(`${gieBase}/inferenceobjectives`, "gie-only");
+    await expect.poll(() => store.priorityOf("gie-only")).toBeUndefined();
+    expect(store.priorityOf("both")).toBe(2);
   });
 
   it("reports a cluster without the CRDs and keeps retrying", async () => {

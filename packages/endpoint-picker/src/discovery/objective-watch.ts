@@ -1,8 +1,13 @@
 import type { ObjectiveObject, ObjectiveStore, RewriteObject, RewriteRule } from "../objectives.js";
 import { type KubeConnection, watchForever } from "./kube-client.js";
 
-/** The API group and version upstream serves InferenceObjective and InferenceModelRewrite in. */
-export const objectiveApi = "llm-d.ai/v1alpha2";
+/**
+ * Where upstream serves InferenceObjective and InferenceModelRewrite: llm-d-router's group now,
+ * GIE v1.x's before the API moved (same shapes). Both are watched; the one a cluster lacks answers
+ * 404 (or 403 without RBAC), reported with backoff, and the other keeps working.
+ */
+export const objectiveApis = ["llm-d.ai/v1alpha2", "inference.networking.x-k8s.io/v1alpha2"] as const;
+export const objectiveApi = objectiveApis[0];
 
 export interface ObjectiveWatchOptions {
   readonly connection: KubeConnection;
@@ -13,6 +18,8 @@ export interface ObjectiveWatchOptions {
   readonly store: ObjectiveStore;
   readonly onError: (message: string) => void;
   readonly signal: AbortSignal;
+  /** API group/versions to watch (default both of `objectiveApis`). */
+  readonly apis?: readonly string[];
 }
 
 interface KubeObject {
@@ -65,34 +72,36 @@ export function toRewrite(object: unknown, o: ObjectiveWatchOptions): RewriteObj
 }
 
 /**
- * Keeps `store` in step with the namespace's InferenceObjectives and InferenceModelRewrites
- * (list, then watch; relisted after a failed or ended watch). A cluster without the CRDs
- * answers 404: reported once per retry through onError, and the static config keeps working.
+ * Keeps `store` in step with the namespace's InferenceObjectives and InferenceModelRewrites in
+ * each API group (list, then watch; relisted after a failed or ended watch). A cluster without
+ * the CRDs answers 404: reported through onError with backoff, and the static config keeps working.
  */
 export function watchObjectives(o: ObjectiveWatchOptions): void {
   const { store } = o;
-  follow(o, "inferenceobjectives", toObjective, {
-    replace: (list) => store.replaceObjectives(list),
-    set: (x) => store.setObjective(x),
-    remove: (name) => store.deleteObjective(name),
-  });
-  follow(o, "inferencemodelrewrites", toRewrite, {
-    replace: (list) => store.replaceRewrites(list),
-    set: (x) => store.setRewrite(x),
-    remove: (name) => store.deleteRewrite(name),
-  });
+  for (const api of o.apis ?? objectiveApis) {
+    follow(o, `/apis/${api}/namespaces/${o.namespace}/inferenceobjectives`, toObjective, {
+      replace: (list) => store.replaceObjectives(list, api),
+      set: (x) => store.setObjective(x, api),
+      remove: (name) => store.deleteObjective(name, api),
+    });
+    follow(o, `/apis/${api}/namespaces/${o.namespace}/inferencemodelrewrites`, toRewrite, {
+      replace: (list) => store.replaceRewrites(list, api),
+      set: (x) => store.setRewrite(x, api),
+      remove: (name) => store.deleteRewrite(name, api),
+    });
+  }
 }
 
 /** One collection of the namespace into the store; an object that stops parsing (moved to another pool) is removed. */
 function follow<T>(
   o: ObjectiveWatchOptions,
-  resource: string,
+  path: string,
   parse: (object: unknown, o: ObjectiveWatchOptions) => T | undefined,
   to: { replace: (list: T[]) => void; set: (x: T) => void; remove: (name: string) => void },
 ): void {
   void watchForever(
     o.connection,
-    `/apis/${objectiveApi}/namespaces/${o.namespace}/${resource}`,
+    path,
     {},
     {
       replace: (items) => to.replace(items.map((i) => parse(i, o)).filter((x): x is T => x !== undefined)),
