@@ -11,6 +11,7 @@ export interface GieMetrics {
   readonly requestErrorTotal: Counter<"model_name" | "target_model_name" | "error_code">;
   readonly requestDuration: Histogram<"model_name" | "target_model_name">;
   readonly requestSizes: Histogram<"model_name" | "target_model_name">;
+  readonly responseSizes: Histogram<"model_name" | "target_model_name">;
   readonly inputTokens: Histogram<"model_name" | "target_model_name">;
   readonly outputTokens: Histogram<"model_name" | "target_model_name">;
   readonly promptCachedTokens: Histogram<"model_name" | "target_model_name">;
@@ -27,6 +28,8 @@ export interface GieMetricsSources {
   readonly poolName: string;
   /** Endpoints with fresh metrics. */
   readonly readyEndpoints: () => readonly Endpoint[];
+  /** Every known endpoint (inference_pool_per_pod_queue_size lists them all, as upstream). */
+  readonly allEndpoints: () => readonly Endpoint[];
 }
 
 /** generalLatencyBuckets: 5 ms to 1 hour. */
@@ -41,6 +44,8 @@ const sizeBuckets = [
 const inputTokenBuckets = [
   1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32778, 65536, 131072, 262144, 524288, 1048576,
 ];
+/** responseSizeBuckets, as upstream writes them (32778 included). */
+const responseSizeBuckets = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32778, 65536];
 const outputTokenBuckets = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
 const schedulerBuckets = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1];
 const modelLabels = ["model_name", "target_model_name"] as const;
@@ -74,6 +79,20 @@ export function createGieMetrics(registry: Registry, sources: GieMetricsSources,
   );
   pool("inference_pool_ready_pods", "The number of ready pods in the inference server pool.", (e) => e.length);
   new Gauge({
+    name: "inference_pool_per_pod_queue_size",
+    help: "The total number of requests pending in the model server queue for each underlying pod.",
+    labelNames: ["name", "model_server_pod"],
+    registers,
+    collect() {
+      this.reset();
+      for (const e of sources.allEndpoints())
+        this.set(
+          { name: sources.poolName, model_server_pod: e.labels["pod-name"] || e.id },
+          e.metrics.waitingQueueSize,
+        );
+    },
+  });
+  new Gauge({
     name: "inference_extension_info",
     help: "General information of the current build of Inference Extension.",
     labelNames: ["commit", "build_ref"],
@@ -105,6 +124,13 @@ export function createGieMetrics(registry: Registry, sources: GieMetricsSources,
       help: "Inference objective requests size distribution in bytes for each model and target model.",
       labelNames: modelLabels,
       buckets: sizeBuckets,
+      registers,
+    }),
+    responseSizes: new Histogram({
+      name: "inference_objective_response_sizes",
+      help: "Inference objective responses size distribution in bytes for each model and target model.",
+      labelNames: modelLabels,
+      buckets: responseSizeBuckets,
       registers,
     }),
     inputTokens: new Histogram({

@@ -15,6 +15,7 @@ describe("createPickerMetrics()", () => {
       queuedRequests: () => 3,
       inflightByEndpoint: () => new Map([["10.0.0.1:8000", 2]]),
       readyEndpoints: () => ready,
+      allEndpoints: () => ready,
       poolName: "pool-a",
     });
     const families = (await registry.getMetricsAsJSON())
@@ -42,6 +43,7 @@ describe("createPickerMetrics()", () => {
       queuedRequests: () => 3,
       inflightByEndpoint: () => new Map([["10.0.0.1:8000", 2]]),
       readyEndpoints: () => ready,
+      allEndpoints: () => ready,
       poolName: "pool-a",
     });
     m.picks.inc({ endpoint: "10.0.0.1:8000" });
@@ -68,6 +70,7 @@ describe("createPickerMetrics()", () => {
       queuedRequests: () => 0,
       inflightByEndpoint: () => new Map(),
       readyEndpoints: () => ready,
+      allEndpoints: () => ready,
       poolName: "pool-a",
     });
     const families = (await registry.getMetricsAsJSON())
@@ -88,10 +91,12 @@ describe("createPickerMetrics()", () => {
       "inference_objective_request_error_total counter",
       "inference_objective_request_sizes histogram",
       "inference_objective_request_total counter",
+      "inference_objective_response_sizes histogram",
       "inference_objective_running_requests gauge",
       "inference_pool_average_kv_cache_utilization gauge",
       "inference_pool_average_queue_size gauge",
       "inference_pool_average_running_requests gauge",
+      "inference_pool_per_pod_queue_size gauge",
       "inference_pool_ready_pods gauge",
     ]);
     m.gie.requestTotal.inc({ model_name: "m", target_model_name: "m-v2", priority: "0" });
@@ -102,6 +107,12 @@ describe("createPickerMetrics()", () => {
     expect(text).toContain('inference_pool_average_queue_size{name="pool-a"} 1');
     expect(text).toContain('inference_pool_average_running_requests{name="pool-a"} 3');
     expect(text).toContain('inference_pool_ready_pods{name="pool-a"} 2');
+    // GIE's dashboard plots the per-pod queue (label model_server_pod: the pod name, else ip:port).
+    expect(text).toMatch(/inference_pool_per_pod_queue_size\{name="pool-a",model_server_pod="[^"]+"\} \d/);
+    m.gie.responseSizes.observe({ model_name: "m", target_model_name: "m" }, 20_000);
+    expect(await registry.metrics()).toContain(
+      'inference_objective_response_sizes_bucket{le="32778",model_name="m",target_model_name="m"} 1',
+    );
     // GIE's scheduler buckets: 0.0003 s lands in le=0.0005, not le=0.0002.
     expect(text).toContain('inference_extension_scheduler_e2e_duration_seconds_bucket{le="0.0002"} 0');
     expect(text).toContain('inference_extension_scheduler_e2e_duration_seconds_bucket{le="0.0005"} 1');

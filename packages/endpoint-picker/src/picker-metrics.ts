@@ -20,6 +20,8 @@ export interface PickerMetricsSources {
   readonly queuedRequests: () => number;
   readonly inflightByEndpoint: () => ReadonlyMap<string, number>;
   readonly readyEndpoints: () => readonly Endpoint[];
+  /** Every known endpoint, fresh or not. */
+  readonly allEndpoints: () => readonly Endpoint[];
   /** InferencePool name for GIE's inference_pool_* gauges ("" without one). */
   readonly poolName: string;
 }

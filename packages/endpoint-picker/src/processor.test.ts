@@ -295,6 +295,12 @@ describe.each(modes)("endpoint picker in $name mode", ({ filter }) => {
   });
 
   it("rewrites the model by header, and rewrites it back in a JSON response", async () => {
+    await settled();
+    const sizes = [
+      "inference_objective_response_sizes_sum",
+      '{model_name="client-model",target_model_name="served-model"}',
+    ] as const;
+    const before = await metricValue(runtime, ...sizes);
     const body = chat("client-model");
     const r = await client.exchange(filter, {
       request: { headers: post(body, { "x-gateway-model-name-rewrite": "served-model" }), body: [body] },
@@ -316,6 +322,16 @@ describe.each(modes)("endpoint picker in $name mode", ({ filter }) => {
     // A new length where Envoy keeps content-length (BUFFERED); none in duplex (removed by Envoy).
     expectContentLength(r, filter, r.upstream?.body.length ?? -1);
     expect(JSON.parse(text(r.downstream.body)).model).toBe("client-model");
+    // GIE's response size counts the upstream bytes once, though the first chunk was carried into the second.
+    await settled();
+    const after = await metricValue(runtime, ...sizes);
+    const served = JSON.stringify({
+      id: "x",
+      model: "served-model",
+      choices: [],
+      usage: { prompt_tokens: 5, completion_tokens: 2 },
+    });
+    expect(after - before).toBe(Buffer.byteLength(served));
   });
 
   it("rewrites by configured rule and back in SSE chunks, counting usage from the SSE usage chunk", async () => {

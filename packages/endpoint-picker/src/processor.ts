@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type {
   ChunkDecision,
+  ChunkEvent,
   HeadersDecision,
   ImmediateResponse,
   JsonValue,
   Processor,
   ProcessorFactory,
   StreamContext,
+  StreamOutcome,
 } from "@llm-callouts/ext-proc";
 import { createSseUsageReader, detectApi, type TokenUsage, usageFromBody } from "@llm-callouts/llm-api";
 import { filterBySubset, freshOrAll, parseSubsetHint } from "./candidates.js";
@@ -102,6 +104,8 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
     let picked = false;
     let primaryId = "";
     let carried = 0;
+    let carriedIn = 0;
+    let responseBytes = 0;
 
     function candidates(): { value: readonly Endpoint[] } | { error: InferenceError } {
       const hint = ctx.metadata[eppNames.subsetNamespace]?.[eppNames.subsetKey];
@@ -232,55 +236,67 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       },
 
       onResponseBodyChunk(event): ChunkDecision | undefined {
-        if (event.index === 0) inflight.firstToken(requestId);
-        const rewrite = clientModel !== undefined && servedModel !== undefined && clientModel !== servedModel;
-        if (sse) {
-          // `data` starts with the bytes carried from the previous chunk: read only the new ones.
-          sseReader.push(decoder.decode(event.data.subarray(carried), { stream: !event.endOfStream }));
-          if (!rewrite) return undefined; // pass through immediately
-          // Rewrite complete lines now; hold only a trailing partial line.
-          const cut = event.endOfStream ? event.data.length : event.data.lastIndexOf(0x0a) + 1;
-          carried = event.data.length - cut;
-          const ready = Buffer.from(event.data.subarray(0, cut)).toString("utf8");
-          return {
-            emit: rewriteModelInText(ready, servedModel as string, clientModel as string),
-            carry: event.data.subarray(cut),
-          };
-        }
-        if (!rewrite) {
-          if (bodyText.length < maxUsageBodyBytes)
-            bodyText += decoder.decode(event.data, { stream: !event.endOfStream });
-          return undefined;
-        }
-        // Non-streamed JSON: buffer to the end (carry), then rewrite once (as GIE).
-        if (!event.endOfStream) return { emit: new Uint8Array(0), carry: event.data };
-        bodyText = Buffer.from(event.data).toString("utf8");
-        return { emit: rewriteModelInText(bodyText, servedModel as string, clientModel as string) };
+        // `data` starts with what the previous decision carried: count only the new bytes.
+        responseBytes += event.data.length - carriedIn;
+        const decision = responseChunk(event);
+        carriedIn = decision?.carry?.length ?? 0;
+        return decision;
       },
 
       onStreamEnd(outcome) {
         if (!picked) return;
-        inflight.finish(requestId);
-        gie.runningRequests.dec({ model_name: clientModel ?? "" });
-        const seconds = (performance.now() - startedAt) / 1000;
-        const labels = modelLabels();
-        if (clientModel !== undefined) gie.requestDuration.observe(labels, seconds);
-        const usage: TokenUsage | undefined = sse ? sseReader.usage : usageFromBody(bodyText);
-        if (usage && clientModel !== undefined) {
-          gie.inputTokens.observe(labels, usage.promptTokens);
-          gie.outputTokens.observe(labels, usage.completionTokens);
-          if (usage.completionTokens > 0)
-            gie.normalizedTimePerOutputToken.observe(labels, seconds / usage.completionTokens);
-          if (usage.cachedTokens > 0) gie.promptCachedTokens.observe(labels, usage.cachedTokens);
-        }
-        if (usage) {
-          metrics.tokens.inc({ kind: "prompt" }, usage.promptTokens);
-          metrics.tokens.inc({ kind: "completion" }, usage.completionTokens);
-          metrics.tokens.inc({ kind: "cached" }, usage.cachedTokens);
-        }
-        if (outcome.aborted) ctx.log.debug("stream aborted; in-flight released");
+        if (clientModel !== undefined) gie.responseSizes.observe(modelLabels(), responseBytes);
+        streamEnd(outcome);
       },
     };
+
+    function responseChunk(event: ChunkEvent): ChunkDecision | undefined {
+      if (event.index === 0) inflight.firstToken(requestId);
+      const rewrite = clientModel !== undefined && servedModel !== undefined && clientModel !== servedModel;
+      if (sse) {
+        // `data` starts with the bytes carried from the previous chunk: read only the new ones.
+        sseReader.push(decoder.decode(event.data.subarray(carried), { stream: !event.endOfStream }));
+        if (!rewrite) return undefined; // pass through immediately
+        // Rewrite complete lines now; hold only a trailing partial line.
+        const cut = event.endOfStream ? event.data.length : event.data.lastIndexOf(0x0a) + 1;
+        carried = event.data.length - cut;
+        const ready = Buffer.from(event.data.subarray(0, cut)).toString("utf8");
+        return {
+          emit: rewriteModelInText(ready, servedModel as string, clientModel as string),
+          carry: event.data.subarray(cut),
+        };
+      }
+      if (!rewrite) {
+        if (bodyText.length < maxUsageBodyBytes) bodyText += decoder.decode(event.data, { stream: !event.endOfStream });
+        return undefined;
+      }
+      // Non-streamed JSON: buffer to the end (carry), then rewrite once (as GIE).
+      if (!event.endOfStream) return { emit: new Uint8Array(0), carry: event.data };
+      bodyText = Buffer.from(event.data).toString("utf8");
+      return { emit: rewriteModelInText(bodyText, servedModel as string, clientModel as string) };
+    }
+
+    function streamEnd(outcome: StreamOutcome) {
+      inflight.finish(requestId);
+      gie.runningRequests.dec({ model_name: clientModel ?? "" });
+      const seconds = (performance.now() - startedAt) / 1000;
+      const labels = modelLabels();
+      if (clientModel !== undefined) gie.requestDuration.observe(labels, seconds);
+      const usage: TokenUsage | undefined = sse ? sseReader.usage : usageFromBody(bodyText);
+      if (usage && clientModel !== undefined) {
+        gie.inputTokens.observe(labels, usage.promptTokens);
+        gie.outputTokens.observe(labels, usage.completionTokens);
+        if (usage.completionTokens > 0)
+          gie.normalizedTimePerOutputToken.observe(labels, seconds / usage.completionTokens);
+        if (usage.cachedTokens > 0) gie.promptCachedTokens.observe(labels, usage.cachedTokens);
+      }
+      if (usage) {
+        metrics.tokens.inc({ kind: "prompt" }, usage.promptTokens);
+        metrics.tokens.inc({ kind: "completion" }, usage.completionTokens);
+        metrics.tokens.inc({ kind: "cached" }, usage.cachedTokens);
+      }
+      if (outcome.aborted) ctx.log.debug("stream aborted; in-flight released");
+    }
 
     function schedulingRequest(model: string, prompt: string, priority: number, promptTokens = 0): SchedulingRequest {
       return { requestId, targetModel: model, prompt, promptTokens, headers, priority };

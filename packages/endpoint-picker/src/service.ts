@@ -48,6 +48,7 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
     queuedRequests: () => flowControl?.queuedRequests ?? 0,
     inflightByEndpoint: () => inflight.byEndpoint(),
     readyEndpoints: () => datastore.endpoints().filter((e) => !isStale(e, clock(), config.metrics.stalenessMs)),
+    allEndpoints: () => datastore.endpoints(),
     poolName: config.endpoints.kubernetes?.poolName ?? "",
   });
   const loaded = loadEndpointPickerConfig(schedulerText, {
