@@ -193,7 +193,8 @@ schedulingProfiles:
             },
           });
           times.push(performance.now() - s);
-          if (!r.upstream) throw new Error(`no pick: ${r.downstream.status}`);
+          if (!r.upstream)
+            throw new Error(`no pick: ${r.downstream.status} ${Buffer.from(r.downstream.body).toString().slice(0, 300)}`);
         }
       }),
     );

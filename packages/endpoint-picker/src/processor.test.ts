@@ -428,4 +428,42 @@ describe("endpoint picker edge cases", () => {
       ctrl.abort();
     }
   });
+
+  it("emits each candidate's score with emitEndpointScores, and ignores subset hints with subsetFilter: false", async () => {
+    const rt = createTestRuntime();
+    const ctrl = new AbortController();
+    const config = endpointPickerConfigSchema.parse({
+      endpoints: {
+        static: [idle, busy, full].map((m) => ({ address: m.id.split(":")[0], port: Number(m.id.split(":")[1]) })),
+      },
+      metrics: { scrapeIntervalMs: 20 },
+      emitEndpointScores: true,
+      subsetFilter: false,
+    });
+    const service = createEndpointPickerService(config, { ...rt, signal: ctrl.signal });
+    await until(async () => (await metricValue(rt, "callouts_endpoint_picker_ready_endpoints")) === 3);
+    const s = await startService(service, { port: 0, adminPort: null, log: rt.log });
+    const c = createEnvoyClient(`127.0.0.1:${s.port}`);
+    try {
+      const body = chat("m");
+      const r = await c.exchange(
+        // A hint naming only the full endpoint, which subsetFilter: false ignores.
+        {
+          ...modes[0]!.filter,
+          forwardedMetadata: { "envoy.lb.subset_hint": { "x-gateway-destination-endpoint-subset": [full.id] } },
+        },
+        { request: { headers: post(body), body: [body] } },
+      );
+      const lb = r.dynamicMetadata["envoy.lb"] as Record<string, unknown>;
+      expect(lb["x-gateway-destination-endpoint"]).toBe(idle.id);
+      const scores = lb["x-gateway-destination-endpoint-scores"] as Record<string, number>;
+      expect(Object.keys(scores).sort()).toEqual([idle.id, busy.id, full.id].sort());
+      expect(scores[idle.id]).toBeGreaterThan(scores[busy.id] as number);
+      expect(scores[busy.id]).toBeGreaterThan(scores[full.id] as number);
+    } finally {
+      c.close();
+      await s.shutdown();
+      ctrl.abort();
+    }
+  });
 });

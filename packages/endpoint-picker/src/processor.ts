@@ -154,7 +154,11 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       primaryId = outcome.targets[0]?.id ?? "";
       metrics.requests.inc({ result: "picked" });
       metrics.picks.inc({ endpoint: outcome.targets[0]?.id ?? "" });
-      return destinationDecision(outcome.targets, config.emitEndpointScores ? outcome.scores : undefined);
+      const scores =
+        config.emitEndpointScores && outcome.scored
+          ? new Map(outcome.scored.map((s) => [s.endpoint.id, s.score]))
+          : undefined;
+      return destinationDecision(outcome.targets, scores);
     }
 
     function fail(err: InferenceError) {

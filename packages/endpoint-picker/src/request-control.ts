@@ -3,7 +3,7 @@ import { type InferenceError, inferenceError } from "./picker-error.js";
 import { computeSaturation, isSaturated, type SaturationThresholds } from "./saturation-detector.js";
 import type { Scheduler } from "./scheduling/scheduler.js";
 import { uncachedTokensStateKey } from "./scheduling/scorer/predicted-ttft/predicted-ttft.js";
-import type { Endpoint, SchedulingRequest } from "./scheduling/types.js";
+import type { Endpoint, SchedulingRequest, ScoredEndpoint } from "./scheduling/types.js";
 
 /** Expected output tokens per input token when the response size is unknown (GIE token estimator). */
 export const outputTokensPerInputToken = 1.5;
@@ -11,8 +11,8 @@ export const outputTokensPerInputToken = 1.5;
 export type PickOutcome =
   | {
       readonly targets: readonly Endpoint[];
-      /** The primary profile's score per candidate id (empty for a random pick). */
-      readonly scores?: ReadonlyMap<string, number>;
+      /** The primary profile's scored candidates (absent for a random pick). */
+      readonly scored?: readonly ScoredEndpoint[];
     }
   | { readonly error: InferenceError };
 
@@ -75,7 +75,7 @@ export function createRequestControl(o: RequestControlOptions): RequestControl {
       o.scheduler.preRequest(request, result.targets, nowMs);
       const uncached = result.state.get(uncachedTokensStateKey) as Map<string, number> | undefined;
       track(request, primary, uncached?.get(primary.id) ?? request.promptTokens);
-      return { targets: result.targets, scores: new Map(result.scores.map((s) => [s.endpoint.id, s.score])) };
+      return { targets: result.targets, scored: result.scores };
     },
     pickRandom(request, candidates) {
       if (candidates.length === 0) return { error: inferenceError("Internal", "no pods available in datastore") };
