@@ -194,7 +194,9 @@ schedulingProfiles:
           });
           times.push(performance.now() - s);
           if (!r.upstream)
-            throw new Error(`no pick: ${r.downstream.status} ${Buffer.from(r.downstream.body).toString().slice(0, 300)}`);
+            throw new Error(
+              `no pick: ${r.downstream.status} ${Buffer.from(r.downstream.body).toString().slice(0, 300)}`,
+            );
         }
       }),
     );
