@@ -1,12 +1,12 @@
 import { once } from "node:events";
 import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
-import { connect as h2connect } from "node:http2";
+import { createServer as createH2Server, connect as h2connect, constants as h2constants } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { generate } from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningService, startService } from "./server.js";
+import { type RunningService, startService, streamResetLimits } from "./server.js";
 import type { Service } from "./service.js";
 import { checkHealth } from "./testing/health-check.js";
 import { createTestRuntime } from "./testing/runtime.js";
@@ -172,4 +172,64 @@ describe("TLS options", () => {
       }),
     ).rejects.toThrow();
   });
+});
+
+/** Opens `count` ext_proc streams on one connection, each half-closed then reset at once, as Envoy ends them; resolves with the GOAWAY error code seen, if any. */
+async function resetStorm(port: number, count: number): Promise<number | undefined> {
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  let goaway: number | undefined;
+  session.on("goaway", (code) => {
+    goaway ??= code;
+  });
+  session.on("error", () => undefined);
+  for (let i = 0; i < count && goaway === undefined && !session.destroyed; i++) {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/envoy.service.ext_proc.v3.ExternalProcessor/Process",
+      "content-type": "application/grpc",
+    });
+    stream.on("error", () => undefined);
+    stream.end();
+    await new Promise((r) => setImmediate(r));
+    stream.close(h2constants.NGHTTP2_CANCEL);
+    if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  session.destroy();
+  return goaway;
+}
+
+/** Whether this Node applies http2's streamResetBurst/streamResetRate (v22 and later do; v20 ignores them). */
+async function resetLimitsApplied(): Promise<boolean> {
+  // Not in @types/node 20's ServerOptions: passed as a variable, as server.ts spreads them.
+  const tiny = { settings: {}, streamResetBurst: 1, streamResetRate: 1 };
+  const server = createH2Server(tiny, (_req, res) => res.end());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const code = await resetStorm((server.address() as { port: number }).port, 20);
+  await new Promise<void>((r) => server.close(() => r()));
+  return code !== undefined;
+}
+const limitsApplied = await resetLimitsApplied();
+
+describe("Envoy's reset after every stream (nghttp2's Rapid Reset guard)", () => {
+  it.skipIf(!limitsApplied)("keeps a connection through 3,000 streams that each end in RST_STREAM", async () => {
+    expect(streamResetLimits.streamResetRate).toBeGreaterThan(10_000);
+    const server = await start({});
+    expect(await resetStorm(server.port!, 3000)).toBeUndefined();
+  });
+
+  it.skipIf(!limitsApplied)(
+    "would lose the connection with nghttp2's default limit (the failure this prevents)",
+    async () => {
+      const plain = createH2Server((_req, res) => res.end());
+      await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
+      try {
+        expect(await resetStorm((plain.address() as { port: number }).port, 3000)).toBe(
+          h2constants.NGHTTP2_INTERNAL_ERROR,
+        );
+      } finally {
+        await new Promise<void>((r) => plain.close(() => r()));
+      }
+    },
+  );
 });

@@ -89,6 +89,18 @@ export interface RunningService {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Envoy ends every ext_proc stream by half-closing and then resetting it (closeStream() +
+ * resetStream() in its gRPC client), so a busy connection sends one RST_STREAM per request.
+ * nghttp2's Rapid Reset guard (CVE-2023-44487: burst 1,000, refill 33 a second by default) then
+ * answers GOAWAY INTERNAL_ERROR after about 1,000 requests on one connection and fails every
+ * stream in flight on it. The peers here are the proxy, not the internet, so the limit is raised
+ * far above any real request rate and stays a bound. Node exposes these options since v22 (the
+ * images run Node 24); Node 20 ignores them and keeps nghttp2's default.
+ * `server-options.test.ts` shows the failure and the fix with the Envoy-faithful client.
+ */
+export const streamResetLimits = { streamResetBurst: 1_000_000, streamResetRate: 100_000 } as const;
+
 /** HTTP/2 settings sized for Envoy: many concurrent streams and MiB-sized bodies. */
 const http2Settings = { maxConcurrentStreams: 100_000, initialWindowSize: 4 * 1024 * 1024 };
 const sessionWindowBytes = 32 * 1024 * 1024;
@@ -165,7 +177,7 @@ export async function startService(service: Service, options: ServerOptions = {}
   const port = options.port === undefined ? defaultServerOptions.port : options.port;
   let boundPort: number | undefined;
   if (port !== null) {
-    const server = createH2cServer({ settings: http2Settings, maxSessionMemory: 512 }, handler);
+    const server = createH2cServer({ settings: http2Settings, maxSessionMemory: 512, ...streamResetLimits }, handler);
     trackSessions(server);
     boundPort = await listen(server, port, host);
     grpcServers.push(server);
@@ -187,6 +199,7 @@ export async function startService(service: Service, options: ServerOptions = {}
         allowHTTP1: false,
         settings: http2Settings,
         maxSessionMemory: 512,
+        ...streamResetLimits,
       },
       handler,
     );
