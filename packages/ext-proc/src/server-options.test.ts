@@ -210,6 +210,9 @@ async function resetLimitsApplied(): Promise<boolean> {
   return code !== undefined;
 }
 const limitsApplied = await resetLimitsApplied();
+// scripts/node24-tests.sh runs this file under Node 24 with this set: there the tests must run.
+if (process.env.CALLOUTS_REQUIRE_RESET_LIMITS && !limitsApplied)
+  throw new Error(`Node ${process.version} does not apply streamResetBurst / streamResetRate`);
 
 describe("Envoy's reset after every stream (nghttp2's Rapid Reset guard)", () => {
   it.skipIf(!limitsApplied)("keeps a connection through 3,000 streams that each end in RST_STREAM", async () => {
