@@ -105,6 +105,20 @@ current-context: fake
   return { api, dir, kubeconfig };
 }
 
+/** The arguments both charts render first: the pool, JSON logs, the config file. */
+const poolArgs = (configFile: string) => [
+  "--pool-name",
+  pool,
+  "--pool-namespace",
+  namespace,
+  "--pool-group",
+  "inference.networking.k8s.io",
+  "--zap-encoder",
+  "json",
+  "--config-file",
+  configFile,
+];
+
 /** Starts `callouts epp <args>` as the chart's container would (the image runs `epp` for flag arguments). */
 async function startEpp(args: string[], env: Record<string, string>) {
   const child: ChildProcess = spawn(process.execPath, [cli, "epp", ...args], {
@@ -170,21 +184,7 @@ describe("the picker under GIE's and llm-d-router's chart arguments", () => {
     const configFile = join(cluster.dir, "default-plugins.yaml");
     writeFileSync(configFile, eppConfigShapes["gie-chart-default"] as string);
     // epp-deployment.yaml, replicas 1, modelServerType vllm, tracing off, monitoring auth on.
-    const args = [
-      "--pool-name",
-      pool,
-      "--pool-namespace",
-      namespace,
-      "--pool-group",
-      "inference.networking.k8s.io",
-      "--zap-encoder",
-      "json",
-      "--config-file",
-      configFile,
-      "--v",
-      "1",
-      "--tracing=false",
-    ];
+    const args = [...poolArgs(configFile), "--v", "1", "--tracing=false"];
     await startEpp(args, { KUBECONFIG: cluster.kubeconfig, NAMESPACE: namespace, POD_NAME: "epp-0" });
 
     for (const name of ["inference-extension", "liveness", "readiness", "envoy.service.ext_proc.v3.ExternalProcessor"])
@@ -235,44 +235,9 @@ describe("the picker under GIE's and llm-d-router's chart arguments", () => {
     // The pods say they run vLLM; the chart's defaultEngine (sglang) only applies to unlabelled pods.
     const cluster = await startCluster(pods.ips, pods.port, { "llm-d.ai/engine-type": "vllm" });
     const configFile = join(cluster.dir, "default-plugins.yaml");
-    writeFileSync(
-      configFile,
-      `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: queue-scorer
-- type: kv-cache-utilization-scorer
-- type: prefix-cache-scorer
-- type: metrics-data-source
-  parameters:
-    scheme: "http"
-    path: "/metrics"
-    insecureSkipVerify: true
-- type: core-metrics-extractor
-  parameters:
-    defaultEngine: "sglang"
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: queue-scorer
-    weight: 2
-  - pluginRef: kv-cache-utilization-scorer
-    weight: 2
-  - pluginRef: prefix-cache-scorer
-    weight: 3
-`,
-    );
+    writeFileSync(configFile, eppConfigShapes["llmd-chart-default-sglang"] as string);
     const args = [
-      "--pool-name",
-      pool,
-      "--pool-namespace",
-      namespace,
-      "--pool-group",
-      "inference.networking.k8s.io",
-      "--zap-encoder",
-      "json",
-      "--config-file",
-      configFile,
+      ...poolArgs(configFile),
       "--grpc-health-port",
       "9003",
       "--v=2",
@@ -309,13 +274,14 @@ schedulingProfiles:
         { waiting: 0, running: 1, kv: 0.02 },
       ]);
       const cluster = await startCluster(pods.ips, pods.port, {});
-      const args = ["--pool-name", pool, "--pool-namespace", namespace, "--zap-encoder", "json"];
-      args.push("--config-file", join(upstreamDir as string, file), "--v", "1", "--tracing=false");
+      const args = [...poolArgs(join(upstreamDir as string, file)), "--v", "1", "--tracing=false"];
       await startEpp(args, { KUBECONFIG: cluster.kubeconfig, NAMESPACE: namespace, POD_NAME: "epp-0" });
       const envoy = createEnvoyClient("127.0.0.1:9002", { tls: true });
       cleanups.push(() => envoy.close());
-      const picked = destination(await envoy.exchange(filter, chat(model)));
-      expect(pods.ips.map((ip) => `${ip}:${pods.port}`)).toContain(picked);
+      // Every one of these configs scores load: the idle pod wins once its metrics are in.
+      await expect
+        .poll(async () => destination(await envoy.exchange(filter, chat(model))), { timeout: 5000 })
+        .toBe(`${pods.ips[1]}:${pods.port}`);
     },
   );
 

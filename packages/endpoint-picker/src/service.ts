@@ -84,13 +84,12 @@ export function createEndpointPickerService(config: EndpointPickerServiceConfig,
       : config.metrics.scrapeIntervalMs;
   // Engines: core-metrics-extractor's parameters, then GIE's --*-metric flags on the default engine.
   let engines: ReturnType<typeof engineSettingsFrom>;
-  let specs: Partial<Record<EngineType, EngineMetricSpec>>;
   try {
     engines = engineSettingsFrom(settings.metricsExtractor ?? {});
   } catch (error) {
     throw new ConfigError(`service.scheduler: core-metrics-extractor: ${(error as Error).message}`);
   }
-  specs = { ...engines.specs };
+  const specs: Partial<Record<EngineType, EngineMetricSpec>> = { ...engines.specs };
   if (config.metrics.specs) {
     const base = specs[engines.defaultEngine] ?? engineMetricSpecs[engines.defaultEngine];
     try {

@@ -67,6 +67,24 @@ saturationDetector:
   queueDepthThreshold: 7
   metricsStalenessThreshold: 150ms
 `,
+  "llmd-chart-default-sglang": `
+apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+- type: metrics-data-source
+  parameters: { scheme: "http", path: "/metrics", insecureSkipVerify: true }
+- type: core-metrics-extractor
+  parameters: { defaultEngine: "sglang" }
+schedulingProfiles:
+- name: default
+  plugins:
+  - { pluginRef: queue-scorer, weight: 2 }
+  - { pluginRef: kv-cache-utilization-scorer, weight: 2 }
+  - { pluginRef: prefix-cache-scorer, weight: 3 }
+`,
   "llmd-decode-prefix": `
 apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig
