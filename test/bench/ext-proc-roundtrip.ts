@@ -5,14 +5,14 @@
  * carrying a W3C traceparent with tracing off, on (every stream exported over OTLP/HTTP to a
  * sink in this process) and sampled at 1%.
  *
- *   node --import tsx test/bench/ext-proc-roundtrip.ts [--seconds N]
+ *   node --import tsx test/bench/ext-proc-roundtrip.ts [--seconds N] [--no-tracing] [--servers lean,bare] [--case NAME]
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { connect, createServer } from "node:net";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -25,8 +25,14 @@ import {
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
 import { percentile, printTable } from "./stats.js";
 
-const seconds = Number(process.argv.includes("--seconds") ? process.argv[process.argv.indexOf("--seconds") + 1] : 5);
-const cli = join(dirname(fileURLToPath(import.meta.url)), "../../packages/cli/dist/main.js");
+const argValue = (flag: string) =>
+  process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined;
+const seconds = Number(argValue("--seconds") ?? 5);
+/** `--servers lean,bare` and `--case 1 MB` narrow a run (profiling, quick checks). */
+const serverFilter = argValue("--servers")?.split(",");
+const caseFilter = argValue("--case");
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, "../../packages/cli/dist/main.js");
 const encode = (m: ProcessingRequest) => Buffer.from(toBinary(ProcessingRequestSchema, m));
 
 const headerPairs = [
@@ -148,12 +154,6 @@ function oneExchange(client: grpc.Client, c: Case): Promise<number> {
   });
 }
 
-async function serverCpuSeconds(adminPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("callouts_process_cpu_seconds_total "));
-  return Number(line?.split(" ")[1] ?? Number.NaN);
-}
-
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, "127.0.0.1");
   await once(s, "listening");
@@ -188,10 +188,37 @@ async function startOtlpSink() {
   };
 }
 
+function printRows(rows: string[][]): void {
+  if (rows.length === 0) return;
+  const where = pinned ? "server pinned to core 0, this load generator to core 1" : "not pinned (no taskset)";
+  printTable(
+    `ext_proc round trips: each server in its own process, a grpc-js load generator in another (${where}), ${seconds} s per case`,
+    ["server", "case", "concurrency", "round trips/s", "p50 ms", "p99 ms", "server CPU µs/req", "server capacity/core"],
+    rows,
+  );
+  const cost = (kind: string, name: string, concurrency: string) =>
+    Number(rows.find((r) => r[0] === kind && r[1] === name && r[2] === concurrency)?.[6]);
+  const ratios = rows
+    .filter((r) => r[0] === "lean")
+    .map((r) => [r[1]!, r[2]!, (cost("lean", r[1]!, r[2]!) / cost("bare grpc-js", r[1]!, r[2]!)).toFixed(2)]);
+  printTable(
+    "Server CPU per round trip, lean SDK transport (`callouts serve echo`) / bare grpc-js echo, same run",
+    ["case", "concurrency", "ratio"],
+    ratios,
+  );
+}
+
 async function main() {
   const rows: string[][] = [];
   if (!process.argv.includes("--tracing-only")) {
-    for (const transport of ["lean", "connect"] as const) rows.push(...(await runTransport(transport)));
+    for (const kind of ["bare grpc-js", "lean", "connect"] as const) {
+      if (serverFilter && !serverFilter.some((f) => kind.includes(f))) continue;
+      rows.push(...(await runTransport(kind)));
+    }
+  }
+  if (process.argv.includes("--no-tracing")) {
+    printRows(rows);
+    return;
   }
   const sink = await startOtlpSink();
   const otlp = { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
@@ -211,21 +238,7 @@ async function main() {
     }
   }
   sink.close();
-  if (rows.length > 0)
-    printTable(
-      `ext_proc round trips through \`callouts serve echo\` (its own process), grpc-js client in another, ${seconds} s per case`,
-      [
-        "transport",
-        "case",
-        "concurrency",
-        "round trips/s",
-        "p50 ms",
-        "p99 ms",
-        "server CPU µs/req",
-        "server capacity/core",
-      ],
-      rows,
-    );
+  printRows(rows);
   printTable(
     "Tracing overhead: headers-only round trips with a traceparent, lean transport, 64 streams",
     [
@@ -242,36 +255,91 @@ async function main() {
   );
 }
 
+type ServerKind = "bare grpc-js" | "lean" | "connect";
+
+/** User + system CPU seconds of a process so far, from /proc (clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * With two or more cores and `taskset`, the server runs on core 0 and this process (the load
+ * generator) on core 1, so neither steals the other's time and the server's CPU is its own.
+ */
+const pinned = availableParallelism() >= 2 && spawnSync("taskset", ["-cp", "1", String(process.pid)]).status === 0;
+
+/** `--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the servers. */
+const serverNodeArgs = argValue("--server-node-args")?.split(" ") ?? [];
+
+function startServer(kind: ServerKind, port: number, adminPort: number, env: Record<string, string>) {
+  let command: string[];
+  if (kind === "bare grpc-js") {
+    command = [
+      process.execPath,
+      ...serverNodeArgs,
+      "--import",
+      "tsx",
+      join(here, "bare-grpc-echo.ts"),
+      "--port",
+      String(port),
+    ];
+  } else {
+    const config = join(mkdtempSync(join(tmpdir(), "bench-")), "echo.yaml");
+    writeFileSync(config, `server:\n  processTransport: ${kind}\n`);
+    const args = ["serve", "echo", "--host", "127.0.0.1", "--port", String(port), "--admin-port", String(adminPort)];
+    command = [process.execPath, ...serverNodeArgs, cli, ...args, "--log-level", "warn", "--config", config];
+  }
+  if (pinned) command = ["taskset", "-c", "0", ...command];
+  return spawn(command[0]!, command.slice(1), {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
+}
+
+async function waitReady(kind: ServerKind, port: number, adminPort: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (kind === "bare grpc-js") {
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(port, "127.0.0.1", () => {
+            socket.destroy();
+            resolve();
+          });
+          socket.on("error", reject);
+        });
+        return;
+      }
+      if ((await fetch(`http://127.0.0.1:${adminPort}/healthz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${kind} server did not start`);
+}
+
 async function runTransport(
-  transport: "lean" | "connect",
+  kind: ServerKind,
   options: { env?: Record<string, string>; only?: (c: Case) => boolean } = {},
 ): Promise<string[][]> {
-  const only = options.only ?? ((c: Case) => c.name !== "traced headers only");
+  const only =
+    options.only ?? ((c: Case) => c.name !== "traced headers only" && (!caseFilter || c.name.includes(caseFilter)));
   const [port, adminPort] = [await freePort(), await freePort()];
-  const config = join(mkdtempSync(join(tmpdir(), "bench-")), "echo.yaml");
-  writeFileSync(config, `server:\n  processTransport: ${transport}\n`);
-  const args = ["serve", "echo", "--host", "127.0.0.1", "--port", String(port), "--admin-port", String(adminPort)];
-  const server = spawn(process.execPath, [cli, ...args, "--log-level", "warn", "--config", config], {
-    stdio: "inherit",
-    env: { ...process.env, ...options.env },
-  });
+  const server = startServer(kind, port, adminPort, options.env ?? {});
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${adminPort}/healthz`)).ok) break;
-      } catch {}
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitReady(kind, port, adminPort);
+    // taskset execs the server, so the child's pid is the server's.
+    const pid = server.pid as number;
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": -1,
     });
     const rows: string[][] = [];
     for (const c of buildCases().filter(only)) {
-      if (transport === "connect" && c.concurrency === 1) continue;
+      if (kind === "connect" && c.concurrency === 1) continue;
       // Warm up, then measure for a fixed wall time at fixed concurrency.
-      await Promise.all(Array.from({ length: c.concurrency }, () => oneExchange(client, c)));
+      await Promise.all(Array.from({ length: c.concurrency * 4 }, () => oneExchange(client, c)));
       const latencies: number[] = [];
-      const cpuBefore = await serverCpuSeconds(adminPort);
+      const cpuBefore = processCpuSeconds(pid);
       const deadline = Date.now() + seconds * 1000;
       const started = process.hrtime.bigint();
       await Promise.all(
@@ -280,11 +348,11 @@ async function runTransport(
         }),
       );
       const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-      const cpu = (await serverCpuSeconds(adminPort)) - cpuBefore;
+      const cpu = processCpuSeconds(pid) - cpuBefore;
       latencies.sort((a, b) => a - b);
       const cpuMicros = (cpu / latencies.length) * 1e6;
       rows.push([
-        transport,
+        kind,
         c.name,
         String(c.concurrency),
         Math.round(latencies.length / elapsed).toLocaleString("en-US"),

@@ -65,25 +65,43 @@ function startStreamSpan(serviceName: string, first: ProcessingRequest): { span:
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
-/** Runs one ext_proc stream: one StreamMachine, replies in order, as an async generator. */
+/**
+ * One ext_proc stream: one StreamMachine. `handle` takes the messages in order (one at a time)
+ * and resolves with the replies to send; `close` ends it once and says what status to send.
+ */
+export interface StreamSession {
+  handle(message: ProcessingRequest): Promise<readonly ProcessingResponse[]>;
+  /**
+   * Ends the stream: `undefined` after a clean half-close, else the error that ended it
+   * (a reset is a ConnectError with Code.Canceled). Returns the error to send, if any.
+   */
+  close(error?: unknown): ConnectError | undefined;
+}
+
+/** Opens a session per stream; throws UNAVAILABLE while the server drains. */
+export type StreamOpener = () => StreamSession;
+
+/** Runs one stream as an async generator (connect-node's handler shape). */
 export type StreamRunner = (requests: AsyncIterable<ProcessingRequest>) => AsyncGenerator<ProcessingResponse>;
+
+const noReplies: readonly ProcessingResponse[] = [];
 
 /**
  * The per-stream logic shared by both transports (connect-node and the lean gRPC handler):
  * refuses new streams while draining, one StreamMachine per stream, metrics, tracing, and
  * errors mapped to ConnectError codes.
  */
-export function createStreamRunner(
+export function createStreamOpener(
   service: Service,
   log: Logger,
   metrics: SdkMetrics,
   settings: StreamSettings,
   tracker: StreamTracker,
-): StreamRunner {
+): StreamOpener {
   const observer = metrics.observer(service.name);
   const streamsTotal = metrics.streamsTotal.labels(service.name);
   const streamsActive = metrics.streamsActive.labels(service.name);
-  return async function* run(requests) {
+  return function open(): StreamSession {
     if (tracker.draining) throw new ConnectError("server is draining", Code.Unavailable);
     const streamId = `${process.pid.toString(36)}-${(++streamCounter).toString(36)}`;
     const streamContext = createStreamContext(streamId, log);
@@ -91,6 +109,7 @@ export function createStreamRunner(
     // a no-op unless tracing was started (startTracing) or the host registered an SDK.
     let span: Span | undefined;
     let first = true;
+    let closed = false;
     let spanContext: Context = context.active();
     const machine = new StreamMachine({
       processor: service.processor(streamContext),
@@ -101,9 +120,8 @@ export function createStreamRunner(
     tracker.begin();
     streamsTotal.inc();
     streamsActive.inc();
-    let aborted = true;
-    try {
-      for await (const message of requests) {
+    return {
+      async handle(message) {
         if (first) {
           first = false;
           if (tracingEnabled()) ({ span, ctx: spanContext } = startStreamSpan(service.name, message));
@@ -113,27 +131,52 @@ export function createStreamRunner(
         const replies = span?.isRecording()
           ? await context.with(spanContext, () => machine.handle(message))
           : await machine.handle(message);
-        if (machine.observability) continue;
-        for (const reply of replies) yield reply;
+        return machine.observability ? noReplies : replies;
+      },
+      close(error) {
+        if (closed) return undefined;
+        closed = true;
+        let connectError: ConnectError | undefined;
+        if (error !== undefined) {
+          connectError = isProtocolError(error)
+            ? new ConnectError(error.message, Code.InvalidArgument)
+            : ConnectError.from(error);
+          if (connectError.code !== Code.Canceled) {
+            metrics.streamErrors.inc({ service: service.name, code: Code[connectError.code] });
+            streamContext.log.warn({ err: connectError }, "stream ended with an error");
+            span?.recordException(connectError);
+          }
+        }
+        machine.end(connectError !== undefined);
+        streamContext.abort();
+        streamsActive.dec();
+        tracker.end();
+        span?.setAttribute("callouts.request_id", streamContext.requestId ?? "");
+        span?.end();
+        return connectError;
+      },
+    };
+  };
+}
+
+/** The opener as connect-node's handler shape: an async generator over the requests. */
+export function streamRunner(open: StreamOpener): StreamRunner {
+  return async function* run(requests) {
+    const session = open();
+    let completed = false;
+    let failed = false;
+    try {
+      for await (const message of requests) {
+        for (const reply of await session.handle(message)) yield reply;
       }
-      aborted = false;
+      completed = true;
     } catch (error) {
-      const connectError = isProtocolError(error)
-        ? new ConnectError(error.message, Code.InvalidArgument)
-        : ConnectError.from(error);
-      if (connectError.code !== Code.Canceled) {
-        metrics.streamErrors.inc({ service: service.name, code: Code[connectError.code] });
-        streamContext.log.warn({ err: connectError }, "stream ended with an error");
-        span?.recordException(connectError);
-      }
-      throw connectError;
+      failed = true;
+      throw session.close(error) ?? error;
     } finally {
-      machine.end(aborted);
-      streamContext.abort();
-      streamsActive.dec();
-      tracker.end();
-      span?.setAttribute("callouts.request_id", streamContext.requestId ?? "");
-      span?.end();
+      // Neither completed nor failed: connect called return() on the generator (the client went away).
+      if (!failed)
+        session.close(completed ? undefined : new ConnectError("stream cancelled by the client", Code.Canceled));
     }
   };
 }

@@ -4,7 +4,7 @@ import { type RunningService, startService } from "./server.js";
 import { createTestRuntime } from "./testing/runtime.js";
 
 /** Raw HTTP/2 requests against the lean Process handler, for the framing edge cases. */
-describe("createProcessHandler()", () => {
+describe("createProcessStreamHandler()", () => {
   let server: RunningService;
   beforeAll(async () => {
     const runtime = createTestRuntime();

@@ -1,89 +1,236 @@
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type ProcessingRequest,
-  ProcessingRequestSchema,
+  type ProcessingResponse,
   ProcessingResponseSchema,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
-import type { StreamRunner } from "./ext-proc-handler.js";
+import type { StreamOpener, StreamSession } from "./ext-proc-handler.js";
+import { decodeProcessingRequest } from "./wire/decode-request.js";
 
 /** The one method this handler serves. */
 export const processPath = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
 
 /**
- * A lean gRPC (HTTP/2) handler for ExternalProcessor.Process. gRPC framing for one bidi
- * method is small (a 1-byte flag and a 4-byte length per message, status in trailers), and
+ * A lean gRPC (HTTP/2) handler for ExternalProcessor.Process on the raw `Http2Stream` (no
+ * `node:http2` compatibility objects, no stream iterators). gRPC framing for one bidi method
+ * is small (a 1-byte flag and a 4-byte length per message, status in trailers), and
  * connect's per-call machinery was most of the server's CPU per round trip (see the README
  * benchmark); everything else on the server still goes through connect-node.
+ *
+ * Messages are decoded as their last byte arrives and handled one at a time, in order; replies
+ * are written as they come. More than `maxQueuedMessages` waiting pauses the stream (HTTP/2
+ * flow control then holds the client), so a fast client cannot queue without bound.
  */
-export function createProcessHandler(run: StreamRunner, readMaxBytes: number) {
-  return (req: Http2ServerRequest, res: Http2ServerResponse): void => {
-    const contentType = req.headers["content-type"] ?? "";
+export function createProcessStreamHandler(open: StreamOpener, readMaxBytes: number) {
+  return (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
+    const contentType = headers["content-type"] ?? "";
     if (
-      req.method !== "POST" ||
+      headers[":method"] !== "POST" ||
       !contentType.startsWith("application/grpc") ||
       contentType.startsWith("application/grpc-web")
     ) {
-      res.writeHead(415, { "content-type": "text/plain" });
-      res.end("expected application/grpc\n");
+      stream.on("error", ignore);
+      stream.respond({ ":status": 415, "content-type": "text/plain" });
+      stream.end("expected application/grpc\n");
       return;
     }
-    const encoding = req.headers["grpc-encoding"];
+    const encoding = headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") {
-      trailersOnly(res, Code.Unimplemented, `grpc-encoding ${encoding} is not supported`);
+      stream.on("error", ignore);
+      trailersOnly(stream, Code.Unimplemented, `grpc-encoding ${encoding} is not supported`);
       return;
     }
-    void serve(run, readMaxBytes, req, res);
-  };
-}
-
-async function serve(run: StreamRunner, readMaxBytes: number, req: Http2ServerRequest, res: Http2ServerResponse) {
-  let headersSent = false;
-  const sendHeaders = () => {
-    if (headersSent) return;
-    headersSent = true;
-    res.writeHead(200, { "content-type": "application/grpc+proto", "grpc-accept-encoding": "identity" });
-  };
-  try {
-    for await (const reply of run(readMessages(req, readMaxBytes))) {
-      // A reset stream (the client went away mid-call) is closed before it is destroyed: its
-      // 'close' has already fired, so waiting for 'drain' or 'close' below would never end.
-      if (res.destroyed || res.stream.closed) break;
-      sendHeaders();
-      if (!writeMessage(res, toBinary(ProcessingResponseSchema, reply)) && !res.stream.closed) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off("drain", done);
-            res.off("close", done);
-            resolve();
-          };
-          res.on("drain", done);
-          res.on("close", done);
-        });
-      }
+    let session: StreamSession;
+    try {
+      session = open();
+    } catch (error) {
+      stream.on("error", ignore);
+      const e = ConnectError.from(error);
+      trailersOnly(stream, e.code, e.rawMessage);
+      return;
     }
-    finish(res, headersSent, 0, undefined);
-  } catch (error) {
-    const e = ConnectError.from(error);
-    finish(res, headersSent, e.code, e.rawMessage);
-  }
+    new ProcessCall(stream, session, readMaxBytes);
+  };
 }
 
-/** Ends the call: trailers after messages, or a trailers-only response. */
-function finish(res: Http2ServerResponse, headersSent: boolean, code: number, message: string | undefined) {
-  if (res.destroyed || res.writableEnded) return;
-  if (!headersSent) {
-    trailersOnly(res, code, message);
-    return;
+const maxQueuedMessages = 16;
+const responseHeaders = {
+  ":status": 200,
+  "content-type": "application/grpc+proto",
+  "grpc-accept-encoding": "identity",
+};
+const okTrailers = { "grpc-status": "0" };
+const emptyBuffer = Buffer.alloc(0);
+
+function ignore(): void {}
+
+/** One Process stream: framing in, session calls in order, framing and status out. */
+class ProcessCall {
+  private buffer: Buffer = emptyBuffer;
+  /** DATA frames of a large message, joined once it is complete (not on every frame). */
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 5;
+  private readonly queue: ProcessingRequest[] = [];
+  private busy = false;
+  private clientEnded = false;
+  private finished = false;
+  private headersSent = false;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly session: StreamSession,
+    private readonly readMaxBytes: number,
+  ) {
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("end", () => this.onEnd());
+    // A reset or a dropped connection: the stream closes without the client's END_STREAM.
+    stream.on("close", () => {
+      if (!this.finished) this.finish(new ConnectError("stream cancelled by the client", Code.Canceled));
+    });
+    stream.on("error", ignore);
   }
-  res.addTrailers(statusTrailers(code, message));
-  res.end();
+
+  private onData(chunk: Buffer): void {
+    if (this.finished) return;
+    if (this.buffer.length + this.pendingBytes + chunk.length < this.needed) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return;
+    }
+    if (this.pending.length > 0) {
+      this.buffer = Buffer.concat([this.buffer, ...this.pending, chunk]);
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+    } else {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    }
+    this.needed = 5;
+    let buffer = this.buffer;
+    while (buffer.length >= 5) {
+      const compressed = buffer[0];
+      const length = buffer.readUInt32BE(1);
+      if (compressed !== 0) {
+        this.finish(new ConnectError("compressed messages are not supported", Code.Unimplemented));
+        return;
+      }
+      if (length > this.readMaxBytes) {
+        this.finish(
+          new ConnectError(
+            `message of ${length} bytes exceeds the ${this.readMaxBytes} byte limit`,
+            Code.ResourceExhausted,
+          ),
+        );
+        return;
+      }
+      if (buffer.length < 5 + length) {
+        this.needed = 5 + length;
+        break;
+      }
+      let message: ProcessingRequest;
+      try {
+        message = decodeProcessingRequest(buffer.subarray(5, 5 + length));
+      } catch (error) {
+        this.finish(new ConnectError(`invalid ProcessingRequest: ${(error as Error).message}`, Code.InvalidArgument));
+        return;
+      }
+      buffer = buffer.subarray(5 + length);
+      this.queue.push(message);
+    }
+    this.buffer = buffer.length === 0 ? emptyBuffer : buffer;
+    if (this.queue.length > maxQueuedMessages) this.stream.pause();
+    if (!this.busy && this.queue.length > 0) void this.pump();
+  }
+
+  private onEnd(): void {
+    this.clientEnded = true;
+    if (this.buffer.length > 0 || this.pendingBytes > 0) {
+      this.finish(new ConnectError("stream ended inside a message", Code.InvalidArgument));
+      return;
+    }
+    if (!this.busy && this.queue.length === 0) this.finish(undefined);
+  }
+
+  /** Handles queued messages one at a time; ends the call once the client has and all are answered. */
+  private async pump(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && !this.finished) {
+        const message = this.queue.shift() as ProcessingRequest;
+        if (this.queue.length === maxQueuedMessages && this.stream.isPaused()) this.stream.resume();
+        const replies = await this.session.handle(message);
+        for (const reply of replies) {
+          if (this.finished || this.stream.closed) return;
+          if (!this.write(reply)) await this.drained();
+        }
+      }
+    } catch (error) {
+      this.finish(error);
+      return;
+    } finally {
+      this.busy = false;
+    }
+    if (this.clientEnded && this.queue.length === 0) this.finish(undefined);
+  }
+
+  /** Writes one length-prefixed message; false when the stream's buffer is full. */
+  private write(reply: ProcessingResponse): boolean {
+    const stream = this.stream;
+    if (!this.headersSent) {
+      this.headersSent = true;
+      stream.respond(responseHeaders, { waitForTrailers: true });
+    }
+    const message = toBinary(ProcessingResponseSchema, reply);
+    // Large messages go out as prefix + payload (two writes into the same stream) instead of
+    // being copied behind the prefix; small ones as one buffer, where a second write costs more.
+    if (message.length >= 16 * 1024) {
+      const prefix = Buffer.allocUnsafe(5);
+      prefix[0] = 0;
+      prefix.writeUInt32BE(message.length, 1);
+      stream.write(prefix);
+      return stream.write(message);
+    }
+    const out = Buffer.allocUnsafe(5 + message.length);
+    out[0] = 0;
+    out.writeUInt32BE(message.length, 1);
+    out.set(message, 5);
+    return stream.write(out);
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off("drain", done);
+        this.stream.off("close", done);
+        resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("close", done);
+    });
+  }
+
+  /** Ends the call once: the session learns why, the client gets the status. */
+  private finish(error: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.queue.length = 0;
+    const failure = this.session.close(error);
+    const stream = this.stream;
+    if (stream.closed || stream.destroyed) return;
+    const trailers = failure ? statusTrailers(failure.code, failure.rawMessage) : okTrailers;
+    if (!this.headersSent) {
+      trailersOnly(stream, failure?.code ?? 0, failure?.rawMessage);
+      return;
+    }
+    stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+    stream.end();
+  }
 }
 
 /** A gRPC "Trailers-Only" response: one HEADERS frame carrying the status and END_STREAM. */
-function trailersOnly(res: Http2ServerResponse, code: number, message: string | undefined) {
-  const stream = res.stream;
+function trailersOnly(stream: ServerHttp2Stream, code: number, message: string | undefined) {
   if (stream.destroyed || stream.headersSent) return;
   stream.respond(
     { ":status": 200, "content-type": "application/grpc+proto", ...statusTrailers(code, message) },
@@ -93,97 +240,6 @@ function trailersOnly(res: Http2ServerResponse, code: number, message: string | 
 
 function statusTrailers(code: number, message: string | undefined): Record<string, string> {
   return message === undefined || code === 0
-    ? { "grpc-status": "0" }
+    ? okTrailers
     : { "grpc-status": String(code), "grpc-message": encodeURIComponent(message) };
-}
-
-/**
- * Writes one length-prefixed message. Large ones go out as prefix + payload (two writes into the
- * same HTTP/2 stream) instead of being copied behind the prefix; small ones as one buffer, where
- * a second write would cost more than the copy.
- */
-function writeMessage(res: Http2ServerResponse, message: Uint8Array): boolean {
-  if (message.length < 16 * 1024) return res.write(frame(message));
-  const prefix = Buffer.allocUnsafe(5);
-  prefix[0] = 0;
-  prefix.writeUInt32BE(message.length, 1);
-  res.write(prefix);
-  return res.write(message);
-}
-
-/** gRPC length-prefixed message framing. */
-function frame(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-}
-
-/** Parses length-prefixed messages from the request body as they arrive. */
-async function* readMessages(req: Http2ServerRequest, readMaxBytes: number): AsyncGenerator<ProcessingRequest> {
-  let buffer: Buffer = Buffer.alloc(0);
-  // DATA frames of a large message are collected and joined once it is complete, not on every
-  // frame (joining on every frame copied a 64 KB message about 2.5 times over).
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let needed = 5;
-  let clientEnded = false;
-  req.once("end", () => {
-    clientEnded = true;
-  });
-  const chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Buffer>;
-    try {
-      next = await chunks.next();
-    } catch {
-      // ERR_STREAM_PREMATURE_CLOSE and friends: the client reset the stream.
-      throw new ConnectError("stream cancelled by the client", Code.Canceled);
-    }
-    if (next.done) break;
-    const chunk = next.value;
-    if (buffer.length + pendingBytes + chunk.length < needed) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      continue;
-    }
-    if (pending.length > 0) {
-      buffer = Buffer.concat([buffer, ...pending, chunk]);
-      pending.length = 0;
-      pendingBytes = 0;
-    } else {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-    }
-    needed = 5;
-    while (buffer.length >= 5) {
-      const compressed = buffer[0]!;
-      const length = buffer.readUInt32BE(1);
-      if (compressed !== 0) throw new ConnectError("compressed messages are not supported", Code.Unimplemented);
-      if (length > readMaxBytes) {
-        throw new ConnectError(
-          `message of ${length} bytes exceeds the ${readMaxBytes} byte limit`,
-          Code.ResourceExhausted,
-        );
-      }
-      if (buffer.length < 5 + length) {
-        needed = 5 + length;
-        break;
-      }
-      const bytes = buffer.subarray(5, 5 + length);
-      buffer = buffer.subarray(5 + length);
-      let message: ProcessingRequest;
-      try {
-        message = fromBinary(ProcessingRequestSchema, bytes);
-      } catch (error) {
-        throw new ConnectError(`invalid ProcessingRequest: ${(error as Error).message}`, Code.InvalidArgument);
-      }
-      yield message;
-    }
-  }
-  if (buffer.length > 0 || pendingBytes > 0) {
-    throw new ConnectError("stream ended inside a message", Code.InvalidArgument);
-  }
-  // The client reset the stream instead of half-closing it: an abort, not a clean end.
-  if (!clientEnded || req.aborted) throw new ConnectError("stream cancelled by the client", Code.Canceled);
 }

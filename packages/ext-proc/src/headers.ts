@@ -20,20 +20,48 @@ export interface HeaderMap extends Iterable<Header> {
 export function createHeaderMap(entries: Iterable<Header> | HeaderInput = []): HeaderMap {
   const list: Header[] = [];
   for (const [name, value] of toHeaderList(entries as HeaderInput)) list.push([name.toLowerCase(), value]);
-  return {
-    get: (name) => list.find(([n]) => n === name.toLowerCase())?.[1],
-    getAll: (name) => list.filter(([n]) => n === name.toLowerCase()).map(([, v]) => v),
-    has: (name) => list.some(([n]) => n === name.toLowerCase()),
-    get size() {
-      return list.length;
-    },
-    toRecord() {
-      const record: Record<string, string> = {};
-      for (const [n, v] of list) record[n] = n in record ? `${record[n]}, ${v}` : v;
-      return record;
-    },
-    [Symbol.iterator]: () => list[Symbol.iterator](),
-  };
+  return new ListHeaderMap(list);
+}
+
+/** A HeaderMap over pairs whose names are already lower-case (the list is kept, not copied). */
+export function headerMapOfLowerCase(list: Header[]): HeaderMap {
+  return new ListHeaderMap(list);
+}
+
+// A class, not an object of closures: one allocation per map (headers are read on every stream).
+class ListHeaderMap implements HeaderMap {
+  constructor(private readonly list: readonly Header[]) {}
+
+  get(name: string): string | undefined {
+    const key = name.toLowerCase();
+    for (const [n, v] of this.list) if (n === key) return v;
+    return undefined;
+  }
+
+  getAll(name: string): string[] {
+    const key = name.toLowerCase();
+    const out: string[] = [];
+    for (const [n, v] of this.list) if (n === key) out.push(v);
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  toRecord(): Record<string, string> {
+    const record: Record<string, string> = {};
+    for (const [n, v] of this.list) record[n] = n in record ? `${record[n]}, ${v}` : v;
+    return record;
+  }
+
+  [Symbol.iterator](): Iterator<Header> {
+    return this.list[Symbol.iterator]();
+  }
 }
 
 /** Normalises a HeaderInput (or any iterable of pairs) to a list of pairs. */

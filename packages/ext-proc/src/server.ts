@@ -5,9 +5,9 @@ import {
   createSecureServer,
   type Http2SecureServer,
   type Http2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
   type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
 } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -17,8 +17,8 @@ import { Health } from "@llm-callouts/proto/gen/grpc/health/v1/health_pb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createAuthzService } from "./authz.js";
-import { createExtProcService, createStreamRunner, type StreamTracker } from "./ext-proc-handler.js";
-import { createProcessHandler, processPath } from "./grpc-process-handler.js";
+import { createExtProcService, createStreamOpener, type StreamTracker, streamRunner } from "./ext-proc-handler.js";
+import { createProcessStreamHandler, processPath } from "./grpc-process-handler.js";
 import { createHealthService, createHealthState, type HealthState, healthServiceNames } from "./health.js";
 import { createLogger } from "./logger.js";
 import { createRegistry, createSdkMetrics } from "./metrics.js";
@@ -134,7 +134,7 @@ export async function startService(service: Service, options: ServerOptions = {}
     },
   };
 
-  const run = createStreamRunner(service, log, metrics, settings, tracker);
+  const openStream = createStreamOpener(service, log, metrics, settings, tracker);
   const readMaxBytes = options.maxReceiveMessageBytes ?? settings.maxBufferedBodyBytes + 1024 * 1024;
   const healthNames = [...healthServiceNames, ...(service.healthNames ?? [])];
   const healthService = createHealthService(health, healthNames, () => service.isReady?.() ?? true);
@@ -144,7 +144,7 @@ export async function startService(service: Service, options: ServerOptions = {}
     connect: false,
     readMaxBytes,
     routes(router) {
-      router.service(ExternalProcessor, createExtProcService(run));
+      router.service(ExternalProcessor, createExtProcService(streamRunner(openStream)));
       router.service(Health, healthService);
       if (service.authorize) {
         router.service(
@@ -154,10 +154,22 @@ export async function startService(service: Service, options: ServerOptions = {}
       }
     },
   });
-  const processHandler = createProcessHandler(run, readMaxBytes);
   const lean = (options.processTransport ?? "lean") === "lean";
-  const handler = (req: Http2ServerRequest, res: Http2ServerResponse) =>
-    lean && req.url === processPath ? processHandler(req, res) : connectHandler(req, res);
+  const processStream = createProcessStreamHandler(openStream, readMaxBytes);
+  /**
+   * With the lean transport, Process streams go to the raw-stream handler before node:http2
+   * builds its compatibility request/response pair (the compat layer's 'stream' listener, which
+   * feeds connect-node, then sees every other stream).
+   */
+  const routeProcessStreams = (server: Http2Server | Http2SecureServer) => {
+    if (!lean) return;
+    const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
+    server.removeAllListeners("stream");
+    server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+      if (headers[":path"] === processPath) processStream(stream, headers);
+      else for (const listener of compat) listener.call(server, stream, headers, ...rest);
+    });
+  };
 
   const sessions = new Set<Http2Session>();
   const trackSessions = (server: Http2Server | Http2SecureServer) =>
@@ -177,7 +189,11 @@ export async function startService(service: Service, options: ServerOptions = {}
   const port = options.port === undefined ? defaultServerOptions.port : options.port;
   let boundPort: number | undefined;
   if (port !== null) {
-    const server = createH2cServer({ settings: http2Settings, maxSessionMemory: 512, ...streamResetLimits }, handler);
+    const server = createH2cServer(
+      { settings: http2Settings, maxSessionMemory: 512, ...streamResetLimits },
+      connectHandler,
+    );
+    routeProcessStreams(server);
     trackSessions(server);
     boundPort = await listen(server, port, host);
     grpcServers.push(server);
@@ -201,8 +217,9 @@ export async function startService(service: Service, options: ServerOptions = {}
         maxSessionMemory: 512,
         ...streamResetLimits,
       },
-      handler,
+      connectHandler,
     );
+    routeProcessStreams(server);
     trackSessions(server);
     tlsPort = await listen(server, tls.port, host);
     grpcServers.push(server);

@@ -10,7 +10,7 @@ import {
   HeaderMutationSchema,
   type HeaderMutation as PbHeaderMutation,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
-import { createHeaderMap, type Header, type HeaderMap, toHeaderList } from "../headers.js";
+import { createHeaderMap, type Header, type HeaderMap, headerMapOfLowerCase, toHeaderList } from "../headers.js";
 import type { HeaderMutation } from "../processor.js";
 
 const utf8 = new TextDecoder();
@@ -22,8 +22,21 @@ const encoder = new TextEncoder();
  */
 export function readHeaderMap(map: PbHeaderMap | undefined): HeaderMap {
   if (!map) return createHeaderMap();
-  const list: Header[] = map.headers.map((h) => [h.key, h.rawValue.length > 0 ? utf8.decode(h.rawValue) : h.value]);
-  return createHeaderMap(list);
+  const list: Header[] = [];
+  for (const h of map.headers) {
+    const key = h.key;
+    // Envoy sends lower-case names; anything else is lower-cased once here.
+    list.push([isLowerCase(key) ? key : key.toLowerCase(), h.rawValue.length > 0 ? utf8.decode(h.rawValue) : h.value]);
+  }
+  return headerMapOfLowerCase(list);
+}
+
+function isLowerCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return false;
+  }
+  return true;
 }
 
 /** Encodes a plain header list for a ProcessingRequest (test client side): raw_value only. */
