@@ -1,13 +1,12 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  type ProcessingRequest,
-  type ProcessingResponse,
-  ProcessingResponseSchema,
+import type {
+  ProcessingRequest,
+  ProcessingResponse,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
 import type { StreamOpener, StreamSession } from "./ext-proc-handler.js";
 import { decodeProcessingRequest } from "./wire/decode-request.js";
+import { encodeResponseFrame } from "./wire/encode-response.js";
 
 /** The one method this handler serves. */
 export const processPath = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
@@ -182,21 +181,14 @@ class ProcessCall {
       this.headersSent = true;
       stream.respond(responseHeaders, { waitForTrailers: true });
     }
-    const message = toBinary(ProcessingResponseSchema, reply);
-    // Large messages go out as prefix + payload (two writes into the same stream) instead of
-    // being copied behind the prefix; small ones as one buffer, where a second write costs more.
-    if (message.length >= 16 * 1024) {
-      const prefix = Buffer.allocUnsafe(5);
-      prefix[0] = 0;
-      prefix.writeUInt32BE(message.length, 1);
-      stream.write(prefix);
-      return stream.write(message);
-    }
-    const out = Buffer.allocUnsafe(5 + message.length);
-    out[0] = 0;
-    out.writeUInt32BE(message.length, 1);
-    out.set(message, 5);
-    return stream.write(out);
+    // Framing in one buffer, a large body as a view of its own: no copy of the body here.
+    const parts = encodeResponseFrame(reply);
+    if (parts.length === 1) return stream.write(parts[0]);
+    stream.cork();
+    let ok = true;
+    for (const part of parts) ok = stream.write(part);
+    stream.uncork();
+    return ok;
   }
 
   private drained(): Promise<void> {
