@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const helpers = new Set(["run.ts", "stats.ts", "raw-client.ts", "bare-grpc-echo.ts"]);
+const helpers = new Set(["run.ts", "stats.ts", "raw-client.ts", "bare-grpc-echo.ts", "http2-floor-echo.ts"]);
 const filter = process.argv[2];
 const scripts = readdirSync(here)
   .filter((f) => f.endsWith(".ts") && !helpers.has(f) && !f.startsWith("_"))
