@@ -1,4 +1,10 @@
 import { connect } from "node:http2";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ProcessingMode_BodySendMode } from "@llm-callouts/proto/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb";
+import {
+  ProcessingRequestSchema,
+  ProcessingResponseSchema,
+} from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningService, startService } from "./server.js";
 import { createTestRuntime } from "./testing/runtime.js";
@@ -18,7 +24,7 @@ describe("createProcessStreamHandler()", () => {
   function call(
     headers: Record<string, string>,
     body: Buffer,
-  ): Promise<{ status: number; grpc: Record<string, unknown> }> {
+  ): Promise<{ status: number; grpc: Record<string, unknown>; data: Buffer }> {
     return new Promise((resolve, reject) => {
       const session = connect(`http://127.0.0.1:${server.port}`);
       const req = session.request({
@@ -37,11 +43,12 @@ describe("createProcessStreamHandler()", () => {
       req.on("trailers", (t) => {
         grpc = t;
       });
-      req.on("data", () => {});
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("error", reject);
       req.on("close", () => {
         session.close();
-        resolve({ status, grpc });
+        resolve({ status, grpc, data: Buffer.concat(chunks) });
       });
       req.end(body);
     });
@@ -77,6 +84,38 @@ describe("createProcessStreamHandler()", () => {
     const { grpc } = await call({}, framed(0, Buffer.from([0x12, 0x00])).subarray(0, 6));
     expect(grpc["grpc-status"]).toBe("3");
     expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/inside a message/);
+  });
+
+  it("answers 200 messages written at once in order (the queue pauses and resumes the stream)", async () => {
+    const messages = [
+      create(ProcessingRequestSchema, {
+        request: { case: "requestHeaders", value: { headers: { headers: [] } } },
+        protocolConfig: { requestBodyMode: ProcessingMode_BodySendMode.STREAMED },
+      }),
+      ...Array.from({ length: 199 }, (_, i) =>
+        create(ProcessingRequestSchema, {
+          request: { case: "requestBody", value: { body: new Uint8Array([i]), endOfStream: i === 198 } },
+        }),
+      ),
+    ];
+    const { grpc, data } = await call(
+      {},
+      Buffer.concat(messages.map((m) => framed(0, Buffer.from(toBinary(ProcessingRequestSchema, m))))),
+    );
+    expect(grpc["grpc-status"]).toBe("0");
+    const cases: string[] = [];
+    for (let at = 0; at < data.length; ) {
+      const length = data.readUInt32BE(at + 1);
+      cases.push(String(fromBinary(ProcessingResponseSchema, data.subarray(at + 5, at + 5 + length)).response.case));
+      at += 5 + length;
+    }
+    expect(cases).toEqual(["requestHeaders", ...Array.from({ length: 199 }, () => "requestBody")]);
+  });
+
+  it("answers an undecodable message with INVALID_ARGUMENT", async () => {
+    const { grpc } = await call({}, framed(0, Buffer.from([0x12, 0x05, 0x0a])));
+    expect(grpc["grpc-status"]).toBe("3");
+    expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/invalid ProcessingRequest/);
   });
 
   it("ends a clean empty stream with OK", async () => {
