@@ -21,9 +21,11 @@ describe("createProcessStreamHandler()", () => {
   });
   afterAll(() => server.shutdown());
 
+  /** One call; `later` goes out (and the request ends) once the first reply bytes are back. */
   function call(
     headers: Record<string, string>,
     body: Buffer,
+    later?: Buffer,
   ): Promise<{ status: number; grpc: Record<string, unknown>; data: Buffer }> {
     return new Promise((resolve, reject) => {
       const session = connect(`http://127.0.0.1:${server.port}`);
@@ -44,13 +46,17 @@ describe("createProcessStreamHandler()", () => {
         grpc = t;
       });
       const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("data", (chunk: Buffer) => {
+        if (later && chunks.length === 0) req.end(later);
+        chunks.push(chunk);
+      });
       req.on("error", reject);
       req.on("close", () => {
         session.close();
         resolve({ status, grpc, data: Buffer.concat(chunks) });
       });
-      req.end(body);
+      if (later) req.write(body);
+      else req.end(body);
     });
   }
 
@@ -86,22 +92,20 @@ describe("createProcessStreamHandler()", () => {
     expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/inside a message/);
   });
 
-  it("answers 200 messages written at once in order (the queue pauses and resumes the stream)", async () => {
+  it("answers 400 messages in order when 200 arrive at once (the queue pauses, then resumes the stream)", async () => {
     const messages = [
       create(ProcessingRequestSchema, {
         request: { case: "requestHeaders", value: { headers: { headers: [] } } },
         protocolConfig: { requestBodyMode: ProcessingMode_BodySendMode.STREAMED },
       }),
-      ...Array.from({ length: 199 }, (_, i) =>
+      ...Array.from({ length: 399 }, (_, i) =>
         create(ProcessingRequestSchema, {
-          request: { case: "requestBody", value: { body: new Uint8Array([i]), endOfStream: i === 198 } },
+          request: { case: "requestBody", value: { body: new Uint8Array([i % 256]), endOfStream: i === 398 } },
         }),
       ),
     ];
-    const { grpc, data } = await call(
-      {},
-      Buffer.concat(messages.map((m) => framed(0, Buffer.from(toBinary(ProcessingRequestSchema, m))))),
-    );
+    const wire = messages.map((m) => framed(0, Buffer.from(toBinary(ProcessingRequestSchema, m))));
+    const { grpc, data } = await call({}, Buffer.concat(wire.slice(0, 200)), Buffer.concat(wire.slice(200)));
     expect(grpc["grpc-status"]).toBe("0");
     const cases: string[] = [];
     for (let at = 0; at < data.length; ) {
@@ -109,7 +113,7 @@ describe("createProcessStreamHandler()", () => {
       cases.push(String(fromBinary(ProcessingResponseSchema, data.subarray(at + 5, at + 5 + length)).response.case));
       at += 5 + length;
     }
-    expect(cases).toEqual(["requestHeaders", ...Array.from({ length: 199 }, () => "requestBody")]);
+    expect(cases).toEqual(["requestHeaders", ...Array.from({ length: 399 }, () => "requestBody")]);
   });
 
   it("answers an undecodable message with INVALID_ARGUMENT", async () => {
