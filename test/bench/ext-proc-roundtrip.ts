@@ -83,25 +83,34 @@ function buildCases(): Case[] {
       }),
     ),
   ];
-  const megabyte = Buffer.alloc(1024 * 1024, 0x62);
-  const duplex = [
-    encode(
-      create(ProcessingRequestSchema, {
-        request: { case: "requestHeaders", value: { headers, endOfStream: false } },
-        protocolConfig: { requestBodyMode: ProcessingMode_BodySendMode.FULL_DUPLEX_STREAMED },
-      }),
-    ),
-    ...Array.from({ length: 16 }, (_, i) =>
+  /** Headers, then `body` in FULL_DUPLEX_STREAMED chunks of 64 KB. */
+  const duplexExchange = (body: Buffer) => {
+    const chunks = Math.ceil(body.length / 65536);
+    return [
       encode(
         create(ProcessingRequestSchema, {
-          request: {
-            case: "requestBody",
-            value: { body: megabyte.subarray(i * 65536, (i + 1) * 65536), endOfStream: i === 15 },
-          },
+          request: { case: "requestHeaders", value: { headers, endOfStream: false } },
+          protocolConfig: { requestBodyMode: ProcessingMode_BodySendMode.FULL_DUPLEX_STREAMED },
         }),
       ),
-    ),
-  ];
+      ...Array.from({ length: chunks }, (_, i) =>
+        encode(
+          create(ProcessingRequestSchema, {
+            request: {
+              case: "requestBody",
+              value: { body: body.subarray(i * 65536, (i + 1) * 65536), endOfStream: i === chunks - 1 },
+            },
+          }),
+        ),
+      ),
+    ];
+  };
+  const duplex = duplexExchange(Buffer.alloc(1024 * 1024, 0x62));
+  // A chat request of one ~1 MB prose prompt, `model` last: what the body router routes on.
+  const prose = "The quick brown fox jumps over the lazy dog. ".repeat(23_300);
+  const chat = duplexExchange(
+    Buffer.from(JSON.stringify({ messages: [{ role: "user", content: prose }], model: "llama-3-8b" })),
+  );
   const traced = Array.from({ length: 4096 }, () => [
     encode(
       create(ProcessingRequestSchema, {
@@ -120,18 +129,17 @@ function buildCases(): Case[] {
     { name: "headers only", concurrency: 1, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "headers only", concurrency: 64, messages: [headersOnly], isLast: (_r, n) => n === 1 },
     { name: "4 KB BUFFERED body", concurrency: 64, messages: buffered, isLast: (_r, n) => n === 2 },
-    {
-      name: "1 MB FULL_DUPLEX_STREAMED body",
-      concurrency: 8,
-      messages: duplex,
-      isLast: (r) => {
-        const resp = r.response;
-        if (resp.case !== "requestBody") return false;
-        const m = resp.value.response?.bodyMutation?.mutation;
-        return m?.case === "streamedResponse" && m.value.endOfStream;
-      },
-    },
+    { name: "1 MB FULL_DUPLEX_STREAMED body", concurrency: 8, messages: duplex, isLast: streamedEnd },
+    { name: "1 MB chat JSON, FULL_DUPLEX_STREAMED", concurrency: 8, messages: chat, isLast: streamedEnd },
   ];
+}
+
+/** The reply that carries the streamed body's end_of_stream. */
+function streamedEnd(r: ReturnType<typeof decode>): boolean {
+  const resp = r.response;
+  if (resp.case !== "requestBody") return false;
+  const m = resp.value.response?.bodyMutation?.mutation;
+  return m?.case === "streamedResponse" && m.value.endOfStream;
 }
 
 let variant = 0;
@@ -215,6 +223,17 @@ function printRows(rows: string[][]): void {
     ["case", "concurrency", "/ bare grpc-js echo", "/ node:http2 framing-only floor"],
     ratios,
   );
+  const routed = rows.filter((r) => r[0] === "body-router");
+  if (routed.length > 0) {
+    printTable(
+      "Server CPU per request of `callouts serve body-router` (scan for `model`, held headers reply, body re-chunked) next to echo, same run",
+      ["case", "concurrency", "body-router µs/req", "echo µs/req", "added by routing µs/req"],
+      routed.map((r) => {
+        const echo = cost("lean", r[1]!, r[2]!);
+        return [r[1]!, r[2]!, r[6]!, String(echo), String(Number(r[6]) - echo)];
+      }),
+    );
+  }
 }
 
 async function main() {
@@ -224,7 +243,7 @@ async function main() {
     // one noisy slice of a shared machine does not decide a ratio.
     const byKey = new Map<string, string[][]>();
     for (let round = 0; round < rounds; round++) {
-      for (const kind of ["http2 floor", "bare grpc-js", "lean", "connect"] as const) {
+      for (const kind of ["http2 floor", "bare grpc-js", "lean", "connect", "body-router"] as const) {
         if (serverFilter && !serverFilter.some((f) => kind.includes(f))) continue;
         for (const row of await runTransport(kind)) {
           const key = row.slice(0, 3).join("|");
@@ -276,7 +295,7 @@ async function main() {
   );
 }
 
-type ServerKind = "http2 floor" | "bare grpc-js" | "lean" | "connect";
+type ServerKind = "http2 floor" | "bare grpc-js" | "lean" | "connect" | "body-router";
 
 /** User + system CPU seconds of a process so far, from /proc (clock ticks of 1/100 s). */
 function processCpuSeconds(pid: number): number {
@@ -299,6 +318,18 @@ function startServer(kind: ServerKind, port: number, adminPort: number, env: Rec
   if (kind === "bare grpc-js" || kind === "http2 floor") {
     const script = kind === "bare grpc-js" ? "bare-grpc-echo.ts" : "http2-floor-echo.ts";
     command = [process.execPath, ...serverNodeArgs, "--import", "tsx", join(here, script), "--port", String(port)];
+  } else if (kind === "body-router") {
+    const args = [
+      "serve",
+      "body-router",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--admin-port",
+      String(adminPort),
+    ];
+    command = [process.execPath, ...serverNodeArgs, cli, ...args, "--log-level", "warn"];
   } else {
     const config = join(mkdtempSync(join(tmpdir(), "bench-")), "echo.yaml");
     writeFileSync(config, `server:\n  processTransport: ${kind}\n`);
@@ -350,6 +381,8 @@ async function runTransport(
     const rows: string[][] = [];
     for (const c of buildCases().filter(only)) {
       if (kind === "connect" && c.concurrency === 1) continue;
+      // The body router needs a JSON body; it runs the chat case only.
+      if (kind === "body-router" && !c.name.includes("chat")) continue;
       // Warm up, then measure for a fixed wall time at fixed concurrency.
       await Promise.all(Array.from({ length: c.concurrency * 4 }, () => oneExchange(client, c)));
       const latencies: number[] = [];
