@@ -1,7 +1,7 @@
+import { decodeBody } from "@llm-callouts/ext-proc";
 import { type ApiKind, detectApi, type PathModel, rewritePathModel } from "@llm-callouts/llm-api";
 import type { BaseModelSource } from "./base-model-source.js";
 import type { BodyRouterConfig } from "./config.js";
-import { decodeBody } from "./decode-body.js";
 import { type ClientError, clientError, type RouterErrorCode } from "./error-body.js";
 import { encodeModelToken, extractModel } from "./extract-model.js";
 import { modelNameProblem } from "./model-name.js";

@@ -41,6 +41,16 @@ export const serverConfigSchema = z
       })
       .optional(),
     drainTimeoutMs: z.number().int().min(0).default(15_000),
+    /** Per-connection HTTP/2 limits of the gRPC listeners (`connectionLimits` in server.ts). */
+    http2: z
+      .object({
+        maxConcurrentStreams: z.number().int().min(1).max(4_294_967_295).optional(),
+        earlyResetBurst: z.number().int().min(1).optional(),
+        earlyResetsPerSecond: z.number().min(0).optional(),
+        handshakeTimeoutMs: z.number().int().min(100).optional(),
+      })
+      .strict()
+      .default({}),
     /** Largest gRPC message read; default maxBufferedBodyBytes + 1 MiB. */
     maxReceiveMessageBytes: z.number().int().min(1024).optional(),
     /** false: no tracing whatever OTEL_* says; true: tracing when the OTEL_* environment asks for it. */

@@ -91,6 +91,15 @@ const noReplies: readonly ProcessingResponse[] = [];
  * refuses new streams while draining, one StreamMachine per stream, metrics, tracing, and
  * errors mapped to ConnectError codes.
  */
+/** Codes that blame the client's stream, not the service. */
+const clientFaults: ReadonlySet<Code> = new Set([
+  Code.InvalidArgument,
+  Code.ResourceExhausted,
+  Code.Unimplemented,
+  Code.FailedPrecondition,
+  Code.OutOfRange,
+]);
+
 export function createStreamOpener(
   service: Service,
   log: Logger,
@@ -143,7 +152,14 @@ export function createStreamOpener(
             : ConnectError.from(error);
           if (connectError.code !== Code.Canceled) {
             metrics.streamErrors.inc({ service: service.name, code: Code[connectError.code] });
-            streamContext.log.warn({ err: connectError }, "stream ended with an error");
+            // A client's fault (bad framing, a size limit) is logged by code and message: its
+            // stack says nothing, and a flood of them must stay cheap. Our own faults keep theirs.
+            if (clientFaults.has(connectError.code)) {
+              streamContext.log.warn(
+                { grpc_code: Code[connectError.code], err: connectError.rawMessage },
+                "stream ended with an error",
+              );
+            } else streamContext.log.warn({ err: connectError }, "stream ended with an error");
             span?.recordException(connectError);
           }
         }

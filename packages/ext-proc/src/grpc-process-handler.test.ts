@@ -76,9 +76,10 @@ describe("createProcessStreamHandler()", () => {
     expect(grpc["grpc-status"]).toBe("12");
   });
 
-  it("answers a compressed message with UNIMPLEMENTED", async () => {
+  it("answers a compressed flag without a grpc-encoding with INTERNAL (as grpc-go and grpc-java)", async () => {
     const { grpc } = await call({}, framed(1, Buffer.from([0x12, 0x00])));
-    expect(grpc["grpc-status"]).toBe("12");
+    expect(grpc["grpc-status"]).toBe("13");
+    expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/compressed flag/);
   });
 
   it("answers a message over the size limit with RESOURCE_EXHAUSTED", async () => {

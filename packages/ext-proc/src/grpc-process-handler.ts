@@ -1,9 +1,10 @@
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { constants, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type {
   ProcessingRequest,
   ProcessingResponse,
 } from "@llm-callouts/proto/gen/envoy/service/ext_proc/v3/external_processor_pb";
+import { type ConnectionLimits, TokenBucket } from "./connection-limits.js";
 import type { StreamOpener, StreamSession } from "./ext-proc-handler.js";
 import { decodeProcessingRequest } from "./wire/decode-request.js";
 import { encodeResponseFrame } from "./wire/encode-response.js";
@@ -22,7 +23,25 @@ export const processPath = "/envoy.service.ext_proc.v3.ExternalProcessor/Process
  * are written as they come. More than `maxQueuedMessages` waiting pauses the stream (HTTP/2
  * flow control then holds the client), so a fast client cannot queue without bound.
  */
-export function createProcessStreamHandler(open: StreamOpener, readMaxBytes: number) {
+export function createProcessStreamHandler(
+  open: StreamOpener,
+  readMaxBytes: number,
+  limits: Pick<ConnectionLimits, "earlyResetBurst" | "earlyResetsPerSecond"> = {
+    earlyResetBurst: Number.POSITIVE_INFINITY,
+    earlyResetsPerSecond: 0,
+  },
+) {
+  const earlyResets = new WeakMap<Http2Session, TokenBucket>();
+  /** A stream the client reset before sending one whole message (Rapid Reset's pattern). */
+  const onEarlyReset = (session: Http2Session | undefined) => {
+    if (!session || session.destroyed) return;
+    let bucket = earlyResets.get(session);
+    if (!bucket) {
+      bucket = new TokenBucket(limits.earlyResetBurst, limits.earlyResetsPerSecond);
+      earlyResets.set(session, bucket);
+    }
+    if (!bucket.take()) session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  };
   return (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     const contentType = headers["content-type"] ?? "";
     if (
@@ -50,7 +69,7 @@ export function createProcessStreamHandler(open: StreamOpener, readMaxBytes: num
       trailersOnly(stream, e.code, e.rawMessage);
       return;
     }
-    new ProcessCall(stream, session, readMaxBytes);
+    new ProcessCall(stream, session, readMaxBytes, onEarlyReset);
   };
 }
 
@@ -77,16 +96,31 @@ class ProcessCall {
   private clientEnded = false;
   private finished = false;
   private headersSent = false;
+  /** A whole message arrived (Envoy sends one as it opens the stream). */
+  private received = false;
+  /** The client sent END_STREAM (not a reset). */
+  private halfClosed = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
     private readonly session: StreamSession,
     private readonly readMaxBytes: number,
+    onEarlyReset: (session: Http2Session | undefined) => void,
   ) {
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("end", () => this.onEnd());
+    stream.on("end", () => {
+      // node:http2 also ends the readable side on RST_STREAM, with rstCode already set.
+      if (stream.rstCode === undefined) this.halfClosed = true;
+      this.onEnd();
+    });
+    // Held now: a closed stream no longer knows its session.
+    const connection = stream.session;
     // A reset or a dropped connection: the stream closes without the client's END_STREAM.
+    // A reset before any message or END_STREAM is Rapid Reset's pattern, never Envoy's.
     stream.on("close", () => {
+      if (stream.rstCode !== constants.NGHTTP2_NO_ERROR && !this.received && !this.halfClosed) {
+        onEarlyReset(connection);
+      }
       if (!this.finished) this.finish(new ConnectError("stream cancelled by the client", Code.Canceled));
     });
     stream.on("error", ignore);
@@ -112,7 +146,9 @@ class ProcessCall {
       const compressed = buffer[0];
       const length = buffer.readUInt32BE(1);
       if (compressed !== 0) {
-        this.finish(new ConnectError("compressed messages are not supported", Code.Unimplemented));
+        // Any grpc-encoding but identity was refused at the start, so the flag claims a
+        // compression the stream never declared: INTERNAL, as grpc-go and grpc-java answer.
+        this.finish(new ConnectError("compressed flag set with identity or no grpc-encoding", Code.Internal));
         return;
       }
       if (length > this.readMaxBytes) {
@@ -136,6 +172,7 @@ class ProcessCall {
         return;
       }
       buffer = buffer.subarray(5 + length);
+      this.received = true;
       this.queue.push(message);
     }
     this.buffer = buffer.length === 0 ? emptyBuffer : buffer;

@@ -10,6 +10,8 @@ export {
   type ServerConfig,
   serverConfigSchema,
 } from "./config.js";
+export { type ConnectionLimits, defaultConnectionLimits } from "./connection-limits.js";
+export { type DecodeError, type DecodeResult, decodeBody } from "./decode-body.js";
 export type { Header, HeaderInput, HeaderMap } from "./headers.js";
 export { createHeaderMap, toHeaderList } from "./headers.js";
 export { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";

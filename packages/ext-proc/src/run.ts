@@ -14,6 +14,7 @@ export function serverOptionsFrom(server: ServerConfig) {
     adminPort: server.adminPort,
     healthPort: server.healthPort,
     maxReceiveMessageBytes: server.maxReceiveMessageBytes,
+    http2: server.http2,
     tls: server.tls,
     drainTimeoutMs: server.drainTimeoutMs,
     processorTimeoutMs: server.processorTimeoutMs,

@@ -236,3 +236,71 @@ describe("Envoy's reset after every stream (nghttp2's Rapid Reset guard)", () =>
     },
   );
 });
+
+/** Opens `count` Process streams on one connection; `sendFirst` writes a message or END_STREAM before the reset. */
+async function resetStreams(port: number, count: number, before: "nothing" | "message" | "end-stream") {
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  session.on("error", () => undefined);
+  let goaway: number | undefined;
+  session.on("goaway", (code) => {
+    goaway = code;
+  });
+  await once(session, "connect");
+  // A 7-byte ProcessingRequest: request_headers with an empty HeaderMap.
+  const message = Buffer.from([0, 0, 0, 0, 2, 0x12, 0]);
+  for (let i = 0; i < count && !session.destroyed; i++) {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/envoy.service.ext_proc.v3.ExternalProcessor/Process",
+      "content-type": "application/grpc",
+    });
+    stream.on("error", () => undefined);
+    if (before === "message") stream.write(message);
+    if (before === "end-stream") stream.end();
+    if (before !== "nothing") await new Promise((r) => setImmediate(r));
+    stream.close(h2constants.NGHTTP2_CANCEL);
+    if (i % 50 === 49) await new Promise((r) => setTimeout(r, 1));
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  const destroyed = session.destroyed;
+  session.destroy();
+  return { goaway, destroyed };
+}
+
+describe("connection limits (server.http2)", () => {
+  const limits = { earlyResetBurst: 50, earlyResetsPerSecond: 1 };
+
+  it("sends GOAWAY ENHANCE_YOUR_CALM to a client resetting streams before any message (Rapid Reset)", async () => {
+    const server = await start({}, { http2: limits });
+    const result = await resetStreams(server.port!, 300, "nothing");
+    expect(result.destroyed || result.goaway === h2constants.NGHTTP2_ENHANCE_YOUR_CALM).toBe(true);
+  });
+
+  it("never counts Envoy's resets: after a message, or after END_STREAM", async () => {
+    const server = await start({}, { http2: limits });
+    expect(await resetStreams(server.port!, 300, "message")).toEqual({ goaway: undefined, destroyed: false });
+    expect(await resetStreams(server.port!, 300, "end-stream")).toEqual({ goaway: undefined, destroyed: false });
+  });
+
+  it("closes a connection that sends no HTTP/2 preface within handshakeTimeoutMs", async () => {
+    const server = await start({}, { http2: { handshakeTimeoutMs: 200 } });
+    const { connect } = await import("node:net");
+    const socket = connect(server.port!, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.resume();
+    const started = performance.now();
+    await once(socket, "close");
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(150);
+    expect(waited).toBeLessThan(5000);
+  });
+
+  it("advertises maxConcurrentStreams", async () => {
+    const server = await start({}, { http2: { maxConcurrentStreams: 7 } });
+    const session = h2connect(`http://127.0.0.1:${server.port}`);
+    session.on("error", () => undefined);
+    const [settings] = (await once(session, "remoteSettings")) as [{ maxConcurrentStreams?: number }];
+    session.destroy();
+    expect(settings.maxConcurrentStreams).toBe(7);
+  });
+});

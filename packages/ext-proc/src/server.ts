@@ -17,6 +17,7 @@ import { Health } from "@llm-callouts/proto/gen/grpc/health/v1/health_pb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createAuthzService } from "./authz.js";
+import { type ConnectionLimits, defaultConnectionLimits } from "./connection-limits.js";
 import { createExtProcService, createStreamOpener, type StreamTracker, streamRunner } from "./ext-proc-handler.js";
 import { createProcessStreamHandler, processPath } from "./grpc-process-handler.js";
 import { createHealthService, createHealthState, type HealthState, healthServiceNames } from "./health.js";
@@ -42,6 +43,8 @@ export interface ServerOptions {
   readonly maxBufferedBodyBytes?: number;
   /** Largest gRPC message read (default maxBufferedBodyBytes + 1 MiB). */
   readonly maxReceiveMessageBytes?: number | undefined;
+  /** Per-connection HTTP/2 limits; each unset field takes `defaultConnectionLimits`' value. */
+  readonly http2?: Partial<ConnectionLimits>;
   readonly replyChunkBytes?: number;
   /** Whole-body STREAMED bodies past this are handed over as `partial` (default 1 MiB, Envoy's buffer limit). */
   readonly streamedHoldBytes?: number;
@@ -102,7 +105,10 @@ export interface RunningService {
 export const streamResetLimits = { streamResetBurst: 1_000_000, streamResetRate: 100_000 } as const;
 
 /** HTTP/2 settings sized for Envoy: many concurrent streams and MiB-sized bodies. */
-const http2Settings = { maxConcurrentStreams: 100_000, initialWindowSize: 4 * 1024 * 1024 };
+const http2Settings = (limits: ConnectionLimits) => ({
+  maxConcurrentStreams: limits.maxConcurrentStreams,
+  initialWindowSize: 4 * 1024 * 1024,
+});
 const sessionWindowBytes = 32 * 1024 * 1024;
 
 /** Starts the gRPC listeners (h2c and/or TLS) and the admin listener for a service. */
@@ -155,7 +161,8 @@ export async function startService(service: Service, options: ServerOptions = {}
     },
   });
   const lean = (options.processTransport ?? "lean") === "lean";
-  const processStream = createProcessStreamHandler(openStream, readMaxBytes);
+  const limits: ConnectionLimits = { ...defaultConnectionLimits, ...definedFields(options.http2 ?? {}) };
+  const processStream = createProcessStreamHandler(openStream, readMaxBytes, limits);
   /**
    * With the lean transport, Process streams go to the raw-stream handler before node:http2
    * builds its compatibility request/response pair (the compat layer's 'stream' listener, which
@@ -177,6 +184,14 @@ export async function startService(service: Service, options: ServerOptions = {}
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
       session.on("error", (error) => log.debug({ err: error }, "http2 session error"));
+      // Slowloris: a connection that never sends its preface and SETTINGS holds a socket forever.
+      const handshake = setTimeout(() => {
+        log.debug("closing a connection that sent no HTTP/2 SETTINGS in time");
+        session.destroy();
+      }, limits.handshakeTimeoutMs);
+      handshake.unref();
+      session.once("remoteSettings", () => clearTimeout(handshake));
+      session.once("close", () => clearTimeout(handshake));
       try {
         session.setLocalWindowSize(sessionWindowBytes);
       } catch {
@@ -190,7 +205,7 @@ export async function startService(service: Service, options: ServerOptions = {}
   let boundPort: number | undefined;
   if (port !== null) {
     const server = createH2cServer(
-      { settings: http2Settings, maxSessionMemory: 512, ...streamResetLimits },
+      { settings: http2Settings(limits), maxSessionMemory: 512, ...streamResetLimits },
       connectHandler,
     );
     routeProcessStreams(server);
@@ -213,7 +228,8 @@ export async function startService(service: Service, options: ServerOptions = {}
         ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
         ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
         allowHTTP1: false,
-        settings: http2Settings,
+        handshakeTimeout: limits.handshakeTimeoutMs,
+        settings: http2Settings(limits),
         maxSessionMemory: 512,
         ...streamResetLimits,
       },
@@ -365,4 +381,9 @@ function createAdminServer(service: Service, registry: Registry, health: HealthS
       );
     }
   });
+}
+
+/** `value` without its undefined fields (so they do not override defaults in a spread). */
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -141,6 +141,15 @@ export const guardrailConfigSchema = z
     metadataNamespace: z.string().default("com.llm-callouts.guardrail"),
     /** Summary header added to the upstream request (and downstream response). */
     summaryHeader: headerNameSchema.default("x-guardrail-result"),
+    /**
+     * A `content-encoding`d request body (gzip, deflate, br, or a list of them) is decoded
+     * before it is scanned, to at most this many bytes (a decompression bomb stops here with 413).
+     */
+    maxDecodedBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
     /** Nested base64/hex/URL decoding depth (0 disables). */
     decodeDepth: z.number().int().min(0).max(4).default(2),
     /** Characters scanned per text; longer texts are scanned head and tail (EXECUTION_SKIPPED beyond). */

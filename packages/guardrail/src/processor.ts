@@ -1,14 +1,16 @@
-import type {
-  AuthzDecision,
-  AuthzRequest,
-  BodyDecision,
-  BodyEvent,
-  ChunkDecision,
-  ChunkEvent,
-  HeadersDecision,
-  HeadersEvent,
-  Processor,
-  StreamContext,
+import {
+  type AuthzDecision,
+  type AuthzRequest,
+  type BodyDecision,
+  type BodyEvent,
+  type ChunkDecision,
+  type ChunkEvent,
+  type DecodeError,
+  decodeBody,
+  type HeadersDecision,
+  type HeadersEvent,
+  type Processor,
+  type StreamContext,
 } from "@llm-callouts/ext-proc";
 import { openAiErrorResponse } from "@llm-callouts/llm-api";
 import type { Logger } from "pino";
@@ -28,6 +30,26 @@ function modelOf(body: Uint8Array): string | undefined {
   // Cheap look for a top-level "model" without a second parse of large bodies.
   const head = new TextDecoder().decode(body.subarray(0, 4096));
   return /"model"\s*:\s*"([^"\\]{1,200})"/.exec(head)?.[1];
+}
+
+/** The reply to a request body the guardrail cannot decode (fail-closed templates). */
+function unreadableBody(error: DecodeError) {
+  switch (error.kind) {
+    case "too-large":
+      return openAiErrorResponse(
+        413,
+        "request_too_large",
+        `The decoded request body exceeds ${error.limitBytes} bytes.`,
+      );
+    case "unsupported-encoding":
+      return openAiErrorResponse(
+        415,
+        "unsupported_content_encoding",
+        `content-encoding ${error.encoding} is not supported.`,
+      );
+    case "corrupt":
+      return openAiErrorResponse(400, "corrupt_body", `The request body is not valid ${error.encoding}.`);
+  }
 }
 
 function isTextual(contentType: string): boolean {
@@ -70,16 +92,34 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
 
     async onRequestBody(event: BodyEvent): Promise<BodyDecision | undefined> {
       const started = performance.now();
-      const p = resolve(modelOf(event.body));
+      // An encoded body is read decoded: gzip must not be a way around the scan.
+      const encoding = context.requestHeaders?.get("content-encoding");
+      let body = event.body;
+      let decoded = false;
+      if (encoding !== undefined) {
+        const result = await decodeBody(event.body, encoding, config.maxDecodedBodyBytes);
+        if ("error" in result) {
+          const p = resolve(undefined);
+          if (!p.template.directions.request) return undefined;
+          context.log.warn({ encoding, problem: result.error.kind }, "guardrail cannot read the request body");
+          if (p.template.failMode === "open") return undefined;
+          return { respond: unreadableBody(result.error) };
+        }
+        ({ value: body, decoded } = result);
+      }
+      const p = resolve(modelOf(body));
       if (!p.template.directions.request) return undefined;
-      const outcome = await guardrail.inspectRequestBody(event.body, p, registry, context.requestId);
+      const outcome = await guardrail.inspectRequestBody(body, p, registry, context.requestId);
       record(outcome, (performance.now() - started) / 1000, context.log);
       const common = {
         dynamicMetadata: metadata(outcome),
         headers: { set: { [config.summaryHeader]: outcome.summary } },
       };
       if (outcome.respond) return { respond: outcome.respond, dynamicMetadata: common.dynamicMetadata };
-      return outcome.body !== undefined ? { ...common, replaceBody: outcome.body } : common;
+      if (outcome.body === undefined) return common;
+      // A changed (redacted) body goes upstream decoded, so its encoding header goes too.
+      const headers = decoded ? { ...common.headers, remove: ["content-encoding"] } : common.headers;
+      return { ...common, headers, replaceBody: outcome.body };
     },
 
     onResponseHeaders(event: HeadersEvent): HeadersDecision | undefined {
