@@ -1,0 +1,22 @@
+/**
+ * `pnpm bench faults`: the fault and attack suite's full form (larger counts, longer holds,
+ * 1 GiB bombs), every row against every callout it concerns, each callout in its own
+ * process. Prints the summary table and the per-case table for the README.
+ */
+import type { RowResult } from "../faults/harness.js";
+import { caseTable, rows, startUnderTest, summaryTable } from "../faults/suite.js";
+
+const only = process.argv[2];
+const results: RowResult[] = [];
+for (const row of rows.filter((r) => !only || r.id.startsWith(only))) {
+  for (const service of row.services) {
+    const under = await startUnderTest(service);
+    try {
+      results.push(await row.run(under.proc, "full"));
+    } finally {
+      await under.close();
+    }
+  }
+}
+process.stdout.write(`\n### Fault and attack suite (full form)\n\n${summaryTable(results)}\n\n`);
+process.stdout.write(`#### Every case\n\n${caseTable(results)}\n`);

@@ -1,0 +1,103 @@
+/**
+ * The fault and attack suite: which rows run against which callouts, and the published
+ * table. `faults.test.ts` runs the short form in `pnpm test`; `pnpm bench faults` runs the
+ * full form and prints the table for the README.
+ */
+import { type SimulatorHandle, startSimulator } from "@llm-callouts/model-server-sim";
+import { type Form, type RowResult, rowHeld, type ServiceProcess, spawnService } from "./harness.js";
+import { bodiesRow } from "./rows/bodies.js";
+import { malformedGrpcRow } from "./rows/malformed-grpc.js";
+
+/** The `server:` section every service runs with here: a short handshake timeout, so row 1 sees it act. */
+export const suiteServerConfig = "server:\n  logLevel: warn\n  http2:\n    handshakeTimeoutMs: 500\n";
+
+export interface ServiceUnderTest {
+  readonly proc: ServiceProcess;
+  close(): Promise<void>;
+}
+
+/** Starts one callout as its own process on its suite config (the picker with one simulated replica). */
+export async function startUnderTest(service: string): Promise<ServiceUnderTest> {
+  let sim: SimulatorHandle | undefined;
+  let serviceConfig = "";
+  if (service === "endpoint-picker") {
+    sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "meta-llama/Llama-3.1-8B-Instruct" });
+    const url = new URL(sim.url);
+    serviceConfig = `service:\n  endpoints:\n    static:\n      - address: ${url.hostname}\n        port: ${url.port}\n`;
+  }
+  const proc = await spawnService(service, { config: suiteServerConfig + serviceConfig });
+  return {
+    proc,
+    async close() {
+      await proc.stop();
+      await sim?.close();
+    },
+  };
+}
+
+export interface RowSpec {
+  readonly id: string;
+  readonly services: readonly string[];
+  run(proc: ServiceProcess, form: Form): Promise<RowResult>;
+}
+
+export const rows: readonly RowSpec[] = [
+  {
+    id: "1. Malformed gRPC",
+    services: ["body-router", "guardrail", "semantic-cache", "endpoint-picker"],
+    run: malformedGrpcRow,
+  },
+  { id: "2. Bodies", services: ["body-router", "guardrail", "semantic-cache"], run: bodiesRow },
+];
+
+const mb = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "-" : value.toFixed(0));
+
+/** The README table: one line per row and service. */
+export function summaryTable(results: readonly RowResult[]): string {
+  const lines = [
+    "| Row | Service | Cases | Requests sent | Lost | Hung | Errored | Witness sent / p99 ms (budget) | RSS MiB before → after | fds before → after | Held |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of results) {
+    const sum = (key: "sent" | "lost" | "hung" | "errored") => r.cases.reduce((n, c) => n + c.tally[key], 0);
+    const w = r.witness;
+    const witness = w
+      ? `${w.tally.sent} / ${w.p99Ms.toFixed(0)} (${r.witnessBudgetMs === undefined ? "reported" : `≤ ${r.witnessBudgetMs}`})`
+      : "-";
+    lines.push(
+      `| ${r.row} | ${r.service} | ${r.cases.length} | ${sum("sent")} | ${sum("lost")} | ${sum("hung")} | ${sum("errored")} | ${witness} | ${mb(r.rssBeforeMb)} → ${mb(r.rssAfterMb)} | ${r.fdsBefore ?? "-"} → ${r.fdsAfter ?? "-"} | ${rowHeld(r) ? "yes" : "**no**"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Every case of every row: what was tried, the documented answer, what came back. */
+export function caseTable(results: readonly RowResult[]): string {
+  const lines = [
+    "| Row | Service | Case | Documented answer | Sent | Not as documented | Witness p99 ms | Detail |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of results) {
+    for (const c of r.cases) {
+      const bad = c.tally.errored + c.tally.lost + c.tally.hung;
+      const p99 = c.witnessP99Ms === undefined || Number.isNaN(c.witnessP99Ms) ? "-" : c.witnessP99Ms.toFixed(0);
+      lines.push(
+        `| ${r.row} | ${r.service} | ${c.name} | ${c.expected} | ${c.tally.sent} | ${bad} | ${p99} | ${(c.detail ?? "").replaceAll("|", "\\|")} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Failing cases of a row, for a test's failure message. */
+export function failures(result: RowResult): string[] {
+  const out = result.cases
+    .filter((c) => c.tally.errored + c.tally.lost + c.tally.hung > 0 || c.tally.sent === 0)
+    .map((c) => `${c.name}: expected ${c.expected}; got ${JSON.stringify(c.tally)} ${c.detail ?? ""}`);
+  const w = result.witness;
+  if (w && (w.tally.errored || w.tally.lost || w.tally.hung)) out.push(`witness: ${JSON.stringify(w.tally)}`);
+  if (w && result.witnessBudgetMs !== undefined && w.p99Ms > result.witnessBudgetMs)
+    out.push(`witness p99 ${w.p99Ms.toFixed(1)} ms over the ${result.witnessBudgetMs} ms budget`);
+  if (!result.survived) out.push("the service process exited");
+  return out;
+}
