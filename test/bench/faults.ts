@@ -4,19 +4,12 @@
  * process. Prints the summary table and the per-case table for the README.
  */
 import type { RowResult } from "../faults/harness.js";
-import { caseTable, rows, startUnderTest, summaryTable } from "../faults/suite.js";
+import { caseTable, rows, summaryTable } from "../faults/suite.js";
 
 const only = process.argv[2];
 const results: RowResult[] = [];
 for (const row of rows.filter((r) => !only || r.id.startsWith(only))) {
-  for (const service of row.services) {
-    const under = await startUnderTest(service);
-    try {
-      results.push(await row.run(under.proc, "full"));
-    } finally {
-      await under.close();
-    }
-  }
+  for (const target of row.targets) results.push(await row.run(target, "full"));
 }
 process.stdout.write(`\n### Fault and attack suite (full form)\n\n${summaryTable(results)}\n\n`);
 process.stdout.write(`#### Every case\n\n${caseTable(results)}\n`);

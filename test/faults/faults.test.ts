@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { RowResult } from "./harness.js";
-import { failures, rows, type ServiceUnderTest, startUnderTest, summaryTable } from "./suite.js";
+import { failures, rows, summaryTable } from "./suite.js";
 
 const results: RowResult[] = [];
 
@@ -16,16 +16,11 @@ afterAll(() => {
 
 for (const row of rows) {
   describe(row.id, () => {
-    for (const service of row.services) {
-      it(`holds for ${service}`, { timeout: 120_000 }, async () => {
-        const under: ServiceUnderTest = await startUnderTest(service);
-        try {
-          const result = await row.run(under.proc, "short");
-          results.push(result);
-          expect(failures(result)).toEqual([]);
-        } finally {
-          await under.close();
-        }
+    for (const target of row.targets) {
+      it(`holds for ${target}`, { timeout: 120_000 }, async () => {
+        const result = await row.run(target, "short");
+        results.push(result);
+        expect(failures(result)).toEqual([]);
       });
     }
   });

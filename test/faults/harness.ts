@@ -29,6 +29,9 @@ export type Form = "short" | "full";
  */
 export const witnessP99BudgetMs = 200;
 
+/** The `server:` section every callout runs with here: a short handshake timeout, so row 1 sees it act. */
+export const suiteServerConfig = "server:\n  logLevel: warn\n  http2:\n    handshakeTimeoutMs: 500\n";
+
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, "127.0.0.1");
   await once(server, "listening");

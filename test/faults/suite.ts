@@ -4,12 +4,12 @@
  * full form and prints the table for the README.
  */
 import { type SimulatorHandle, startSimulator } from "@llm-callouts/model-server-sim";
-import { type Form, type RowResult, rowHeld, type ServiceProcess, spawnService } from "./harness.js";
+import { type Form, type RowResult, rowHeld, type ServiceProcess, spawnService, suiteServerConfig } from "./harness.js";
 import { bodiesRow } from "./rows/bodies.js";
+import { configAbuseRow } from "./rows/config-abuse.js";
+import { leaksRow } from "./rows/leaks.js";
 import { malformedGrpcRow } from "./rows/malformed-grpc.js";
-
-/** The `server:` section every service runs with here: a short handshake timeout, so row 1 sees it act. */
-export const suiteServerConfig = "server:\n  logLevel: warn\n  http2:\n    handshakeTimeoutMs: 500\n";
+import { tlsRow } from "./rows/tls.js";
 
 export interface ServiceUnderTest {
   readonly proc: ServiceProcess;
@@ -37,17 +37,38 @@ export async function startUnderTest(service: string): Promise<ServiceUnderTest>
 
 export interface RowSpec {
   readonly id: string;
-  readonly services: readonly string[];
-  run(proc: ServiceProcess, form: Form): Promise<RowResult>;
+  /** What the row runs against, one result each (a service name, or what the row names). */
+  readonly targets: readonly string[];
+  run(target: string, form: Form): Promise<RowResult>;
 }
+
+/** A row run against a callout started for it (`startUnderTest`). */
+const againstService =
+  (row: (proc: ServiceProcess, form: Form) => Promise<RowResult>) =>
+  async (service: string, form: Form): Promise<RowResult> => {
+    const under = await startUnderTest(service);
+    try {
+      return await row(under.proc, form);
+    } finally {
+      await under.close();
+    }
+  };
 
 export const rows: readonly RowSpec[] = [
   {
     id: "1. Malformed gRPC",
-    services: ["body-router", "guardrail", "semantic-cache", "endpoint-picker"],
-    run: malformedGrpcRow,
+    targets: ["body-router", "guardrail", "semantic-cache", "endpoint-picker"],
+    run: againstService(malformedGrpcRow),
   },
-  { id: "2. Bodies", services: ["body-router", "guardrail", "semantic-cache"], run: bodiesRow },
+  { id: "2. Bodies", targets: ["body-router", "guardrail", "semantic-cache"], run: againstService(bodiesRow) },
+  {
+    id: "6. Leaks",
+    targets: ["body-router", "guardrail", "semantic-cache", "endpoint-picker"],
+    run: (service, form) => leaksRow(service, form),
+  },
+  { id: "7. ReDoS and config abuse", targets: ["guardrail, body-router"], run: (_, form) => configAbuseRow(form) },
+  // TLS is the SDK's, the same for every callout: run on echo, the cheapest.
+  { id: "9. TLS / mTLS", targets: ["echo"], run: (_, form) => tlsRow(form) },
 ];
 
 const mb = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "-" : value.toFixed(0));

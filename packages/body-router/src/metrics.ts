@@ -1,3 +1,4 @@
+import { boundedLabel } from "@llm-callouts/ext-proc";
 import { Counter, Histogram, type Registry } from "prom-client";
 
 /**
@@ -57,14 +58,7 @@ export function createBodyRouterMetrics(registry: Registry, maxModelLabels: numb
     labelNames: ["result"] as const,
     registers: [registry],
   });
-  const seen = new Set<string>();
-  const label = (name: string | undefined): string => {
-    if (name === undefined) return "";
-    if (seen.has(name)) return name;
-    if (seen.size >= maxModelLabels) return "other";
-    seen.add(name);
-    return name;
-  };
+  const label = boundedLabel(maxModelLabels);
   return {
     request: (api, outcome, model, target) =>
       requests.inc({ api, outcome, model: label(model), target: label(target) }),

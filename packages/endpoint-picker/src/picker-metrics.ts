@@ -1,3 +1,4 @@
+import { boundedLabel } from "@llm-callouts/ext-proc";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createGieMetrics, type GieMetrics } from "./gie-metrics.js";
 import type { Endpoint } from "./scheduling/types.js";
@@ -14,7 +15,15 @@ export interface PickerMetrics {
   readonly pluginSeconds: Histogram<"extension_point" | "plugin_type" | "plugin_name">;
   /** GIE's metric names, next to ours. */
   readonly gie: GieMetrics;
+  /**
+   * The value for a model-name label (clients choose model names): the first
+   * `maxModelLabels` distinct names, then `other`, so random names cannot grow /metrics.
+   */
+  readonly modelLabel: (model: string | undefined) => string;
 }
+
+/** Distinct model names kept as label values (as the body router's `maxModelLabels`). */
+export const maxModelLabels = 100;
 
 export interface PickerMetricsSources {
   readonly queuedRequests: () => number;
@@ -56,6 +65,7 @@ export function createPickerMetrics(registry: Registry, sources: PickerMetricsSo
   });
   return {
     gie: createGieMetrics(registry, sources, "llm-callouts"),
+    modelLabel: boundedLabel(maxModelLabels),
     saturation: new Gauge({
       name: `${p}pool_saturation`,
       help: "Last computed pool saturation (>= 1 means saturated).",

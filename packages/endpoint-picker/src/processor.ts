@@ -124,7 +124,10 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
 
     const gie = metrics.gie;
     let startedAt = 0;
-    const modelLabels = () => ({ model_name: clientModel ?? "", target_model_name: servedModel ?? "" });
+    const modelLabels = () => ({
+      model_name: metrics.modelLabel(clientModel),
+      target_model_name: metrics.modelLabel(servedModel),
+    });
 
     function finishPick(outcome: PickOutcome, started: number) {
       const seconds = (performance.now() - started) / 1000;
@@ -133,7 +136,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       if ("error" in outcome) {
         gie.schedulerAttempts.inc({
           status: "failure",
-          target_model_name: servedModel ?? "",
+          target_model_name: metrics.modelLabel(servedModel),
           pod_name: "",
           namespace: "",
           port: "",
@@ -143,14 +146,14 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
       const primary = outcome.targets[0];
       gie.schedulerAttempts.inc({
         status: "success",
-        target_model_name: servedModel ?? "",
+        target_model_name: metrics.modelLabel(servedModel),
         pod_name: primary?.labels["pod-name"] ?? primary?.address ?? "",
         namespace: config.endpoints.kubernetes?.namespace ?? "",
         port: String(primary?.port ?? ""),
       });
       picked = true;
       startedAt = performance.now();
-      gie.runningRequests.inc({ model_name: clientModel ?? "" });
+      gie.runningRequests.inc({ model_name: metrics.modelLabel(clientModel) });
       primaryId = outcome.targets[0]?.id ?? "";
       metrics.requests.inc({ result: "picked" });
       metrics.picks.inc({ endpoint: outcome.targets[0]?.id ?? "" });
@@ -282,7 +285,7 @@ export function createPickerProcessorFactory(deps: PickerProcessorDeps): Process
 
     function streamEnd(outcome: StreamOutcome) {
       inflight.finish(requestId);
-      gie.runningRequests.dec({ model_name: clientModel ?? "" });
+      gie.runningRequests.dec({ model_name: metrics.modelLabel(clientModel) });
       const seconds = (performance.now() - startedAt) / 1000;
       const labels = modelLabels();
       if (clientModel !== undefined) gie.requestDuration.observe(labels, seconds);

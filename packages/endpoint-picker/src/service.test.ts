@@ -167,6 +167,31 @@ describe("createEndpointPickerService()", () => {
     expect(attempts).toContain(`port="${decode.port}"`);
   });
 
+  it("keeps at most 100 client model names as metric labels (random names count as other)", async () => {
+    const s = await metricsServer({ waiting: 0, running: 0, kv: 0 });
+    const { client, runtime } = await start({
+      endpoints: { static: [{ address: "127.0.0.1", port: s.port }] },
+      metrics: { scrapeIntervalMs: 10 },
+    });
+    await until(async () =>
+      (await runtime.metrics.getSingleMetricAsString("callouts_endpoint_picker_scrapes_total")).includes('result="ok"'),
+    );
+    for (let i = 0; i < 130; i++) {
+      const named = {
+        request: {
+          ...request().request,
+          body: [JSON.stringify({ model: `random-${i}`, messages: [{ role: "user", content: "x" }] })],
+        },
+      };
+      expect(dest(await client.exchange(filter, named))).toBe(s.id);
+    }
+    const total = await runtime.metrics.getSingleMetricAsString("inference_objective_request_total");
+    const names = new Set([...total.matchAll(/model_name="([^"]*)"/g)].map((m) => m[1]));
+    expect(names.has("other")).toBe(true);
+    expect(names.has("random-129")).toBe(false);
+    expect(names.size).toBeLessThanOrEqual(101);
+  });
+
   it("an EndpointPickerConfig with the flowControl gate turns on queueing and its TTL", async () => {
     const s = await metricsServer({ waiting: 50, running: 50, kv: 0.99 });
     const { client, runtime } = await start({

@@ -15,7 +15,7 @@ export { type DecodeError, type DecodeResult, decodeBody } from "./decode-body.j
 export type { Header, HeaderInput, HeaderMap } from "./headers.js";
 export { createHeaderMap, toHeaderList } from "./headers.js";
 export { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
-export { createRegistry } from "./metrics.js";
+export { boundedLabel, createRegistry } from "./metrics.js";
 export type * from "./processor.js";
 export { runService, serverOptionsFrom } from "./run.js";
 export { defaultServerOptions, type RunningService, type ServerOptions, startService } from "./server.js";

@@ -119,3 +119,19 @@ export function createSdkMetrics(registry: Registry): SdkMetrics {
     },
   };
 }
+
+/**
+ * A label whose values come from clients (model names): the first `maxDistinct` distinct values
+ * are kept, later new ones count as `overflow`, so a client sending random names cannot grow the
+ * series count (and the /metrics page) without bound. `""` stays `""` (no value).
+ */
+export function boundedLabel(maxDistinct: number, overflow = "other"): (value: string | undefined) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (value === undefined || value === "") return "";
+    if (seen.has(value)) return value;
+    if (seen.size >= maxDistinct) return overflow;
+    seen.add(value);
+    return value;
+  };
+}

@@ -53,4 +53,23 @@ describe("guardrailConfigSchema", () => {
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path.join("."))).toContain(path);
   });
+
+  it("refuses more than 10,000 terms in one template, and terms over 200 characters", () => {
+    const terms = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
+    const template = (lists: { category: string; terms: string[] }[]) => ({
+      templates: { default: { responsibleAi: { termLists: lists } } },
+    });
+    expect(guardrailConfigSchema.safeParse(template([{ category: "a", terms: terms(10_000) }])).success).toBe(true);
+    const over = guardrailConfigSchema.safeParse(
+      template([
+        { category: "a", terms: terms(6000) },
+        { category: "b", terms: terms(4001) },
+      ]),
+    );
+    expect(over.success).toBe(false);
+    expect(over.error?.issues[0]?.message).toMatch(/10001 terms; at most 10000 per template/);
+    expect(guardrailConfigSchema.safeParse(template([{ category: "a", terms: ["x".repeat(201)] }])).success).toBe(
+      false,
+    );
+  });
 });

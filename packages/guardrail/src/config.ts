@@ -1,6 +1,7 @@
 import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 import { compileCustomPatterns } from "./content/custom-patterns.js";
+import { maxTermsPerTemplate } from "./content/term-lists.js";
 
 const confidence = z.enum(["LOW", "MEDIUM", "HIGH"]);
 const action = z.enum(["block", "redact", "inspect"]);
@@ -16,7 +17,7 @@ const blockResponse = z.strictObject({
 
 const termList = z.strictObject({
   category: z.string().min(1),
-  terms: z.array(z.string().min(1)),
+  terms: z.array(z.string().min(1).max(200)),
   confidence: confidence.optional(),
 });
 
@@ -209,6 +210,14 @@ export const guardrailConfigSchema = z
       }
     });
     for (const [name, template] of Object.entries(config.templates)) {
+      const terms = template.responsibleAi.termLists.reduce((n, l) => n + l.terms.length, 0);
+      if (terms > maxTermsPerTemplate) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["templates", name, "responsibleAi", "termLists"],
+          message: `${terms} terms; at most ${maxTermsPerTemplate} per template (each costs scan time on every text)`,
+        });
+      }
       const compiled = compileCustomPatterns(template.customPatterns.patterns);
       if ("errors" in compiled) {
         for (const message of compiled.errors) {

@@ -22,4 +22,15 @@ describe("createTermListDetector()", () => {
   it("does not match inside words", () => {
     expect(detector.detect("skys are blue")).toEqual([]);
   });
+
+  it("matches every term of a list longer than one compiled alternation (500 terms)", () => {
+    const terms = Array.from({ length: 1200 }, (_, i) => `codeword${i}`);
+    const big = createTermListDetector([{ category: "big", terms }]);
+    const text = "say codeword0, then codeword599 and codeword1199 but not codeword12000";
+    expect(big.detect(text).map((f) => text.slice(f.start, f.end))).toEqual([
+      "codeword0",
+      "codeword599",
+      "codeword1199",
+    ]);
+  });
 });
