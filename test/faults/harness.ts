@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type SimulatorHandle, startSimulator } from "@llm-callouts/model-server-sim";
 import { bufferedRequest } from "../bench/raw-client.js";
 import { percentile } from "../bench/stats.js";
 
@@ -363,5 +364,38 @@ export async function underWitness(
     fdsAfter: survived ? proc.fds() : Number.NaN,
     survived,
     durationMs: performance.now() - started,
+  };
+}
+
+export interface ServiceUnderTest {
+  readonly proc: ServiceProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one callout as its own process on the suite's server config (or `server`), the
+ * picker with one simulated replica to pick.
+ */
+export async function startUnderTest(
+  service: string,
+  options: { server?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ServiceUnderTest> {
+  let sim: SimulatorHandle | undefined;
+  let serviceConfig = "";
+  if (service === "endpoint-picker") {
+    sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "meta-llama/Llama-3.1-8B-Instruct" });
+    const url = new URL(sim.url);
+    serviceConfig = `service:\n  endpoints:\n    static:\n      - address: ${url.hostname}\n        port: ${url.port}\n`;
+  }
+  const proc = await spawnService(service, {
+    config: (options.server ?? suiteServerConfig) + serviceConfig,
+    env: options.env,
+  });
+  return {
+    proc,
+    async close() {
+      await proc.stop();
+      await sim?.close();
+    },
   };
 }

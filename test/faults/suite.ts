@@ -3,37 +3,12 @@
  * table. `faults.test.ts` runs the short form in `pnpm test`; `pnpm bench faults` runs the
  * full form and prints the table for the README.
  */
-import { type SimulatorHandle, startSimulator } from "@llm-callouts/model-server-sim";
-import { type Form, type RowResult, rowHeld, type ServiceProcess, spawnService, suiteServerConfig } from "./harness.js";
+import { type Form, type RowResult, rowHeld, type ServiceProcess, startUnderTest } from "./harness.js";
 import { bodiesRow } from "./rows/bodies.js";
 import { configAbuseRow } from "./rows/config-abuse.js";
 import { leaksRow } from "./rows/leaks.js";
 import { malformedGrpcRow } from "./rows/malformed-grpc.js";
 import { tlsRow } from "./rows/tls.js";
-
-export interface ServiceUnderTest {
-  readonly proc: ServiceProcess;
-  close(): Promise<void>;
-}
-
-/** Starts one callout as its own process on its suite config (the picker with one simulated replica). */
-export async function startUnderTest(service: string): Promise<ServiceUnderTest> {
-  let sim: SimulatorHandle | undefined;
-  let serviceConfig = "";
-  if (service === "endpoint-picker") {
-    sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "meta-llama/Llama-3.1-8B-Instruct" });
-    const url = new URL(sim.url);
-    serviceConfig = `service:\n  endpoints:\n    static:\n      - address: ${url.hostname}\n        port: ${url.port}\n`;
-  }
-  const proc = await spawnService(service, { config: suiteServerConfig + serviceConfig });
-  return {
-    proc,
-    async close() {
-      await proc.stop();
-      await sim?.close();
-    },
-  };
-}
 
 export interface RowSpec {
   readonly id: string;

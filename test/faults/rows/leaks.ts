@@ -7,7 +7,6 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { createEnvoyClient, type ExchangeResult } from "@llm-callouts/envoy-emulator";
-import { type SimulatorHandle, startSimulator } from "@llm-callouts/model-server-sim";
 import {
   type CaseResult,
   count,
@@ -15,7 +14,7 @@ import {
   type Form,
   type RowResult,
   sleep,
-  spawnService,
+  startUnderTest,
   underWitness,
 } from "../harness.js";
 
@@ -123,15 +122,8 @@ function surfaces(result: ExchangeResult): Record<string, string> {
 
 export async function leaksRow(service: string, form: Form): Promise<RowResult> {
   const sink = await startTraceSink();
-  let sim: SimulatorHandle | undefined;
-  let serviceConfig = "service:\n  {}\n";
-  if (service === "endpoint-picker") {
-    sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "meta-llama/Llama-3.1-8B-Instruct" });
-    const url = new URL(sim.url);
-    serviceConfig = `service:\n  endpoints:\n    static:\n      - address: ${url.hostname}\n        port: ${url.port}\n`;
-  }
-  const proc = await spawnService(service, {
-    config: `server:\n  logLevel: debug\n${serviceConfig}`,
+  const under = await startUnderTest(service, {
+    server: "server:\n  logLevel: debug\n",
     env: {
       OTEL_TRACES_EXPORTER: "otlp",
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url,
@@ -139,6 +131,7 @@ export async function leaksRow(service: string, form: Form): Promise<RowResult> 
       OTEL_BSP_SCHEDULE_DELAY: "100",
     },
   });
+  const proc = under.proc;
   const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
   const filter = {
     processingMode: { requestBodyMode: "BUFFERED", responseBodyMode: "BUFFERED" },
@@ -237,8 +230,7 @@ export async function leaksRow(service: string, form: Form): Promise<RowResult> 
     return result;
   } finally {
     client.close();
-    await proc.stop();
+    await under.close();
     await sink.close();
-    await sim?.close();
   }
 }
