@@ -6,9 +6,10 @@
 import type { RowResult } from "../faults/harness.js";
 import { caseTable, rows, summaryTable } from "../faults/suite.js";
 
-const only = process.argv[2];
+/** `pnpm bench faults 4,6`: only rows whose id starts with one of these. */
+const only = process.argv[2]?.split(",");
 const results: RowResult[] = [];
-for (const row of rows.filter((r) => !only || r.id.startsWith(only))) {
+for (const row of rows.filter((r) => !only || only.some((prefix) => r.id.startsWith(prefix)))) {
   for (const target of row.targets) results.push(await row.run(target, "full"));
 }
 process.stdout.write(`\n### Fault and attack suite (full form)\n\n${summaryTable(results)}\n\n`);

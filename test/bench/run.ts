@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [filter]`: runs every benchmark script in test/bench (or those whose
+ * `pnpm bench [filter] [args]`: runs every benchmark script in test/bench (or those whose
  * file name contains `filter`) one after another, each in its own process, so their
  * markdown tables can be pasted into the README.
  */
@@ -18,7 +18,9 @@ const scripts = readdirSync(here)
 let failed = 0;
 for (const script of scripts) {
   process.stdout.write(`\n## ${script}\n`);
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(here, script)], { stdio: "inherit" });
+  // Arguments after the filter go to the scripts (`pnpm bench faults 4,6`).
+  const args = ["--import", "tsx", join(here, script), ...process.argv.slice(3)];
+  const result = spawnSync(process.execPath, args, { stdio: "inherit" });
   if (result.status !== 0) {
     failed++;
     process.stdout.write(`\n${script} failed with exit code ${result.status}\n`);

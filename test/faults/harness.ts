@@ -378,10 +378,10 @@ export interface ServiceUnderTest {
  */
 export async function startUnderTest(
   service: string,
-  options: { server?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { server?: string; service?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServiceUnderTest> {
   let sim: SimulatorHandle | undefined;
-  let serviceConfig = "";
+  let serviceConfig = options.service ?? "";
   if (service === "endpoint-picker") {
     sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "meta-llama/Llama-3.1-8B-Instruct" });
     const url = new URL(sim.url);

@@ -5,6 +5,7 @@
  */
 import { type Form, type RowResult, rowHeld, type ServiceProcess, startUnderTest } from "./harness.js";
 import { bodiesRow } from "./rows/bodies.js";
+import { cacheIsolationConfig, cacheIsolationRow } from "./rows/cache-isolation.js";
 import { configAbuseRow } from "./rows/config-abuse.js";
 import { leaksRow } from "./rows/leaks.js";
 import { malformedGrpcRow } from "./rows/malformed-grpc.js";
@@ -19,9 +20,9 @@ export interface RowSpec {
 
 /** A row run against a callout started for it (`startUnderTest`). */
 const againstService =
-  (row: (proc: ServiceProcess, form: Form) => Promise<RowResult>) =>
+  (row: (proc: ServiceProcess, form: Form) => Promise<RowResult>, serviceConfig?: string) =>
   async (service: string, form: Form): Promise<RowResult> => {
-    const under = await startUnderTest(service);
+    const under = await startUnderTest(service, { service: serviceConfig });
     try {
       return await row(under.proc, form);
     } finally {
@@ -36,6 +37,11 @@ export const rows: readonly RowSpec[] = [
     run: againstService(malformedGrpcRow),
   },
   { id: "2. Bodies", targets: ["body-router", "guardrail", "semantic-cache"], run: againstService(bodiesRow) },
+  {
+    id: "4. Cache isolation",
+    targets: ["semantic-cache"],
+    run: againstService(cacheIsolationRow, cacheIsolationConfig),
+  },
   {
     id: "6. Leaks",
     targets: ["body-router", "guardrail", "semantic-cache", "endpoint-picker"],

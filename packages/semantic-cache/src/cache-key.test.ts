@@ -27,6 +27,19 @@ describe("tenantOf()", () => {
   it("falls back to anonymous", () => {
     expect(tenantOf(createHeaderMap({}), options)).toBe("anonymous");
   });
+
+  it("has no tenant (so no cache) when the deciding header is repeated", () => {
+    const twice = createHeaderMap([
+      ["x-tenant", "attacker-sent"],
+      ["x-tenant", "gateway-set"],
+    ]);
+    expect(tenantOf(twice, { ...options, header: "x-tenant" })).toBeUndefined();
+    const keys = createHeaderMap([
+      ["authorization", "Bearer a"],
+      ["authorization", "Bearer b"],
+    ]);
+    expect(tenantOf(keys, options)).toBeUndefined();
+  });
 });
 
 describe("partitionOf()", () => {

@@ -20,16 +20,20 @@ export function hashOf(...parts: readonly string[]): string {
 /**
  * The tenant of a request: the configured header's value, else a hash of the first
  * credential header present, else `anonymous`. Always returned hashed, so neither
- * keys nor tenant names reach the store.
+ * keys nor tenant names reach the store. `undefined` when the header that decides is
+ * repeated: a proxy that appends its trusted tenant after a client's copy would otherwise
+ * let the client's win, so such a request gets no cache at all.
  */
-export function tenantOf(headers: HeaderMap, options: TenantOptions): string {
+export function tenantOf(headers: HeaderMap, options: TenantOptions): string | undefined {
   if (options.header) {
-    const value = headers.get(options.header);
-    if (value) return hashOf("tenant", value).slice(0, 32);
+    const values = headers.getAll(options.header);
+    if (values.length > 1) return undefined;
+    if (values[0]) return hashOf("tenant", values[0]).slice(0, 32);
   }
   for (const name of options.hashHeaders) {
-    const value = headers.get(name);
-    if (value) return hashOf("credential", value.trim()).slice(0, 32);
+    const values = headers.getAll(name);
+    if (values.length > 1) return undefined;
+    if (values[0]) return hashOf("credential", values[0].trim()).slice(0, 32);
   }
   return "anonymous";
 }

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 export interface CacheMetrics {
   /** result: hit_exact | hit_semantic | miss | bypass. */
   readonly lookups: Counter<"result">;
-  /** reason: bypass-header | no-store | no-cache | temperature | multiple-choices | malformed | too-large. */
+  /** reason: bypass-header | no-store | no-cache | temperature | multiple-choices | malformed | too-large | ambiguous-tenant. */
   readonly bypasses: Counter<"reason">;
   /** outcome: stored | too_large | store_error | incomplete | not_cacheable. */
   readonly fills: Counter<"outcome">;

@@ -80,7 +80,9 @@ export function createCacheProcessorFactory(options: CacheProcessorOptions): (ct
         const token = headers.get(config.headers.purge);
         if (token === undefined || config.purgeToken === "") return undefined;
         if (token !== config.purgeToken) return { respond: jsonReply(403, { error: "invalid purge token" }) };
-        const purged = await cache.purge(tenantOf(headers, config.tenant));
+        const tenant = tenantOf(headers, config.tenant);
+        if (tenant === undefined) return { respond: jsonReply(400, { error: "ambiguous tenant: header repeated" }) };
+        const purged = await cache.purge(tenant);
         return { respond: jsonReply(purged ? 200 : 503, { purged }) };
       },
 
@@ -97,9 +99,11 @@ export function createCacheProcessorFactory(options: CacheProcessorOptions): (ct
           semantic: config.semantic,
         });
         if (!policy.lookup && !policy.store) return bypass(policy.reason ?? "policy");
+        const tenant = tenantOf(headers, config.tenant);
+        if (tenant === undefined) return bypass("ambiguous-tenant");
         const outcome = await cache.lookup({
           request,
-          tenant: tenantOf(headers, config.tenant),
+          tenant,
           semantic: policy.semantic,
           lookup: policy.lookup,
         });
