@@ -94,15 +94,6 @@ export const models = {
 /** Callout services by deployment name (compose service, Kubernetes Service, Envoy cluster). */
 export const callouts = ["body-router", "guardrail", "semantic-cache", "picker-llama", "picker-qwen"] as const;
 
-/** Gateway-owned request headers a client must never be able to set. */
-export const gatewayOwnedHeaders = [
-  "x-gateway-destination-endpoint",
-  "x-gateway-destination-endpoint-served",
-  "x-gateway-model-name",
-  "x-gateway-base-model-name",
-  "x-gateway-model-name-rewrite",
-] as const;
-
 /** The settings of an Envoy ext_proc filter block that decide its handling of `mode_override`. */
 export function overrideSettings(filter: ExternalProcessor): OverrideSettings {
   // Protobuf JSON names the enums as the emulator does and leaves DEFAULT / NONE fields out.

@@ -7,6 +7,7 @@ import { type Form, type RowResult, rowHeld, type ServiceProcess, startUnderTest
 import { bodiesRow } from "./rows/bodies.js";
 import { cacheIsolationConfig, cacheIsolationRow } from "./rows/cache-isolation.js";
 import { configAbuseRow } from "./rows/config-abuse.js";
+import { headerSpoofingRow } from "./rows/header-spoofing.js";
 import { leaksRow } from "./rows/leaks.js";
 import { malformedGrpcRow } from "./rows/malformed-grpc.js";
 import { tlsRow } from "./rows/tls.js";
@@ -37,6 +38,7 @@ export const rows: readonly RowSpec[] = [
     run: againstService(malformedGrpcRow),
   },
   { id: "2. Bodies", targets: ["body-router", "guardrail", "semantic-cache"], run: againstService(bodiesRow) },
+  { id: "3. Header spoofing", targets: ["gateway chain"], run: (_, form) => headerSpoofingRow(form) },
   {
     id: "4. Cache isolation",
     targets: ["semantic-cache"],

@@ -15,7 +15,7 @@ describe("configSchema", () => {
         baseModel: "x-gateway-base-model-name",
         target: "x-gateway-model-target",
       },
-      stripHeaders: ["x-gateway-destination-endpoint", "x-gateway-model-name-rewrite"],
+      stripHeaders: ["x-gateway-destination-endpoint", "x-gateway-model-name-rewrite", "x-llm-d-model-name-rewrite"],
       metadataNamespace: "com.llm-callouts.body-router",
       missingModel: "pass",
       duplicateModel: "reject",

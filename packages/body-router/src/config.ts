@@ -20,7 +20,7 @@ export const defaults = {
    * client must not pick its pod) and GIE's model rewrite input (a client must not swap the
    * model after routing and policy decisions were made on the body's model).
    */
-  stripHeaders: ["x-gateway-destination-endpoint", "x-gateway-model-name-rewrite"],
+  stripHeaders: ["x-gateway-destination-endpoint", "x-gateway-model-name-rewrite", "x-llm-d-model-name-rewrite"],
   metadataNamespace: "com.llm-callouts.body-router",
   missingModel: "pass",
   duplicateModel: "reject",

@@ -47,21 +47,38 @@ export const poolSchema = z
   })
   .strict();
 
+/**
+ * Request headers only the gateway and its callouts may set, removed from every client request
+ * before the chain runs (deploy/envoy/envoy.yaml's strip filter removes the same list):
+ * - routing: the picker's endpoint (and the served one), the body router's model headers and
+ *   GIE's model-rewrite input, with llm-d-router's name for it;
+ * - scheduling: the InferenceObjective (priority) and the flow-control fairness id, with
+ *   llm-d-router's names. GIE lets clients set these; a client that may not choose its priority
+ *   or pose as another tenant's flow must not be able to, so they are stripped unless a deployment
+ *   trusts its clients (drop them from `stripHeaders`) or sets them from an authenticated identity
+ *   after the strip.
+ */
+export const gatewayOwnedHeaders = [
+  "x-gateway-destination-endpoint",
+  "x-gateway-destination-endpoint-served",
+  "x-gateway-model-name",
+  "x-gateway-base-model-name",
+  "x-gateway-model-target",
+  "x-gateway-model-name-rewrite",
+  "x-llm-d-model-name-rewrite",
+  "x-gateway-inference-objective",
+  "x-llm-d-inference-objective",
+  "x-gateway-inference-fairness-id",
+  "x-llm-d-inference-fairness-id",
+] as const;
+
 /** The gateway's configuration: an Envoy HCM in miniature. */
 export const gatewayConfigSchema = z
   .object({
     host: z.string().default("127.0.0.1"),
     port: z.number().int().min(0).max(65535).default(8000),
     /** Client-supplied headers removed before the chain (spoofable routing headers). */
-    stripHeaders: z
-      .array(z.string())
-      .default([
-        "x-gateway-destination-endpoint",
-        "x-gateway-destination-endpoint-served",
-        "x-gateway-model-name",
-        "x-gateway-base-model-name",
-        "x-gateway-model-name-rewrite",
-      ]),
+    stripHeaders: z.array(z.string()).default([...gatewayOwnedHeaders]),
     /** The header the route table matches (set by the body router). */
     modelHeader: z.string().default("x-gateway-model-name"),
     /** The header (and envoy.lb metadata key) the endpoint picker sets. */

@@ -5,6 +5,7 @@ export {
   type GatewayConfig,
   type GatewayConfigInput,
   gatewayConfigSchema,
+  gatewayOwnedHeaders,
   type PoolSpec,
   poolSchema,
 } from "./config.js";
