@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -68,6 +68,19 @@ export interface SpawnOptions {
   readonly tls?: boolean;
   /** Flags for node itself (e.g. --cpu-prof), before the script. */
   readonly nodeArgs?: readonly string[];
+  /** The node binary (default: this process's; `imagesNode()` for the images' runtime). */
+  readonly node?: string;
+}
+
+/**
+ * The Node the images ship (24), which scripts/node24.sh fetches into .cache/node24 (`pnpm
+ * test` runs it first); undefined when it is absent. Node 20 ignores the SDK's raised HTTP/2
+ * reset limits (packages/ext-proc/README.md), so a long run of Envoy-pattern traffic measures
+ * nghttp2's defaults there, not the callouts.
+ */
+export function imagesNode(): string | undefined {
+  const path = join(dirname(fileURLToPath(import.meta.url)), "../../.cache/node24/package/bin/node");
+  return existsSync(path) ? path : undefined;
 }
 
 /** `callouts serve <service>` on free loopback ports; resolves once /healthz answers. */
@@ -83,10 +96,24 @@ export async function spawnService(service: string, options: SpawnOptions = {}):
     args.push("--config", file);
   }
   args.push(...(options.args ?? []));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
+  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), ...args], {
     env: { ...process.env, OTEL_TRACES_EXPORTER: "none", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const proc = watchProcess(service, child, { port, adminPort, tlsPort });
+  return untilReady(
+    proc,
+    `callouts serve ${service}`,
+    async () => (await fetch(`http://127.0.0.1:${adminPort}/healthz`)).ok,
+  );
+}
+
+/** A handle on a child process: its output lines, /proc RSS and fds, liveness and stop. */
+function watchProcess(
+  name: string,
+  child: ChildProcess,
+  ports: { port: number; adminPort: number; tlsPort: number | undefined },
+): ServiceProcess {
   const output: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     let pending = "";
@@ -102,10 +129,8 @@ export async function spawnService(service: string, options: SpawnOptions = {}):
   }
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const proc: ServiceProcess = {
-    name: service,
-    port,
-    adminPort,
-    tlsPort,
+    name,
+    ...ports,
     child,
     output,
     rssMb: () => procStatusKb(child.pid, "VmRSS") / 1024,
@@ -120,18 +145,64 @@ export async function spawnService(service: string, options: SpawnOptions = {}):
       return code;
     },
   };
+  return proc;
+}
+
+/** Polls `ready` every 100 ms for up to 15 s while `proc` runs; stops it and throws otherwise. */
+async function untilReady(proc: ServiceProcess, what: string, ready: () => Promise<boolean>): Promise<ServiceProcess> {
   for (let i = 0; i < 150; i++) {
-    if (!proc.alive()) throw new Error(`callouts serve ${service} exited: ${output.slice(-5).join("\n")}`);
+    if (!proc.alive()) throw new Error(`${what} exited: ${proc.output.slice(-5).join("\n")}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${adminPort}/healthz`)).ok) return proc;
+      if (await ready()) return proc;
     } catch {
       // not listening yet
     }
     await sleep(100);
   }
   await proc.stop();
-  throw new Error(`callouts serve ${service} did not become healthy: ${output.slice(-5).join("\n")}`);
+  throw new Error(`${what} did not become ready: ${proc.output.slice(-5).join("\n")}`);
 }
+
+/** `callouts sim`: `replicas` simulated vLLM replicas of `model` in one process, on consecutive free ports. */
+export async function spawnSimulators(
+  model: string,
+  replicas: number,
+  speedUp: number,
+  node = process.execPath,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const args = [cliPath, "sim", "--replicas", String(replicas), "--base-port", String(port)];
+  args.push("--model", model, "--speed-up", String(speedUp));
+  const child = spawn(node, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = watchProcess("simulators", child, { port, adminPort: port, tlsPort: undefined });
+  return untilReady(proc, "callouts sim", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: replicas }, (_, i) => fetch(`http://127.0.0.1:${port + i}/v1/models`)),
+    );
+    return answers.every((a) => a.ok);
+  });
+}
+
+/** The gateway (`gateway-process.ts`) in front of callouts on these ports, as `pnpm start` chains them. */
+export async function spawnGateway(
+  ports: { router: number; guardrail: number; cache: number; pickerLlama: number; pickerQwen: number },
+  node = process.execPath,
+): Promise<ServiceProcess> {
+  const child = spawn(node, ["--import", "tsx", gatewayScript], {
+    env: { ...process.env, GATEWAY_PORTS: JSON.stringify(ports) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let port = 0;
+  const proc = watchProcess("gateway", child, { port: 0, adminPort: 0, tlsPort: undefined });
+  await untilReady(proc, "the gateway", async () => {
+    const line = proc.output.find((l) => l.startsWith("ready "));
+    port = Number(line?.split(" ")[1] ?? 0);
+    return port > 0;
+  });
+  return { ...proc, port };
+}
+
+const gatewayScript = join(dirname(fileURLToPath(import.meta.url)), "gateway-process.ts");
 
 function procStatusKb(pid: number | undefined, field: string): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

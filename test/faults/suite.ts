@@ -7,9 +7,11 @@ import { type Form, type RowResult, rowHeld, type ServiceProcess, startUnderTest
 import { bodiesRow } from "./rows/bodies.js";
 import { cacheIsolationConfig, cacheIsolationRow } from "./rows/cache-isolation.js";
 import { configAbuseRow } from "./rows/config-abuse.js";
+import { faultsRow, faultTargets } from "./rows/faults.js";
 import { headerSpoofingRow } from "./rows/header-spoofing.js";
 import { leaksRow } from "./rows/leaks.js";
 import { malformedGrpcRow } from "./rows/malformed-grpc.js";
+import { soakRow } from "./rows/soak.js";
 import { tlsRow } from "./rows/tls.js";
 
 export interface RowSpec {
@@ -44,12 +46,14 @@ export const rows: readonly RowSpec[] = [
     targets: ["semantic-cache"],
     run: againstService(cacheIsolationRow, cacheIsolationConfig),
   },
+  { id: "5. Faults", targets: faultTargets, run: faultsRow },
   {
     id: "6. Leaks",
     targets: ["body-router", "guardrail", "semantic-cache", "endpoint-picker"],
     run: (service, form) => leaksRow(service, form),
   },
   { id: "7. ReDoS and config abuse", targets: ["guardrail, body-router"], run: (_, form) => configAbuseRow(form) },
+  { id: "8. Soak", targets: ["chain"], run: (_, form) => soakRow(form) },
   // TLS is the SDK's, the same for every callout: run on echo, the cheapest.
   { id: "9. TLS / mTLS", targets: ["echo"], run: (_, form) => tlsRow(form) },
 ];

@@ -104,6 +104,9 @@ export interface RunningService {
  */
 export const streamResetLimits = { streamResetBurst: 1_000_000, streamResetRate: 100_000 } as const;
 
+/** Whether this Node passes `streamResetLimits` to nghttp2 (v22 and later). */
+const resetLimitsApply = Number(process.versions.node.split(".")[0]) >= 22;
+
 /** HTTP/2 settings sized for Envoy: many concurrent streams and MiB-sized bodies. */
 const http2Settings = (limits: ConnectionLimits) => ({
   maxConcurrentStreams: limits.maxConcurrentStreams,
@@ -278,6 +281,12 @@ export async function startService(service: Service, options: ServerOptions = {}
   }
 
   log.info({ port: boundPort, tls_port: tlsPort, admin_port: adminPort, health_port: healthPort }, "serving");
+  if (!resetLimitsApply) {
+    log.warn(
+      { node: process.version },
+      "this Node ignores http2 streamResetBurst/streamResetRate: behind Envoy (one RST_STREAM per request) a connection above about 33 requests/s gets GOAWAY after about 1,000 requests and its in-flight streams fail; serve on Node 22 or later (the images run Node 24)",
+    );
+  }
   let stopping: Promise<void> | undefined;
   return {
     port: boundPort,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type * as grpc from "@grpc/grpc-js";
 import { createExtProcChannel, ExtProcFilter, type FilterMessage, LocalReply } from "@llm-callouts/envoy-emulator";
-import type { Header, JsonValue } from "@llm-callouts/ext-proc";
+import type { Header, JsonValue, Logger } from "@llm-callouts/ext-proc";
 import type { FilterSpec, GatewayConfig } from "./config.js";
 import { destinations, selectPool } from "./routing.js";
 import { forward } from "./upstream.js";
@@ -27,9 +27,11 @@ type Metadata = Record<string, Record<string, JsonValue>>;
  * filters in order on the request (route computed at the first filter and again after a
  * clear_route_cache, filters enabled per pool), forward to the picked endpoint with
  * fallbacks, then run the response through the same filters in reverse order, streaming.
- * Local replies end the chain and skip ext_proc (Envoy >= 1.34).
+ * Local replies end the chain and skip ext_proc (Envoy >= 1.34). A filter's stream fault
+ * (timeout, gRPC error, spurious message, rejected mutation) is logged at warn with the
+ * filter's name, as Envoy's access log and ext_proc stats would show it.
  */
-export function createChain(config: GatewayConfig) {
+export function createChain(config: GatewayConfig, log?: Logger) {
   const channels = new Map<string, grpc.Client>();
   const channel = (f: FilterSpec) => {
     let c = channels.get(f.name);
@@ -58,7 +60,17 @@ export function createChain(config: GatewayConfig) {
     let route = selectPool(headers, config.modelHeader, config.pools);
     const active: { filter: ExtProcFilter; spec: FilterSpec }[] = [];
     const finishAll = () => {
-      for (const { filter } of active) filter.finish();
+      for (const { filter, spec } of active) {
+        filter.finish();
+        const fault = filter.error;
+        if (fault !== undefined) {
+          log?.warn(
+            { filter: spec.name, kind: fault.kind, failedOpen: fault.failedOpen },
+            `ext_proc filter fault: ${fault.message}`,
+          );
+        }
+      }
+      active.length = 0;
     };
     signal.addEventListener("abort", () => {
       for (const { filter } of active) filter.abort();
@@ -67,7 +79,10 @@ export function createChain(config: GatewayConfig) {
     try {
       for (const spec of config.filters) {
         if (spec.pools.length > 0 && !(route && spec.pools.includes(route.name))) continue;
-        const filter = new ExtProcFilter(channel(spec), filterConfig(spec, pick(metadata, spec.forwardingNamespaces)));
+        const filter = new ExtProcFilter(
+          channel(spec),
+          envoyFilterConfig(spec, pick(metadata, spec.forwardingNamespaces)),
+        );
         active.push({ filter, spec });
         const processed = await filter.processRequest(message);
         merge(metadata, filter.dynamicMetadata);
@@ -137,7 +152,8 @@ export function createChain(config: GatewayConfig) {
   };
 }
 
-function filterConfig(spec: FilterSpec, forwarded: Metadata | undefined) {
+/** A filter spec as the Envoy-faithful client's FilterConfig (what Envoy's filter block would say). */
+export function envoyFilterConfig(spec: FilterSpec, forwarded?: Metadata) {
   return {
     processingMode: spec.processingMode,
     failureModeAllow: spec.failureModeAllow,

@@ -1,4 +1,4 @@
-export { createChain, type DownstreamRequest, type GatewayResponse } from "./chain.js";
+export { createChain, type DownstreamRequest, envoyFilterConfig, type GatewayResponse } from "./chain.js";
 export {
   type FilterSpec,
   filterSchema,

@@ -20,7 +20,7 @@ export interface GatewayHandle {
  */
 export async function startGateway(input: GatewayConfigInput, log?: Logger): Promise<GatewayHandle> {
   const config: GatewayConfig = gatewayConfigSchema.parse(input);
-  const chain = createChain(config);
+  const chain = createChain(config, log);
   const server = createServer((req, res) => {
     serve(chain, req, res).catch((error: unknown) => {
       log?.error({ err: error }, "gateway request failed");

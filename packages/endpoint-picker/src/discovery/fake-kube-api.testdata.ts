@@ -14,6 +14,8 @@ export interface FakeKubeApi {
   remove(collection: string, name: string): void;
   /** Ends every open watch stream (the client should relist). */
   dropWatches(): void;
+  /** While on, ends every watch and answers 503 to every list and watch (an API server outage). */
+  outage(on: boolean): void;
   /** Token -> user; `allowed` users may GET /metrics. */
   readonly tokens: Map<string, { username: string; groups?: string[] }>;
   readonly allowedMetricsUsers: Set<string>;
@@ -38,6 +40,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   const allowedMetricsUsers = new Set<string>();
   const requests: FakeKubeApi["requests"] = [];
   const missing = new Set<string>();
+  let down = false;
 
   const collection = (path: string) => {
     const c = collections.get(path) ?? new Map<string, KubeObjectLike>();
@@ -69,6 +72,13 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
   };
 
+  const endWatches = () => {
+    for (const set of watches.values()) {
+      for (const w of set) w.res.end();
+      set.clear();
+    }
+  };
+
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const auth = req.headers.authorization;
@@ -94,6 +104,12 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       return json(res, 201, { ...body, status: { allowed } });
     }
     if (req.method !== "GET") return json(res, 405, { kind: "Status", message: "method not allowed", code: 405 });
+    if (down)
+      return json(res, 503, {
+        kind: "Status",
+        message: "the server is currently unable to handle the request",
+        code: 503,
+      });
     if (missing.has(url.pathname))
       return json(res, 404, { kind: "Status", message: "the server could not find the requested resource", code: 404 });
     const matches = matcher(url.searchParams);
@@ -130,7 +146,11 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       notify(path, "DELETED", object);
     },
     dropWatches() {
-      for (const set of watches.values()) for (const w of set) w.res.end();
+      endWatches();
+    },
+    outage(on) {
+      down = on;
+      if (on) endWatches();
     },
     tokens,
     allowedMetricsUsers,

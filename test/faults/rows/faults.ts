@@ -1,0 +1,611 @@
+/**
+ * Row 5, faults in what the callouts depend on, under traffic from the Envoy-faithful client
+ * (each callout configured as `pnpm start`'s chain configures its filter):
+ * - Redis killed (SIGKILL) and restarted, and paused (CLIENT PAUSE: slow), under the cache;
+ * - model-server metrics endpoints that hang, answer late, return garbage, 500 or a 50 MB page,
+ *   under the picker, and one of them recovering;
+ * - the Kubernetes API's watch dropped, and the API down (503), while pods change, under the
+ *   picker;
+ * - SIGTERM under load, for every callout.
+ * Every request must get its documented answer (the cache fails open; the picker keeps picking
+ * from what it knows), none may hang, and the time to recover is reported.
+ */
+import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stackGatewayConfig } from "@llm-callouts/cli/stack";
+import {
+  createEnvoyClient,
+  type EnvoyClient,
+  type ExchangeResult,
+  type FilterConfig,
+  type HttpExchange,
+} from "@llm-callouts/envoy-emulator";
+import { envoyFilterConfig, gatewayConfigSchema } from "@llm-callouts/gateway";
+import { startTestRedis } from "@llm-callouts/semantic-cache/testing";
+import { readyPod, startFakeKubeApi } from "../../../packages/endpoint-picker/src/discovery/fake-kube-api.testdata.js";
+import { vllmMetricsPage } from "../../../packages/endpoint-picker/src/metrics/vllm-page.testdata.js";
+import {
+  type CaseResult,
+  count,
+  emptyTally,
+  type Form,
+  type RowResult,
+  type ServiceProcess,
+  sleep,
+  spawnService,
+  startUnderTest,
+  suiteServerConfig,
+  type Tally,
+  underWitness,
+  withDeadline,
+} from "../harness.js";
+
+const model = "meta-llama/Llama-3.1-8B-Instruct";
+const row = "5. Faults";
+
+/** The filter of `pnpm start`'s chain that runs each callout, as the Envoy-faithful client's config. */
+const filterNames: Record<string, string> = {
+  "body-router": "body-router",
+  guardrail: "guardrail-input",
+  "semantic-cache": "semantic-cache",
+  "endpoint-picker": "picker-llama",
+};
+
+function stackFilter(service: string, name = filterNames[service]): FilterConfig {
+  const ports = { router: 1, guardrail: 1, cache: 1, pickerLlama: 1, pickerQwen: 1 };
+  const spec = gatewayConfigSchema
+    .parse(stackGatewayConfig("127.0.0.1", 0, ports))
+    .filters.find((f) => f.name === name);
+  if (spec === undefined) throw new Error(`no filter ${name} for ${service}`);
+  // The gateway runs its own deadlines (exchangeTimeoutMs 0); here the client's default applies.
+  return { ...envoyFilterConfig(spec), exchangeTimeoutMs: undefined };
+}
+
+/** A chat request whose upstream answers `answer` after `delayMs`. */
+function chat(content: string, answer: string, delayMs = 0): HttpExchange {
+  return {
+    request: {
+      headers: [
+        [":method", "POST"],
+        [":path", "/v1/chat/completions"],
+        [":authority", "gateway.local"],
+        ["content-type", "application/json"],
+        ["authorization", "Bearer faults-client"],
+      ],
+      body: [JSON.stringify({ model, temperature: 0, messages: [{ role: "user", content }] })],
+    },
+    upstream: async () => {
+      if (delayMs > 0) await sleep(delayMs);
+      return {
+        headers: { ":status": "200", "content-type": "application/json" },
+        body: [
+          JSON.stringify({
+            id: "chatcmpl-faults",
+            object: "chat.completion",
+            created: 1,
+            model,
+            choices: [{ index: 0, message: { role: "assistant", content: answer }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
+          }),
+        ],
+      };
+    },
+  };
+}
+
+const bodyOf = (r: ExchangeResult) => Buffer.from(r.downstream.body).toString();
+const isHit = (r: ExchangeResult) =>
+  (r.downstream.headers.find(([n]) => n === "x-cache-status")?.[1] ?? "").startsWith("HIT");
+const destinationOf = (r: ExchangeResult) =>
+  r.upstream?.headers.find(([n]) => n === "x-gateway-destination-endpoint")?.[1];
+
+/** Served as the chain documents: 200 with the upstream's answer (or, for the cache, a hit). */
+const served = (r: ExchangeResult, answer: string) =>
+  r.downstream.status === 200 && (r.error === undefined || r.error.failedOpen) && bodyOf(r).includes(answer);
+
+/** One exchange with a deadline, tallied; returns the result (undefined when it hung or threw). */
+async function tallied(
+  tally: Tally,
+  run: () => Promise<ExchangeResult>,
+  judge: (r: ExchangeResult) => true | string,
+  notes: { detail?: string },
+  deadlineMs = 10_000,
+): Promise<ExchangeResult | undefined> {
+  try {
+    const r = await withDeadline(run(), deadlineMs);
+    if (r === "hung") {
+      count(tally, "hung");
+      return undefined;
+    }
+    const verdict = judge(r);
+    count(tally, verdict === true ? "answered" : "errored");
+    if (verdict !== true) notes.detail ??= verdict;
+    return r;
+  } catch (error) {
+    count(tally, "lost");
+    notes.detail ??= (error as Error).message;
+    return undefined;
+  }
+}
+
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const p99Of = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? Number.NaN;
+
+// ---- Redis ----------------------------------------------------------------------------------
+
+/** CLIENT PAUSE on a Redis, by hand (RESP over a socket): every client's commands wait `ms`. */
+async function pauseRedis(url: string, pauseMs: number): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, "connect");
+  const args = ["CLIENT", "PAUSE", String(pauseMs)];
+  socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`);
+  await once(socket, "data");
+  socket.destroy();
+}
+
+async function redisRow(form: Form): Promise<RowResult> {
+  const redis = await startTestRedis({ forcePrivate: true });
+  if (redis === undefined) throw new Error("row 5 needs Redis (scripts/redis8.sh)");
+  const proc = await spawnService("semantic-cache", {
+    config: `${suiteServerConfig}service:\n  redisUrl: ${redis.url}\n`,
+  });
+  const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
+  const filter = stackFilter("semantic-cache");
+  const cycles = form === "full" ? 3 : 1;
+  const faultMs = form === "full" ? 15_000 : 2_500;
+  let n = 0;
+  const ask = (question: string) => {
+    const answer = `answer-${n++}`;
+    return { answer, run: () => client.exchange(filter, chat(question, answer)) };
+  };
+  try {
+    return await underWitness(row, proc, async () => {
+      const cases: CaseResult[] = [];
+      // Control: Redis up, a repeat hits.
+      const control = emptyTally();
+      const controlNotes: { detail?: string } = {};
+      for (let i = 0; i < 20; i++) {
+        const q = `What is the tallest mountain of range ${i}?`;
+        await tallied(control, ask(q).run, () => true, controlNotes);
+        await tallied(control, ask(q).run, (r) => (isHit(r) ? true : "control: the repeat missed"), controlNotes);
+      }
+      cases.push({ name: "control: Redis up", expected: "a repeat hits", tally: control, ...controlNotes });
+
+      /** Traffic for `durationMs`: new questions, each answered by the upstream (fail open). */
+      const during = async (tally: Tally, notes: { detail?: string }, durationMs: number, latencies: number[]) => {
+        const until = performance.now() + durationMs;
+        while (performance.now() < until) {
+          const { answer, run } = ask(`During the fault, question ${n}?`);
+          const t = performance.now();
+          await tallied(tally, run, (r) => (served(r, answer) ? true : `status ${r.downstream.status}`), notes);
+          latencies.push(performance.now() - t);
+        }
+      };
+      /** Time from now until a new entry is stored and hit again. */
+      const recovery = async (tally: Tally, notes: { detail?: string }) => {
+        const from = performance.now();
+        while (performance.now() - from < 30_000) {
+          const q = `After the fault, question ${n}?`;
+          await tallied(tally, ask(q).run, () => true, notes);
+          const again = await tallied(tally, ask(q).run, () => true, notes);
+          if (again && isHit(again)) return performance.now() - from;
+          await sleep(50);
+        }
+        return Number.NaN;
+      };
+
+      for (let cycle = 0; cycle < cycles; cycle++) {
+        const killed = emptyTally();
+        const killedNotes: { detail?: string } = {};
+        const latencies: number[] = [];
+        await redis.kill();
+        await during(killed, killedNotes, faultMs, latencies);
+        await redis.restart();
+        const recovered = emptyTally();
+        const recoveredNotes: { detail?: string } = {};
+        const recoveryMs = await recovery(recovered, recoveredNotes);
+        cases.push({
+          name: `Redis killed (SIGKILL) for ${faultMs / 1000} s${cycles > 1 ? `, cycle ${cycle + 1}` : ""}`,
+          expected: "served by the upstream (fail open), none hung",
+          tally: killed,
+          detail: killedNotes.detail ?? `p99 ${ms(p99Of(latencies))}, max ${ms(Math.max(...latencies))}`,
+        });
+        cases.push({
+          name: `Redis restarted${cycles > 1 ? `, cycle ${cycle + 1}` : ""}`,
+          expected: "a new entry hits again (recovery time)",
+          tally: Number.isNaN(recoveryMs)
+            ? { ...recovered, errored: recovered.errored + 1, sent: recovered.sent + 1 }
+            : recovered,
+          detail: recoveredNotes.detail ?? `first hit ${ms(recoveryMs)} after the restart`,
+        });
+      }
+
+      // Slow: every Redis command waits (CLIENT PAUSE) for longer than the filter's message timeout.
+      const paused = emptyTally();
+      const pausedNotes: { detail?: string } = {};
+      const latencies: number[] = [];
+      await pauseRedis(redis.url, faultMs);
+      await during(paused, pausedNotes, faultMs, latencies);
+      const recovered = emptyTally();
+      const recoveredNotes: { detail?: string } = {};
+      const recoveryMs = await recovery(recovered, recoveredNotes);
+      cases.push({
+        name: `Redis paused (CLIENT PAUSE ${faultMs / 1000} s: slow)`,
+        expected: "served by the upstream within the 1 s message timeout, none hung",
+        tally: paused,
+        detail: pausedNotes.detail ?? `p99 ${ms(p99Of(latencies))}, max ${ms(Math.max(...latencies))}`,
+      });
+      cases.push({
+        name: "Redis unpaused",
+        expected: "a new entry hits again (recovery time)",
+        tally: Number.isNaN(recoveryMs)
+          ? { ...recovered, errored: recovered.errored + 1, sent: recovered.sent + 1 }
+          : recovered,
+        detail: recoveredNotes.detail ?? `first hit ${ms(recoveryMs)} after the pause`,
+      });
+      return cases;
+    });
+  } finally {
+    client.close();
+    await proc.stop();
+    await redis.stop();
+  }
+}
+
+// ---- model-server metrics -------------------------------------------------------------------
+
+type MetricsMode = "good" | "hang" | "late" | "garbage" | "500" | "huge";
+
+/** A model server whose /metrics (and every other path) behaves as its mode says; the mode can change. */
+async function fakeModelServer(
+  mode: MetricsMode,
+  waiting: number,
+  host = "127.0.0.1",
+  port = 0,
+): Promise<{ server: Server; port: number; mode: MetricsMode; waiting: number }> {
+  const state = { server: undefined as unknown as Server, port: 0, mode, waiting };
+  const huge = Buffer.alloc(50 * 1024 * 1024, 'vllm:num_requests_waiting{model_name="x"} 1\n');
+  state.server = createServer((req, res) => {
+    if (req.url?.startsWith("/v1/models") && state.mode === "good") {
+      return res.end(JSON.stringify({ object: "list", data: [{ id: model }] }));
+    }
+    switch (state.mode) {
+      case "good":
+        return res.end(vllmMetricsPage({ waiting: state.waiting, running: 1, kv: 0.1 }));
+      case "hang":
+        return; // never answers
+      case "late":
+        setTimeout(() => res.end(vllmMetricsPage({ waiting: 0, running: 0, kv: 0 })), 3000).unref();
+        return;
+      case "garbage":
+        return res.end(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+      case "500":
+        res.writeHead(500);
+        return res.end("internal error");
+      case "huge":
+        return res.end(huge);
+    }
+  });
+  state.server.listen(port, host);
+  await once(state.server, "listening");
+  state.port = (state.server.address() as { port: number }).port;
+  return state;
+}
+
+const closeServer = (s: Server) => {
+  s.closeAllConnections();
+  return new Promise<void>((r) => s.close(() => r()));
+};
+
+async function metricsRow(form: Form): Promise<RowResult> {
+  const good = await fakeModelServer("good", 3);
+  const bad = await Promise.all(
+    (["hang", "late", "garbage", "500", "huge"] as const).map((mode) => fakeModelServer(mode, 0)),
+  );
+  const all = [good, ...bad];
+  const endpoints = all.map((s) => `      - address: 127.0.0.1\n        port: ${s.port}\n`).join("");
+  const proc = await spawnService("endpoint-picker", {
+    config: `${suiteServerConfig}service:\n  endpoints:\n    static:\n${endpoints}`,
+  });
+  const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
+  const filter = stackFilter("endpoint-picker");
+  const phaseMs = form === "full" ? 30_000 : 3_000;
+  let n = 0;
+  try {
+    await sleep(500); // a few scrapes
+    return await underWitness(row, proc, async () => {
+      const picks = emptyTally();
+      const notes: { detail?: string } = {};
+      const goodAddress = `127.0.0.1:${good.port}`;
+      const latencies: number[] = [];
+      const until = performance.now() + phaseMs;
+      while (performance.now() < until) {
+        const t = performance.now();
+        await tallied(
+          picks,
+          () => client.exchange(filter, chat(`Pick ${n++}`, "ok")),
+          (r) => (destinationOf(r) === goodAddress && served(r, "ok") ? true : `picked ${destinationOf(r)}`),
+          notes,
+        );
+        latencies.push(performance.now() - t);
+      }
+      // The garbage endpoint turns good and less loaded than the first: it must be picked again.
+      const recovering = bad[2]!;
+      recovering.mode = "good";
+      const recoveringAddress = `127.0.0.1:${recovering.port}`;
+      const recovered = emptyTally();
+      const recoveredNotes: { detail?: string } = {};
+      const from = performance.now();
+      let recoveryMs = Number.NaN;
+      while (performance.now() - from < 10_000) {
+        const r = await tallied(
+          recovered,
+          () => client.exchange(filter, chat(`Pick ${n++}`, "ok")),
+          (x) => (served(x, "ok") ? true : `status ${x.downstream.status}`),
+          recoveredNotes,
+        );
+        if (r && destinationOf(r) === recoveringAddress) {
+          recoveryMs = performance.now() - from;
+          break;
+        }
+      }
+      if (Number.isNaN(recoveryMs)) count(recovered, "errored");
+      return [
+        {
+          name: "5 of 6 model servers' /metrics hang, answer after 3 s, send garbage, 500 or 50 MB",
+          expected: "every pick goes to the one good endpoint; none fails or waits",
+          tally: picks,
+          detail: notes.detail ?? `pick p99 ${ms(p99Of(latencies))}`,
+        },
+        {
+          name: "the garbage endpoint turns good and less loaded",
+          expected: "picked again (recovery time)",
+          tally: recovered,
+          detail: recoveredNotes.detail ?? `first pick ${ms(recoveryMs)} after it turned good`,
+        },
+      ];
+    });
+  } finally {
+    client.close();
+    await proc.stop();
+    for (const s of all) await closeServer(s.server);
+  }
+}
+
+// ---- Kubernetes watch -----------------------------------------------------------------------
+
+/** Two pods on 127.0.0.2 and 127.0.0.3 sharing a port, as pods share a target port. */
+async function podServers() {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const a = await fakeModelServer("good", 0, "127.0.0.2");
+    try {
+      const b = await fakeModelServer("good", 0, "127.0.0.3", a.port);
+      return { port: a.port, servers: [a.server, b.server], ips: ["127.0.0.2", "127.0.0.3"] };
+    } catch {
+      await closeServer(a.server); // that port is taken on .3: try another
+    }
+  }
+  throw new Error("no common free port for the pods");
+}
+
+async function kubeRow(form: Form): Promise<RowResult> {
+  const namespace = "ml";
+  const pool = "llama";
+  const pods = await podServers();
+  const api = await startFakeKubeApi();
+  const podsPath = `/api/v1/namespaces/${namespace}/pods`;
+  api.put(`/apis/inference.networking.k8s.io/v1/namespaces/${namespace}/inferencepools`, {
+    metadata: { name: pool, namespace },
+    spec: { selector: { matchLabels: { app: pool } }, targetPorts: [{ number: pods.port }] },
+  });
+  api.put(podsPath, readyPod("pod-0", pods.ips[0]!, { app: pool }));
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), "faults-kube-")), "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{ name: fake, cluster: { server: "${api.url}" } }]\nusers: [{ name: epp, user: { token: t } }]\ncontexts: [{ name: fake, context: { cluster: fake, user: epp } }]\ncurrent-context: fake\n`,
+  );
+  const proc = await spawnService("endpoint-picker", {
+    config: `${suiteServerConfig}service:\n  endpoints:\n    kubernetes:\n      namespace: ${namespace}\n      poolName: ${pool}\n`,
+    env: { KUBECONFIG: kubeconfig },
+  });
+  const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
+  const filter = stackFilter("endpoint-picker");
+  const cycles = form === "full" ? 20 : 4;
+  const outageMs = form === "full" ? 5_000 : 1_000;
+  const addresses = pods.ips.map((ip) => `${ip}:${pods.port}`);
+  let n = 0;
+  const pick = (tally: Tally, notes: { detail?: string }) =>
+    tallied(
+      tally,
+      () => client.exchange(filter, chat(`Pick ${n++}`, "ok")),
+      (r) => (served(r, "ok") && addresses.includes(destinationOf(r) ?? "") ? true : `picked ${destinationOf(r)}`),
+      notes,
+    );
+  try {
+    return await underWitness(row, proc, async () => {
+      const setup = emptyTally();
+      const setupNotes: { detail?: string } = {};
+      for (
+        let i = 0;
+        i < 100 && destinationOf((await pick(setup, setupNotes)) ?? ({} as ExchangeResult)) !== addresses[0];
+        i++
+      )
+        await sleep(50);
+      const traffic = emptyTally();
+      const trafficNotes: { detail?: string } = {};
+      const recovery = { dropped: [] as number[], outage: [] as number[] };
+      const missed = emptyTally();
+      let current = 0;
+      for (let cycle = 0; cycle < cycles; cycle++) {
+        const outage = cycle % 2 === 1;
+        const next = 1 - current;
+        if (outage) api.outage(true);
+        else api.dropWatches();
+        // The pods change while the picker cannot see: the current one goes, the other comes.
+        api.remove(podsPath, `pod-${current}`);
+        api.put(podsPath, readyPod(`pod-${next}`, pods.ips[next]!, { app: pool }));
+        if (outage) {
+          const until = performance.now() + outageMs;
+          while (performance.now() < until) await pick(traffic, trafficNotes);
+          api.outage(false);
+        }
+        const from = performance.now();
+        let recoveredMs = Number.NaN;
+        while (performance.now() - from < 30_000) {
+          const r = await pick(traffic, trafficNotes);
+          if (r && destinationOf(r) === addresses[next]) {
+            recoveredMs = performance.now() - from;
+            break;
+          }
+          await sleep(20);
+        }
+        count(missed, Number.isNaN(recoveredMs) ? "errored" : "answered");
+        (outage ? recovery.outage : recovery.dropped).push(recoveredMs);
+        current = next;
+      }
+      const spread = (xs: number[]) => (xs.length ? `max ${ms(Math.max(...xs))} over ${xs.length}` : "-");
+      return [
+        {
+          name: `watch dropped (${Math.ceil(cycles / 2)}×) or API down (503) for ${outageMs / 1000} s (${Math.floor(cycles / 2)}×); the pod replaced meanwhile`,
+          expected: "the picker relists and picks the new pod (recovery time)",
+          tally: missed,
+          detail: `after a drop ${spread(recovery.dropped)}; after the outage ends ${spread(recovery.outage)}`,
+        },
+        {
+          name: "requests during and after the faults",
+          expected: "served by a known pod; none failed",
+          tally: traffic,
+          detail: trafficNotes.detail,
+        },
+      ];
+    });
+  } finally {
+    client.close();
+    await proc.stop();
+    await api.close();
+    for (const s of pods.servers) await closeServer(s);
+  }
+}
+
+// ---- SIGTERM under load ---------------------------------------------------------------------
+
+/** The drain the row gives each callout (`server.drainTimeoutMs`). */
+const drainMs = 5_000;
+
+async function sigtermRow(service: string, form: Form): Promise<RowResult> {
+  const started = performance.now();
+  const under = await startUnderTest(service, { server: `${suiteServerConfig}  drainTimeoutMs: ${drainMs}\n` });
+  const proc: ServiceProcess = under.proc;
+  // The guardrail's output filter: its streams stay open through the upstream's answer, which
+  // carries an e-mail address that must come back redacted even while the guardrail drains.
+  const guardrail = service === "guardrail";
+  const filter = guardrail ? stackFilter(service, "guardrail-output") : stackFilter(service);
+  const workers = form === "full" ? 32 : 8;
+  const upstreamMs = form === "full" ? 1_000 : 300;
+  const loadMs = form === "full" ? 10_000 : 1_500;
+  const clients: EnvoyClient[] = Array.from({ length: 4 }, () => createEnvoyClient(`127.0.0.1:${proc.port}`));
+  const before = emptyTally();
+  const after = emptyTally();
+  const beforeNotes: { detail?: string } = {};
+  const afterNotes: { detail?: string } = {};
+  let servedAfter = 0;
+  let refused = 0;
+  let sigtermAt = Number.POSITIVE_INFINITY;
+  let exitedAt = Number.POSITIVE_INFINITY;
+  const exited = once(proc.child, "exit").then(([code]) => code as number | null);
+  const rssBeforeMb = proc.rssMb();
+  const fdsBefore = proc.fds();
+  const refusal = /UNAVAILABLE|ECONNREFUSED|GOAWAY|REFUSED_STREAM|No connection established/i;
+  const worker = async (w: number) => {
+    let i = 0;
+    while (performance.now() < exitedAt + 500) {
+      const sentAt = performance.now();
+      const answer = `answer-${w}-${i}`;
+      const upstreamAnswer = guardrail ? `${answer}: write to user${i}@example.com` : answer;
+      const afterSigterm = sentAt >= sigtermAt;
+      const r = await tallied(
+        afterSigterm ? after : before,
+        () => clients[w % clients.length]!.exchange(filter, chat(`Drain ${w}-${i++}`, upstreamAnswer, upstreamMs)),
+        (x) => {
+          if (guardrail && bodyOf(x).includes("@example.com")) return "the e-mail came back unredacted";
+          if (served(x, answer)) {
+            if (afterSigterm) servedAfter++;
+            return true;
+          }
+          if (afterSigterm && x.error && refusal.test(x.error.message)) {
+            refused++;
+            return true;
+          }
+          return `status ${x.downstream.status}${x.error ? `: ${x.error.message}` : ""}`;
+        },
+        afterSigterm ? afterNotes : beforeNotes,
+      );
+      if (r === undefined || r.error) await sleep(20);
+    }
+  };
+  const running = Array.from({ length: workers }, (_, w) => worker(w));
+  await sleep(loadMs);
+  sigtermAt = performance.now();
+  proc.child.kill("SIGTERM");
+  const code = await exited;
+  exitedAt = performance.now();
+  await Promise.all(running);
+  for (const c of clients) c.close();
+  await under.close();
+  const exitMs = exitedAt - sigtermAt;
+  const exit = emptyTally();
+  count(exit, code === 0 && exitMs <= drainMs + 1_000 ? "answered" : "errored");
+  return {
+    row,
+    service: `${service}: SIGTERM`,
+    cases: [
+      {
+        name: `sent before SIGTERM (${workers} clients, upstream ${upstreamMs} ms: streams in flight)${guardrail ? ", output filter, answers with an e-mail" : ""}`,
+        expected: guardrail ? "served and redacted: the drain lets them finish" : "served: the drain lets them finish",
+        tally: before,
+        detail: beforeNotes.detail,
+      },
+      {
+        name: "sent after SIGTERM",
+        expected:
+          "served, or refused at once (UNAVAILABLE: Envoy sends new streams to the cluster's other replicas); none hung",
+        tally: after,
+        detail: afterNotes.detail ?? `${servedAfter} served, ${refused} refused`,
+      },
+      {
+        name: "the process",
+        expected: `exits 0 once drained, within drainTimeoutMs (${drainMs} ms)`,
+        tally: exit,
+        detail: `exit ${code} ${ms(exitMs)} after SIGTERM`,
+      },
+    ],
+    rssBeforeMb,
+    fdsBefore,
+    survived: code === 0,
+    durationMs: performance.now() - started,
+  };
+}
+
+/** Row 5's targets, one result each. */
+export const faultTargets = [
+  "semantic-cache: Redis",
+  "endpoint-picker: model-server metrics",
+  "endpoint-picker: Kubernetes API",
+  "body-router: SIGTERM",
+  "guardrail: SIGTERM",
+  "semantic-cache: SIGTERM",
+  "endpoint-picker: SIGTERM",
+] as const;
+
+export async function faultsRow(target: string, form: Form): Promise<RowResult> {
+  const named = (r: RowResult): RowResult => ({ ...r, service: target });
+  if (target === "semantic-cache: Redis") return named(await redisRow(form));
+  if (target === "endpoint-picker: model-server metrics") return named(await metricsRow(form));
+  if (target === "endpoint-picker: Kubernetes API") return named(await kubeRow(form));
+  return sigtermRow(target.replace(": SIGTERM", ""), form);
+}
