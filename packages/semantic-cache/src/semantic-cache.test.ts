@@ -133,6 +133,24 @@ describe("createSemanticCache()", () => {
     expect(miss.status === "MISS" && miss.ticket && (await cache.fill(miss.ticket, answer))).toBe("too-large");
   });
 
+  it("keeps at most maxCachedGenerations tenants' generation reads (a client rotating keys cannot grow it)", async () => {
+    const store = createMemoryStore();
+    const reads: string[] = [];
+    const counting = { ...store, generation: (tenant: string) => (reads.push(tenant), store.generation(tenant)) };
+    const cache = createSemanticCache({
+      store: counting,
+      guard: createStoreGuard({ timeoutMs: 1_000, breaker: createCircuitBreaker() }),
+      ttlMs: 60_000,
+      maxEntryBytes: 10_000,
+      maxCachedGenerations: 3,
+      now: () => 0, // every read stays fresh: only eviction makes the store be asked again
+    });
+    const ask = (tenant: string) => cache.lookup({ request: request("Q?"), tenant, semantic: false, lookup: true });
+    for (const tenant of ["a", "b", "c", "a", "d", "a", "b"]) await ask(tenant);
+    // a, b, c read; a reused; d evicts a (the oldest read); a evicts b; b evicts c.
+    expect(reads).toEqual(["a", "b", "c", "d", "a", "b"]);
+  });
+
   it("answers MISS without a ticket when the store is down", async () => {
     const store = createMemoryStore();
     const down = { ...store, generation: () => Promise.reject(new Error("ECONNREFUSED")) };

@@ -23,6 +23,8 @@ export interface SemanticCacheOptions {
   readonly embedTimeoutMs?: number;
   /** How long a generation read is reused locally. Default 1 000 ms. */
   readonly generationCacheMs?: number;
+  /** How many tenants' generation reads are kept (oldest read evicted first). Default 10 000. */
+  readonly maxCachedGenerations?: number;
   readonly now?: Clock;
   readonly onReject?: (reason: RejectReason) => void;
   readonly onEmbedderFailure?: (error: unknown) => void;
@@ -69,14 +71,19 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
   const candidates = options.candidates ?? 3;
   const embedTimeoutMs = options.embedTimeoutMs ?? 200;
   const generationCacheMs = options.generationCacheMs ?? 1_000;
+  // Tenant -> generation read within generationCacheMs. Tenants come from client credentials, so
+  // the map is bounded: a client rotating keys must not grow it (oldest read evicted first).
   const generations = new Map<string, { value: number; readAtMs: number }>();
+  const maxCachedGenerations = options.maxCachedGenerations ?? 10_000;
 
   const generationOf = async (tenant: string): Promise<number | undefined> => {
     const cached = generations.get(tenant);
     if (cached && now() - cached.readAtMs < generationCacheMs) return cached.value;
     const read = await guard.run("generation", () => store.generation(tenant));
     if (!read.ok) return undefined;
+    generations.delete(tenant); // re-inserted last: the map stays in read order
     generations.set(tenant, { value: read.value, readAtMs: now() });
+    while (generations.size > maxCachedGenerations) generations.delete(generations.keys().next().value!);
     return read.value;
   };
 
