@@ -169,11 +169,12 @@ export async function spawnSimulators(
   replicas: number,
   speedUp: number,
   node = process.execPath,
+  nodeArgs: readonly string[] = [],
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const args = [cliPath, "sim", "--replicas", String(replicas), "--base-port", String(port)];
   args.push("--model", model, "--speed-up", String(speedUp));
-  const child = spawn(node, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(node, [...nodeArgs, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const proc = watchProcess("simulators", child, { port, adminPort: port, tlsPort: undefined });
   return untilReady(proc, "callouts sim", async () => {
     const answers = await Promise.all(
@@ -183,12 +184,20 @@ export async function spawnSimulators(
   });
 }
 
+/** Node flags that make a process collect all garbage on SIGUSR2 (`gc-on-signal.cjs`, test-only). */
+export const gcOnSignal = [
+  "--expose-gc",
+  "--require",
+  join(dirname(fileURLToPath(import.meta.url)), "gc-on-signal.cjs"),
+];
+
 /** The gateway (`gateway-process.ts`) in front of callouts on these ports, as `pnpm start` chains them. */
 export async function spawnGateway(
   ports: { router: number; guardrail: number; cache: number; pickerLlama: number; pickerQwen: number },
   node = process.execPath,
+  nodeArgs: readonly string[] = [],
 ): Promise<ServiceProcess> {
-  const child = spawn(node, ["--import", "tsx", gatewayScript], {
+  const child = spawn(node, [...nodeArgs, "--import", "tsx", gatewayScript], {
     env: { ...process.env, GATEWAY_PORTS: JSON.stringify(ports) },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -140,6 +140,7 @@ describe("createSemanticCache()", () => {
     const cache = createSemanticCache({
       store: counting,
       guard: createStoreGuard({ timeoutMs: 1_000, breaker: createCircuitBreaker() }),
+      semantic: { embedder, threshold: embedder.defaultThreshold },
       ttlMs: 60_000,
       maxEntryBytes: 10_000,
       maxCachedGenerations: 3,

@@ -2,9 +2,9 @@
  * Row 8, soak: moderate, bounded traffic through the whole chain (gateway -> body router ->
  * guardrail -> semantic cache on Redis -> guardrail (output) -> endpoint picker -> two
  * simulated replicas), every part its own process. RSS and open file descriptors of each are
- * sampled from /proc throughout. After a warm-up, a process holds when its RSS floor does not
- * rise by more than 10% from the first half to the second (full form; see `flatness`) and its
- * fds do not grow; every request must get its documented answer. The callouts run on the
+ * sampled from /proc throughout, each right after a full collection. After a warm-up, a process
+ * holds when that RSS does not rise by more than 10% from the first half to the second (see
+ * `flatness`) and its fds do not grow; every request must get its documented answer. The callouts run on the
  * images' Node 24 (`imagesNode`).
  */
 import { startTestRedis, type TestRedis } from "@llm-callouts/semantic-cache/testing";
@@ -13,6 +13,7 @@ import {
   count,
   emptyTally,
   type Form,
+  gcOnSignal,
   imagesNode,
   type RowResult,
   type ServiceProcess,
@@ -27,18 +28,12 @@ const model = "meta-llama/Llama-3.1-8B-Instruct";
 
 /** Duration, warm-up and sampling interval per form. */
 const plan = {
-  short: { durationMs: 24_000, warmUpMs: 8_000, sampleMs: 1_000, workers: 4, pauseMs: 50 },
-  full: { durationMs: 600_000, warmUpMs: 120_000, sampleMs: 2_000, workers: 4, pauseMs: 50 },
+  short: { durationMs: 24_000, warmUpMs: 8_000, sampleMs: 2_000, workers: 4, pauseMs: 50 },
+  full: { durationMs: 600_000, warmUpMs: 120_000, sampleMs: 10_000, workers: 4, pauseMs: 50 },
 } as const;
 
-/**
- * The RSS growth a process may show after warm-up (full form), and the fds it may gain.
- * The short form's 24 s sit inside V8's first heap cycle (a major collection comes after
- * minutes), so there RSS is only held to a ceiling; it checks answers and fds, and catches
- * only a gross leak. The full form is the memory test.
- */
+/** The growth of post-collection RSS a process may show from the first half after warm-up to the second. */
 export const soakRssGrowthLimit = 0.1;
-export const soakShortRssCeilingMb = 512;
 /** Sockets come and go with keep-alive: a process may show this many more fds at the end than at the start. */
 export const soakFdSlack = 2;
 
@@ -89,19 +84,19 @@ interface Samples {
 }
 
 /**
- * The verdict for one process. RSS on Node 24 is a sawtooth: it climbs for about three minutes
- * (V8 defers major collections; the Buffers of request bodies are freed with them) and falls by
- * half at each major collection. A leak shows in the floor, not in a peak or a window's level,
- * so the post-warm-up samples are split in halves (each longer than that cycle) and the lowest
- * RSS of the second half is held to within 10% of the lowest of the first; the peak is reported.
- * The V8 heap's floor (the callouts' `nodejs_heap_size_used_bytes`) is reported beside it. Fds:
- * the most in the second half against the most in the first.
+ * The verdict for one process. Left alone, RSS on Node 24 is a sawtooth: it climbs for minutes
+ * (V8 defers major collections; the Buffers of request bodies go with them) and halves at each
+ * major collection, so a sample says where V8's cycle is, not what the process keeps. Every
+ * process therefore collects all garbage just before each sample (`gcOnSignal`), and the median
+ * of those post-collection RSS samples in the second half after warm-up is held to within 10%
+ * of the median in the first half. The V8 heap floor (the callouts'
+ * `nodejs_heap_size_used_bytes`) is reported beside it. Fds: the most in the second half
+ * against the most in the first, plus `soakFdSlack`.
  */
 function flatness(
   samples: Samples,
   name: string,
   warmUpMs: number,
-  form: Form,
 ): { held: boolean; detail: string; rss: [number, number]; fds: [number, number] } {
   const after = samples.at.map((t, i) => ({ t, i })).filter((s) => s.t >= warmUpMs);
   const half = Math.max(1, Math.floor(after.length / 2));
@@ -109,20 +104,20 @@ function flatness(
   const second = after.slice(half).map((s) => s.i);
   const of = (series: Map<string, number[]>, idx: number[]) =>
     idx.map((i) => series.get(name)?.[i] ?? Number.NaN).filter((x) => !Number.isNaN(x));
-  const baseRss = Math.min(...of(samples.rss, first));
-  const endRss = Math.min(...of(samples.rss, second));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const baseRss = median(of(samples.rss, first));
+  const endRss = median(of(samples.rss, second));
   const peakRss = Math.max(...of(samples.rss, first), ...of(samples.rss, second));
   const baseFds = Math.max(...of(samples.fds, first));
   const endFds = Math.max(...of(samples.fds, second));
   const heaps = [of(samples.heap, first), of(samples.heap, second)];
   const growth = endRss / baseRss - 1;
-  const rssHeld = form === "full" ? growth <= soakRssGrowthLimit : peakRss <= soakShortRssCeilingMb;
-  const held = rssHeld && endFds <= baseFds + soakFdSlack;
+  const held = growth <= soakRssGrowthLimit && endFds <= baseFds + soakFdSlack;
   const heap =
     heaps[0]!.length > 0 && heaps[1]!.length > 0
       ? `; V8 heap floor ${Math.min(...heaps[0]!).toFixed(0)} → ${Math.min(...heaps[1]!).toFixed(0)} MiB`
       : "";
-  const detail = `RSS floor ${baseRss.toFixed(0)} → ${endRss.toFixed(0)} MiB (${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)}%; peak ${peakRss.toFixed(0)})${heap}, fds ${baseFds} → ${endFds}`;
+  const detail = `RSS ${baseRss.toFixed(0)} → ${endRss.toFixed(0)} MiB (${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)}%; peak ${peakRss.toFixed(0)})${heap}, fds ${baseFds} → ${endFds}`;
   return { held, detail, rss: [baseRss, endRss], fds: [baseFds, endFds] };
 }
 
@@ -144,10 +139,10 @@ export async function soakRow(form: Form): Promise<RowResult> {
   const redis: TestRedis | undefined = await startTestRedis();
   const procs: ServiceProcess[] = [];
   try {
-    const sims = await spawnSimulators(model, 2, 50, node);
+    const sims = await spawnSimulators(model, 2, 50, node, gcOnSignal);
     procs.push(sims);
     const serve = async (service: string, config = "") => {
-      const proc = await spawnService(service, { config: suiteServerConfig + config, node });
+      const proc = await spawnService(service, { config: suiteServerConfig + config, node, nodeArgs: gcOnSignal });
       procs.push(proc);
       return proc;
     };
@@ -165,6 +160,7 @@ export async function soakRow(form: Form): Promise<RowResult> {
         pickerQwen: picker.port,
       },
       node,
+      gcOnSignal,
     );
     procs.push(gateway);
     const url = `http://127.0.0.1:${gateway.port}`;
@@ -197,6 +193,9 @@ export async function soakRow(form: Form): Promise<RowResult> {
       (series.get(name) ?? series.set(name, []).get(name)!).push(value);
     const sampler = (async () => {
       while (running()) {
+        // Every process collects all garbage first, so RSS is what it keeps, not where V8's cycle is.
+        for (const proc of procs) if (proc.alive()) proc.child.kill("SIGUSR2");
+        await sleep(300);
         samples.at.push(performance.now() - t0);
         for (const proc of procs) {
           if (!proc.alive()) continue;
@@ -224,15 +223,12 @@ export async function soakRow(form: Form): Promise<RowResult> {
     let fdsBefore = 0;
     let fdsAfter = 0;
     for (const proc of procs) {
-      const verdict = flatness(samples, proc.name, p.warmUpMs, form);
+      const verdict = flatness(samples, proc.name, p.warmUpMs);
       const t = emptyTally();
       count(t, proc.alive() && verdict.held ? "answered" : "errored");
       cases.push({
         name: `${proc.name}: RSS and fds after ${p.warmUpMs / 1000} s of warm-up`,
-        expected:
-          form === "full"
-            ? `RSS within ${soakRssGrowthLimit * 100}%, fds within +${soakFdSlack}`
-            : `RSS at most ${soakShortRssCeilingMb} MiB, fds within +${soakFdSlack}`,
+        expected: `RSS after a full collection within ${soakRssGrowthLimit * 100}%, fds within +${soakFdSlack}`,
         tally: t,
         detail: verdict.detail,
       });
