@@ -458,7 +458,7 @@ export interface ServiceUnderTest {
  */
 export async function startUnderTest(
   service: string,
-  options: { server?: string; service?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { server?: string; service?: string; env?: NodeJS.ProcessEnv; node?: string } = {},
 ): Promise<ServiceUnderTest> {
   let sim: SimulatorHandle | undefined;
   let serviceConfig = options.service ?? "";
@@ -470,6 +470,7 @@ export async function startUnderTest(
   const proc = await spawnService(service, {
     config: (options.server ?? suiteServerConfig) + serviceConfig,
     env: options.env,
+    node: options.node,
   });
   return {
     proc,

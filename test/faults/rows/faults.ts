@@ -33,6 +33,7 @@ import {
   count,
   emptyTally,
   type Form,
+  imagesNode,
   type RowResult,
   type ServiceProcess,
   sleep,
@@ -46,6 +47,13 @@ import {
 
 const model = "meta-llama/Llama-3.1-8B-Instruct";
 const row = "5. Faults";
+
+/**
+ * The callouts run on the images' Node 24 where it is present (`pnpm test` fetches it): these
+ * cases send tens of thousands of Envoy-pattern streams on one connection, and on Node 20
+ * nghttp2's default reset budget would close it every ~1,000 (packages/ext-proc/README.md).
+ */
+const node = imagesNode();
 
 /** The filter of `pnpm start`'s chain that runs each callout, as the Envoy-faithful client's config. */
 const filterNames: Record<string, string> = {
@@ -100,6 +108,9 @@ function chat(content: string, answer: string, delayMs = 0): HttpExchange {
 const bodyOf = (r: ExchangeResult) => Buffer.from(r.downstream.body).toString();
 const isHit = (r: ExchangeResult) =>
   (r.downstream.headers.find(([n]) => n === "x-cache-status")?.[1] ?? "").startsWith("HIT");
+/** What a pick came back as, for a case's detail. */
+const pickReport = (r: ExchangeResult) =>
+  `picked ${destinationOf(r)}, status ${r.downstream.status}${r.immediateResponse ? ` (${r.immediateResponse.details})` : ""}${r.error ? `: ${r.error.kind} ${r.error.message}` : ""}`;
 const destinationOf = (r: ExchangeResult) =>
   r.upstream?.headers.find(([n]) => n === "x-gateway-destination-endpoint")?.[1];
 
@@ -153,6 +164,7 @@ async function redisRow(form: Form): Promise<RowResult> {
   if (redis === undefined) throw new Error("row 5 needs Redis (scripts/redis8.sh)");
   const proc = await spawnService("semantic-cache", {
     config: `${suiteServerConfig}service:\n  redisUrl: ${redis.url}\n`,
+    node,
   });
   const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
   const filter = stackFilter("semantic-cache");
@@ -311,6 +323,7 @@ async function metricsRow(form: Form): Promise<RowResult> {
   const endpoints = all.map((s) => `      - address: 127.0.0.1\n        port: ${s.port}\n`).join("");
   const proc = await spawnService("endpoint-picker", {
     config: `${suiteServerConfig}service:\n  endpoints:\n    static:\n${endpoints}`,
+    node,
   });
   const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
   const filter = stackFilter("endpoint-picker");
@@ -329,7 +342,7 @@ async function metricsRow(form: Form): Promise<RowResult> {
         await tallied(
           picks,
           () => client.exchange(filter, chat(`Pick ${n++}`, "ok")),
-          (r) => (destinationOf(r) === goodAddress && served(r, "ok") ? true : `picked ${destinationOf(r)}`),
+          (r) => (destinationOf(r) === goodAddress && served(r, "ok") ? true : pickReport(r)),
           notes,
         );
         latencies.push(performance.now() - t);
@@ -412,6 +425,7 @@ async function kubeRow(form: Form): Promise<RowResult> {
   const proc = await spawnService("endpoint-picker", {
     config: `${suiteServerConfig}service:\n  endpoints:\n    kubernetes:\n      namespace: ${namespace}\n      poolName: ${pool}\n`,
     env: { KUBECONFIG: kubeconfig },
+    node,
   });
   const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
   const filter = stackFilter("endpoint-picker");
@@ -423,7 +437,7 @@ async function kubeRow(form: Form): Promise<RowResult> {
     tallied(
       tally,
       () => client.exchange(filter, chat(`Pick ${n++}`, "ok")),
-      (r) => (served(r, "ok") && addresses.includes(destinationOf(r) ?? "") ? true : `picked ${destinationOf(r)}`),
+      (r) => (served(r, "ok") && addresses.includes(destinationOf(r) ?? "") ? true : pickReport(r)),
       notes,
     );
   try {
@@ -499,7 +513,7 @@ const drainMs = 5_000;
 
 async function sigtermRow(service: string, form: Form): Promise<RowResult> {
   const started = performance.now();
-  const under = await startUnderTest(service, { server: `${suiteServerConfig}  drainTimeoutMs: ${drainMs}\n` });
+  const under = await startUnderTest(service, { server: `${suiteServerConfig}  drainTimeoutMs: ${drainMs}\n`, node });
   const proc: ServiceProcess = under.proc;
   // The guardrail's output filter: its streams stay open through the upstream's answer, which
   // carries an e-mail address that must come back redacted even while the guardrail drains.

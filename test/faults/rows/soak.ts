@@ -29,7 +29,7 @@ const model = "meta-llama/Llama-3.1-8B-Instruct";
 /** Duration, warm-up and sampling interval per form. */
 const plan = {
   short: { durationMs: 24_000, warmUpMs: 8_000, sampleMs: 2_000, workers: 4, pauseMs: 50 },
-  full: { durationMs: 600_000, warmUpMs: 120_000, sampleMs: 10_000, workers: 4, pauseMs: 50 },
+  full: { durationMs: 600_000, warmUpMs: 240_000, sampleMs: 10_000, workers: 4, pauseMs: 50 },
 } as const;
 
 /** The growth of post-collection RSS a process may show from the first half after warm-up to the second. */
