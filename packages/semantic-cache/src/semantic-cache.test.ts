@@ -136,7 +136,13 @@ describe("createSemanticCache()", () => {
   it("keeps at most maxCachedGenerations tenants' generation reads (a client rotating keys cannot grow it)", async () => {
     const store = createMemoryStore();
     const reads: string[] = [];
-    const counting = { ...store, generation: (tenant: string) => (reads.push(tenant), store.generation(tenant)) };
+    const counting = {
+      ...store,
+      generation: (tenant: string) => {
+        reads.push(tenant);
+        return store.generation(tenant);
+      },
+    };
     const cache = createSemanticCache({
       store: counting,
       guard: createStoreGuard({ timeoutMs: 1_000, breaker: createCircuitBreaker() }),
