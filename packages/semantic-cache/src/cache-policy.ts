@@ -23,6 +23,27 @@ export interface PolicyOptions {
   readonly semantic: boolean;
 }
 
+/** The directive names of every `Cache-Control` header (RFC 9111 §5.2), lower-cased. */
+export function cacheControlDirectives(headers: HeaderMap): Set<string> {
+  return new Set(
+    headers
+      .getAll("cache-control")
+      .flatMap((value) => value.split(","))
+      .map((d) => d.trim().toLowerCase().split("=")[0]!.trim()),
+  );
+}
+
+/**
+ * Why an upstream response must not be stored, or undefined: `no-store`, or `private` (this is a
+ * shared cache, RFC 9111 §3: tenant partitions do not make it a private one).
+ */
+export function responseForbidsStore(headers: HeaderMap): "no-store" | "private" | undefined {
+  const directives = cacheControlDirectives(headers);
+  if (directives.has("no-store")) return "no-store";
+  if (directives.has("private")) return "private";
+  return undefined;
+}
+
 /**
  * Request policy, pure. `Cache-Control: no-store` or the bypass header: neither
  * lookup nor store; `no-cache`: no lookup, store the fresh answer; `n > 1` and
@@ -38,12 +59,7 @@ export function decidePolicy(headers: HeaderMap, request: ChatRequest, options: 
   });
   const bypass = headers.get(options.bypassHeader)?.trim().toLowerCase();
   if (bypass !== undefined && bypass !== "" && bypass !== "0" && bypass !== "false") return off("bypass-header");
-  const directives = new Set(
-    headers
-      .getAll("cache-control")
-      .flatMap((value) => value.split(","))
-      .map((d) => d.trim().toLowerCase().split("=")[0]),
-  );
+  const directives = cacheControlDirectives(headers);
   if (directives.has("no-store")) return off("no-store");
   if (request.choices > 1) return off("multiple-choices");
   if ((request.temperature ?? 1) > options.maxTemperature) return off("temperature");

@@ -6,7 +6,7 @@ export interface CacheMetrics {
   readonly lookups: Counter<"result">;
   /** reason: bypass-header | no-store | no-cache | temperature | multiple-choices | malformed | too-large | ambiguous-tenant. */
   readonly bypasses: Counter<"reason">;
-  /** outcome: stored | too_large | store_error | incomplete | not_cacheable. */
+  /** outcome: stored | too_large | store_error | incomplete | not_cacheable | no_store | private (the upstream's Cache-Control). */
   readonly fills: Counter<"outcome">;
   /** operation: generation | get | search | put | purge | sweep; reason: timeout | error | circuit-open. */
   readonly storeFailures: Counter<"operation" | "reason">;

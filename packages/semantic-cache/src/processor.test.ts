@@ -169,6 +169,26 @@ describe.each(stores)("semantic-cache processor with the %s store", (_name, fact
     expect(JSON.parse(text(second)).choices[0].message.content).toBe("Paris");
   });
 
+  test.each(["no-store", "private", "max-age=60, Private"])(
+    "does not store an answer whose upstream says Cache-Control: %s",
+    async (cacheControl) => {
+      const question = chatBody(`Which answer may not be kept (${cacheControl})?`);
+      const answer = jsonAnswer("Not for keeping.");
+      const first = await ask(h, question, {
+        ...answer,
+        headers: { ...answer.headers, "cache-control": cacheControl },
+      });
+      expect(JSON.parse(text(first)).choices[0].message.content).toBe("Not for keeping.");
+      const again = await ask(h, question);
+      expect([header(again, "x-cache-status"), again.upstream !== undefined]).toEqual(["MISS", true]);
+      expect(await h.metrics()).toMatch(
+        new RegExp(
+          `callouts_cache_fills_total\\{outcome="${cacheControl.includes("no-store") ? "no_store" : "private"}"\\} [1-9]`,
+        ),
+      );
+    },
+  );
+
   test("serves a paraphrase from L2 with its similarity", async () => {
     await ask(h, chatBody("How do I reset my password?"), jsonAnswer("Use the reset link."));
     const hit = await ask(h, chatBody("How can I reset my password?"));

@@ -9,7 +9,7 @@ import type {
   StreamContext,
 } from "@llm-callouts/ext-proc";
 import { tenantOf } from "./cache-key.js";
-import { decidePolicy } from "./cache-policy.js";
+import { decidePolicy, responseForbidsStore } from "./cache-policy.js";
 import { parseChatRequest } from "./chat-request.js";
 import { parseCompletionJson } from "./completion-parser.js";
 import type { SemanticCacheConfig } from "./config.js";
@@ -129,6 +129,12 @@ export function createCacheProcessorFactory(options: CacheProcessorOptions): (ct
         };
         if (!ticket || endOfStream) {
           ticket = undefined;
+          return skipBody;
+        }
+        const forbidden = responseForbidsStore(headers);
+        if (forbidden) {
+          ticket = undefined;
+          metrics.fills.inc({ outcome: forbidden.replace("-", "_") });
           return skipBody;
         }
         const encoding = headers.get("content-encoding");
