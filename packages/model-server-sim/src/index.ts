@@ -31,6 +31,7 @@ export {
   simDefaults,
   simPoolConfigSchema,
 } from "./server/config.js";
+export { embeddingOf, simEmbeddingDimensions } from "./server/embeddings.js";
 export { formatPromFloat, renderVllmMetrics, type VllmMetricsState } from "./server/metrics-text.js";
 export { type SimPoolHandle, startSimPool } from "./server/sim-pool.js";
 export { type RecordedRequest, type SimulatorHandle, startSimulator } from "./server/simulator.js";

@@ -21,6 +21,16 @@ describe("configSchema", () => {
     const paths = result.error?.issues.map((i) => i.path.join(".") || i.code).sort();
     expect(paths).toEqual(["tenant.header", "ttlSeconds", "unrecognized_keys"]);
   });
+
+  it("needs url and model for the openai embedder, and an http(s) url", () => {
+    expect(configSchema.safeParse({ embedder: { kind: "openai" } }).error?.issues[0]?.message).toBe(
+      "kind openai needs url and model",
+    );
+    expect(configSchema.safeParse({ embedder: { kind: "openai", url: "file:///x", model: "m" } }).success).toBe(false);
+    expect(
+      configSchema.safeParse({ embedder: { kind: "openai", url: "http://tei:8080/v1", model: "m" } }).success,
+    ).toBe(true);
+  });
 });
 
 describe("resolveSimilarityThreshold()", () => {

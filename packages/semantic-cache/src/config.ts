@@ -28,7 +28,19 @@ export const defaults = {
   /** Similarity threshold; 0 = the embedder's tuned default. */
   similarityThreshold: 0,
   candidates: 3,
-  embedder: { kind: "word-vectors" as const, modelPath: "", maxWords: 200_000 },
+  embedder: {
+    kind: "word-vectors" as const,
+    modelPath: "",
+    maxWords: 200_000,
+    url: "",
+    model: "",
+    apiKeyEnv: "",
+    dimensions: 0,
+    timeoutMs: 1_000,
+    maxBatch: 32,
+    batchWindowMs: 2,
+    threshold: 0.9,
+  },
   tenant: { header: "", hashHeaders: ["authorization", "x-api-key"] },
   headers: {
     status: "x-cache-status",
@@ -63,11 +75,28 @@ export const configSchema = z.strictObject({
   candidates: z.number().int().min(1).max(20).default(defaults.candidates),
   embedder: z
     .strictObject({
-      /** `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`. */
-      kind: z.enum(["word-vectors", "transformers"]).default(defaults.embedder.kind),
+      /**
+       * `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`;
+       * `openai`: a remote OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Ollama, LiteLLM, OpenAI).
+       */
+      kind: z.enum(["word-vectors", "transformers", "openai"]).default(defaults.embedder.kind),
       /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
       modelPath: z.string().default(defaults.embedder.modelPath),
       maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
+      /** `openai`: base URL up to `/v1`, the model name, and the environment variable holding the API key. */
+      url: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(defaults.embedder.url),
+      model: z.string().default(defaults.embedder.model),
+      apiKeyEnv: z.string().default(defaults.embedder.apiKeyEnv),
+      /** `openai`: expected dimension (0 = learn it from the startup probe). */
+      dimensions: z.number().int().min(0).default(defaults.embedder.dimensions),
+      timeoutMs: z.number().int().positive().default(defaults.embedder.timeoutMs),
+      maxBatch: z.number().int().min(1).max(2048).default(defaults.embedder.maxBatch),
+      batchWindowMs: z.number().min(0).max(50).default(defaults.embedder.batchWindowMs),
+      /** `openai`: the similarity threshold when `similarityThreshold` is 0 (model-specific: tune it). */
+      threshold: z.number().min(0).max(1).default(defaults.embedder.threshold),
+    })
+    .refine((e) => e.kind !== "openai" || (e.url !== "" && e.model !== ""), {
+      message: "kind openai needs url and model",
     })
     .prefault({}),
   tenant: z

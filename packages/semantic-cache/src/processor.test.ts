@@ -7,12 +7,14 @@ import {
 } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
+import { startSimulator } from "@llm-callouts/model-server-sim";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CacheStore } from "./cache-store.js";
 import { configSchema } from "./config.js";
 import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";
+import { createOpenAiEmbedder } from "./openai-embedder.js";
 import { createRedisStore } from "./redis-store.js";
 import { createSemanticCacheService } from "./service.js";
 import { startTestRedis } from "./testing/redis-server.js";
@@ -450,5 +452,24 @@ describe("semantic-cache processor in other request body modes", () => {
       "HIT-EXACT",
       undefined,
     ]);
+  });
+});
+
+describe("semantic-cache processor with a remote OpenAI-compatible embedder", () => {
+  it("fails open when the embeddings server goes away: MISS, the exact layer still hits", async () => {
+    const sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "m1" });
+    const remote = await createOpenAiEmbedder({ url: `${sim.url}/v1`, model: "bge-small", timeoutMs: 300 });
+    const h = await startHarness(() => createMemoryStore({ now }), {}, { embedder: remote });
+    try {
+      const question = chatBody("What is the capital of Peru?");
+      expect(header(await ask(h, question, jsonAnswer("Lima")), "x-cache-status")).toBe("MISS");
+      await sim.close();
+      expect(header(await ask(h, question), "x-cache-status")).toBe("HIT-EXACT");
+      const other = await ask(h, chatBody("What is the capital city of Peru?"), jsonAnswer("Lima."));
+      expect([header(other, "x-cache-status"), other.upstream !== undefined]).toEqual(["MISS", true]);
+      expect(await h.metrics()).toMatch(/callouts_cache_embedder_failures_total [1-9]/);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { configSchema, resolveSimilarityThreshold, type SemanticCacheConfig } fr
 import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createCacheMetrics } from "./metrics.js";
+import { createOpenAiEmbedder } from "./openai-embedder.js";
 import { createCacheProcessorFactory } from "./processor.js";
 import { createRedisClient, createRedisStore } from "./redis-store.js";
 import { createSemanticCache } from "./semantic-cache.js";
@@ -42,6 +43,24 @@ export async function createSemanticCacheService(
     if (config.embedder.kind === "transformers") {
       const { createTransformersEmbedder } = await import("./transformers-embedder.js");
       embedder = await createTransformersEmbedder({ model: config.embedder.modelPath });
+    } else if (config.embedder.kind === "openai") {
+      const e = config.embedder;
+      const apiKey = e.apiKeyEnv ? process.env[e.apiKeyEnv] : undefined;
+      if (e.apiKeyEnv && !apiKey) throw new Error(`embedder.apiKeyEnv: ${e.apiKeyEnv} is not set`);
+      embedder = await createOpenAiEmbedder({
+        url: e.url,
+        model: e.model,
+        apiKey,
+        dimensions: e.dimensions,
+        timeoutMs: e.timeoutMs,
+        maxBatch: e.maxBatch,
+        batchWindowMs: e.batchWindowMs,
+        threshold: e.threshold,
+        breaker: createCircuitBreaker({
+          failureThreshold: config.breakerFailureThreshold,
+          cooldownMs: config.breakerCooldownMs,
+        }),
+      });
     } else {
       const vectors = loadWinkWordVectors({ maxWords: config.embedder.maxWords });
       words = vectors;

@@ -17,6 +17,7 @@ import {
   type SimConfigInput,
   simConfigSchema,
 } from "./config.js";
+import { embeddingsResponse } from "./embeddings.js";
 import { createLoraRegistry, type LoraResult } from "./lora-registry.js";
 import { renderVllmMetrics } from "./metrics-text.js";
 import {
@@ -313,6 +314,13 @@ export async function startSimulator(input: SimConfigInput = {}): Promise<Simula
         return completion("chat", raw, req, res);
       case "POST /v1/completions":
         return completion("completion", raw, req, res);
+      case "POST /v1/embeddings": {
+        const answer = embeddingsResponse(parseJson(raw));
+        if (answer.status === 400) {
+          return apiError(res, { status: 400, type: "BadRequestError", message: answer.message, param: "input" });
+        }
+        return json(res, 200, answer.body);
+      }
       case "POST /v1/load_lora_adapter":
         return lora(loras.load(parseJson(raw)), res);
       case "POST /v1/unload_lora_adapter":
