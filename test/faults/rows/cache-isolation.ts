@@ -10,6 +10,7 @@ import { createEnvoyClient, type ExchangeResult, type FilterConfig } from "@llm-
 import { seededRandom } from "@llm-callouts/random";
 import {
   type CaseResult,
+  chatCompletionAnswer,
   count,
   emptyTally,
   type Form,
@@ -133,19 +134,7 @@ export async function cacheIsolationRow(proc: ServiceProcess, form: Form): Promi
   const send = (r: Request, answer: string) =>
     client.exchange(filter, {
       request: { headers: r.headers, body: [JSON.stringify(r.body)] },
-      upstream: {
-        headers: { ":status": "200", "content-type": "application/json" },
-        body: [
-          JSON.stringify({
-            id: "chatcmpl-iso",
-            object: "chat.completion",
-            created: 1,
-            model: r.body.model,
-            choices: [{ index: 0, message: { role: "assistant", content: answer }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
-          }),
-        ],
-      },
+      upstream: chatCompletionAnswer(r.body.model, answer),
     });
   try {
     return await underWitness("4. Cache isolation", proc, async () => {

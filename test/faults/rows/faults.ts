@@ -30,6 +30,7 @@ import { readyPod, startFakeKubeApi } from "../../../packages/endpoint-picker/sr
 import { vllmMetricsPage } from "../../../packages/endpoint-picker/src/metrics/vllm-page.testdata.js";
 import {
   type CaseResult,
+  chatCompletionAnswer,
   count,
   emptyTally,
   type Form,
@@ -88,19 +89,7 @@ function chat(content: string, answer: string, delayMs = 0): HttpExchange {
     },
     upstream: async () => {
       if (delayMs > 0) await sleep(delayMs);
-      return {
-        headers: { ":status": "200", "content-type": "application/json" },
-        body: [
-          JSON.stringify({
-            id: "chatcmpl-faults",
-            object: "chat.completion",
-            created: 1,
-            model,
-            choices: [{ index: 0, message: { role: "assistant", content: answer }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
-          }),
-        ],
-      };
+      return chatCompletionAnswer(model, answer);
     },
   };
 }
