@@ -9,6 +9,8 @@
 # Usage:
 #   scripts/redis8.sh install           # idempotent; prints the root folder
 #   scripts/redis8.sh start PORT [DIR]  # foreground redis-server on 127.0.0.1:PORT
+#   scripts/redis8.sh cluster PORT [DIR] # Redis Cluster: 3 masters + 3 replicas on PORT..PORT+5
+#                                       # (foreground; Ctrl-C stops all six)
 #   scripts/redis8.sh cli ARGS...       # redis-cli through the same loader
 #   scripts/redis8.sh check             # starts a server, checks VADD/VSIM, stops it
 #   scripts/redis8.sh env               # prints ROOT, LOADER, LIBRARY_PATH
@@ -159,6 +161,33 @@ start() {
     --protected-mode yes --daemonize no --loglevel warning
 }
 
+cluster() {
+  local port="${1:?usage: redis8.sh cluster PORT [DIR]}"
+  local dir="${2:-$cache/cluster-$port}"
+  install >/dev/null
+  local pids=() seeds=() p
+  trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+  for p in $(seq "$port" $((port + 5))); do
+    mkdir -p "$dir/$p"
+    rm -f "$dir/$p/nodes.conf"
+    (cd "$dir/$p" && exec "$loader" --library-path "$lib_path" --argv0 redis-server "$root/usr/bin/redis-check-rdb" \
+      --port "$p" --bind 127.0.0.1 --dir "$dir/$p" --save "" --appendonly no --protected-mode yes \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 1000 \
+      --daemonize no --loglevel warning) &
+    pids+=($!)
+    seeds+=("127.0.0.1:$p")
+  done
+  local c=("$loader" --library-path "$lib_path" --argv0 redis-cli "$root/usr/bin/redis-cli")
+  for p in $(seq "$port" $((port + 5))); do
+    for _ in $(seq 100); do "${c[@]}" -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  "${c[@]}" --cluster create "${seeds[@]}" --cluster-replicas 1 --cluster-yes >&2
+  # A line of its own: redis-cli ends its report inside a colour escape.
+  printf '\n' >&2
+  echo "redis8.sh: cluster up; REDIS_CLUSTER=true REDIS_URL=$(printf 'redis://%s,' "${seeds[@]}" | sed 's/,$//')" >&2
+  wait
+}
+
 cli() {
   install >/dev/null
   exec "$loader" --library-path "$lib_path" --argv0 redis-cli "$root/usr/bin/redis-cli" "$@"
@@ -188,6 +217,7 @@ check() {
 case "${1:-}" in
   install) install ;;
   start) shift; start "$@" ;;
+  cluster) shift; cluster "$@" ;;
   cli) shift; cli "$@" ;;
   check) shift; check "$@" ;;
   env) install >/dev/null; printf 'ROOT=%s\nLOADER=%s\nLIBRARY_PATH=%s\n' "$root" "$loader" "$lib_path" ;;

@@ -1,6 +1,7 @@
 /**
  * Semantic-cache latency: populate cost, L1 (exact) hit and L2 (embed + search +
- * verify) lookup, in memory and on Redis 8 vector sets, measured on the cache
+ * verify) lookup, in memory, on Redis 8 vector sets and on a Redis Cluster (3 + 3 on
+ * loopback), measured on the cache
  * itself and through the callout (real gRPC server + Envoy-faithful client).
  *
  *   node --import tsx test/bench/semantic-cache-latency.ts [--entries N] [--queries N]
@@ -19,6 +20,7 @@ import { createCircuitBreaker } from "../../packages/semantic-cache/src/circuit-
 import {
   type CacheStore,
   configSchema,
+  connectRedis,
   createMemoryStore,
   createRedisClient,
   createRedisStore,
@@ -27,7 +29,7 @@ import {
 } from "../../packages/semantic-cache/src/index.js";
 import { createSemanticCache } from "../../packages/semantic-cache/src/semantic-cache.js";
 import { createStoreGuard } from "../../packages/semantic-cache/src/store-guard.js";
-import { startTestRedis } from "../../packages/semantic-cache/src/testing/redis-server.js";
+import { startTestRedis, startTestRedisCluster } from "../../packages/semantic-cache/src/testing/redis-server.js";
 import { createWordVectorEmbedder } from "../../packages/semantic-cache/src/word-vector-embedder.js";
 import { loadWinkWordVectors } from "../../packages/semantic-cache/src/word-vectors.js";
 import { bufferedRequest, createRawClient, roundTrip } from "./raw-client.js";
@@ -128,9 +130,9 @@ async function benchStore(name: string, store: CacheStore): Promise<void> {
   row(name, `L2 lookup: embed + search + verify (${hits} hits)`, l2);
 }
 
-async function benchCallout(name: string, redisUrl: string): Promise<void> {
+async function benchCallout(name: string, redisUrl: string, redisCluster = false): Promise<void> {
   const runtime = createTestRuntime();
-  const config = configSchema.parse({ redisUrl, keyPrefix: `bench${Date.now()}:`, sweepIntervalMs: 0 });
+  const config = configSchema.parse({ redisUrl, redisCluster, keyPrefix: `bench${Date.now()}:`, sweepIntervalMs: 0 });
   const service = await createSemanticCacheService(config, runtime, { embedder, words });
   const server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: 0, log: runtime.log });
   const client = createEnvoyClient(`127.0.0.1:${server.port}`);
@@ -212,6 +214,19 @@ if (redis) {
   await redis.stop();
 } else {
   rows.push("| redis 8 | unavailable (no REDIS_URL and scripts/redis8.sh failed) | | | |");
+}
+// The same on a Redis Cluster of 3 masters + 3 replicas on loopback: one partition is one hash
+// tag, so every lookup is served by one shard, as on one Redis.
+const cluster = await startTestRedisCluster();
+if (cluster) {
+  const client = createRedisClient(cluster.url, { cluster: true });
+  await connectRedis(client);
+  await benchStore("redis cluster", createRedisStore({ client, keyPrefix: `bench${Date.now()}:` }));
+  client.disconnect();
+  await benchCallout("redis cluster", cluster.url, true);
+  await cluster.stop();
+} else {
+  rows.push("| redis cluster | unavailable (scripts/redis8.sh failed) | | | |");
 }
 
 console.log(`semantic-cache latency; word vectors loaded in ${loadMs.toFixed(0)} ms; embedder ${embedder.id}\n`);

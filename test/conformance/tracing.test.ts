@@ -83,7 +83,7 @@ describe.each(["lean", "connect"] as const)("tracing on the %s transport", (proc
       name: "traced",
       processor: (): Processor => ({
         onRequestHeaders: async () => {
-          await store.get("missing-entry");
+          await store.get("missing-partition", "missing-entry");
           return { body: "whole" };
         },
         onRequestBody: () => ({}),

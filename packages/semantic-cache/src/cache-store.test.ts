@@ -2,12 +2,14 @@ import { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { CacheEntry, CacheStore } from "./cache-store.js";
 import { createMemoryStore } from "./memory-store.js";
-import { createRedisStore } from "./redis-store.js";
+import { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
 import type { StoredCompletion } from "./stored-completion.js";
-import { startTestRedis } from "./testing/redis-server.js";
+import { startTestRedis, startTestRedisCluster } from "./testing/redis-server.js";
 
 const redis = await startTestRedis();
 afterAll(() => redis?.stop());
+const cluster = await startTestRedisCluster();
+afterAll(() => cluster?.stop());
 
 let time = 1_000_000;
 const now = (): number => time;
@@ -50,6 +52,17 @@ const factories: [string, Factory | undefined][] = [
         }
       : undefined,
   ],
+  [
+    "redis-cluster-vector-set",
+    cluster
+      ? async () => {
+          const client = createRedisClient(cluster.url, { cluster: true });
+          await connectRedis(client);
+          const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
+          return createRedisStore({ client, keyPrefix: prefix, now });
+        }
+      : undefined,
+  ],
 ];
 
 describe.each(factories)("%s store", (_name, factory) => {
@@ -63,9 +76,9 @@ describe.each(factories)("%s store", (_name, factory) => {
 
   it.skipIf(!factory)("gets an entry by id until it expires", async () => {
     await store.put(entry("a", "p1", 1_000), undefined);
-    expect((await store.get("a"))?.completion.choices[0]?.content).toBe("a");
+    expect((await store.get("p1", "a"))?.completion.choices[0]?.content).toBe("a");
     time += 1_000;
-    expect(await store.get("a")).toBeUndefined();
+    expect(await store.get("p1", "a")).toBeUndefined();
   });
 
   it.skipIf(!factory)("finds nearest entries of the same partition only, best first", async () => {
@@ -116,12 +129,10 @@ describe("createMemoryStore()", () => {
     const store = createMemoryStore({ maxEntries: 2, now });
     await store.put(entry("a", "p"), undefined);
     await store.put(entry("b", "p"), undefined);
-    await store.get("a");
+    await store.get("p", "a");
     await store.put(entry("c", "p"), undefined);
-    expect([await store.get("a"), await store.get("b"), await store.get("c")].map((e) => e?.id)).toEqual([
-      "a",
-      undefined,
-      "c",
-    ]);
+    expect([await store.get("p", "a"), await store.get("p", "b"), await store.get("p", "c")].map((e) => e?.id)).toEqual(
+      ["a", undefined, "c"],
+    );
   });
 });

@@ -2,7 +2,7 @@ import type { StoredCompletion } from "./stored-completion.js";
 
 /**
  * Storage seam of the cache. Implementations: the in-memory store (embedded
- * default) and Redis 8 vector sets. The shape also fits a RediSearch `FT.SEARCH`
+ * default) and Redis 8 vector sets (one server or a Redis Cluster). The shape also fits a RediSearch `FT.SEARCH`
  * KNN backend (one HASH per entry with a TAG `part`, a FLOAT32 vector and
  * `EXPIRE`): `get` = HGETALL, `search` = `(@part:{p})=>[KNN k @v $q]`,
  * `sweep` = no-op because expired hashes leave the index.
@@ -10,8 +10,8 @@ import type { StoredCompletion } from "./stored-completion.js";
 export interface CacheStore {
   /** Backend name for logs and metrics, e.g. `memory`, `redis-vector-set`. */
   readonly kind: string;
-  /** The live entry with this id (exact layer), or undefined when absent or expired. */
-  get(id: string): Promise<CacheEntry | undefined>;
+  /** The live entry with this id in `partition` (exact layer), or undefined when absent or expired. */
+  get(partition: string, id: string): Promise<CacheEntry | undefined>;
   /**
    * Up to `count` live entries of `partition` nearest to `vector` (unit length),
    * best first. Elements whose entry expired are dropped from the index on the way.

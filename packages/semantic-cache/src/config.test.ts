@@ -31,6 +31,20 @@ describe("configSchema", () => {
       configSchema.safeParse({ embedder: { kind: "openai", url: "http://tei:8080/v1", model: "m" } }).success,
     ).toBe(true);
   });
+
+  it("checks Redis Cluster seeds and keeps braces out of the key prefix", () => {
+    const cluster = (redisUrl: string) => configSchema.safeParse({ redisUrl, redisCluster: true });
+    expect(cluster("redis://10.0.0.1:6379, rediss://user:pw@10.0.0.2:6380").success).toBe(true);
+    const bad = cluster("redis://10.0.0.1:6379,http://x:1");
+    expect(bad.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["redisUrl", "redisUrl seed protocol http: is not redis: or rediss:"],
+    ]);
+    // A seed that is no URL is named without its credentials.
+    expect(cluster("redis://u:secret@[bad").error?.issues[0]?.message).toBe(
+      'redisUrl seed "redis://***@[bad" is not a URL',
+    );
+    expect(configSchema.safeParse({ keyPrefix: "{tenant}:" }).error?.issues[0]?.path).toEqual(["keyPrefix"]);
+  });
 });
 
 describe("resolveSimilarityThreshold()", () => {

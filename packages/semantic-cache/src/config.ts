@@ -1,6 +1,7 @@
 import { headerNameSchema } from "@llm-callouts/ext-proc";
 import { z } from "zod";
 import type { Embedder } from "./embedder.js";
+import { parseSeed } from "./redis-store.js";
 
 /**
  * The `service:` section of the semantic cache's config. Strict (unknown keys are
@@ -11,6 +12,8 @@ import type { Embedder } from "./embedder.js";
 export const defaults = {
   /** Redis 8 URL; empty = embedded in-memory store. Default: env REDIS_URL. */
   redisUrl: "",
+  /** Treat `redisUrl` as Redis Cluster seeds (comma-separated). Default: env REDIS_CLUSTER=true. */
+  redisCluster: false,
   keyPrefix: "sc:",
   /** Store calls slower than this fail open (MISS, no fill). */
   storeTimeoutMs: 50,
@@ -54,69 +57,86 @@ export const defaults = {
   embedTimeoutMs: 200,
 } as const;
 
-export const configSchema = z.strictObject({
-  redisUrl: z.string().default(() => process.env.REDIS_URL ?? defaults.redisUrl),
-  keyPrefix: z.string().min(1).default(defaults.keyPrefix),
-  storeTimeoutMs: z.number().int().positive().default(defaults.storeTimeoutMs),
-  breakerFailureThreshold: z.number().int().positive().default(defaults.breakerFailureThreshold),
-  breakerCooldownMs: z.number().int().positive().default(defaults.breakerCooldownMs),
-  /** 0 disables the periodic sweep of expired vector elements. */
-  sweepIntervalMs: z.number().int().min(0).default(defaults.sweepIntervalMs),
-  memoryMaxEntries: z.number().int().positive().default(defaults.memoryMaxEntries),
-  ttlSeconds: z.number().positive().default(defaults.ttlSeconds),
-  maxEntryBytes: z.number().int().positive().default(defaults.maxEntryBytes),
-  maxRequestBytes: z.number().int().positive().default(defaults.maxRequestBytes),
-  /** Requests with a higher temperature are not cached (a missing temperature counts as 1). */
-  maxTemperature: z.number().min(0).default(defaults.maxTemperature),
-  maxSemanticTurns: z.number().int().min(1).default(defaults.maxSemanticTurns),
-  /** false = exact layer only. */
-  semantic: z.boolean().default(defaults.semantic),
-  similarityThreshold: z.number().min(0).max(1).default(defaults.similarityThreshold),
-  candidates: z.number().int().min(1).max(20).default(defaults.candidates),
-  embedder: z
-    .strictObject({
-      /**
-       * `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`;
-       * `openai`: a remote OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Ollama, LiteLLM, OpenAI).
-       */
-      kind: z.enum(["word-vectors", "transformers", "openai"]).default(defaults.embedder.kind),
-      /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
-      modelPath: z.string().default(defaults.embedder.modelPath),
-      maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
-      /** `openai`: base URL up to `/v1`, the model name, and the environment variable holding the API key. */
-      url: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(defaults.embedder.url),
-      model: z.string().default(defaults.embedder.model),
-      apiKeyEnv: z.string().default(defaults.embedder.apiKeyEnv),
-      /** `openai`: expected dimension (0 = learn it from the startup probe). */
-      dimensions: z.number().int().min(0).default(defaults.embedder.dimensions),
-      timeoutMs: z.number().int().positive().default(defaults.embedder.timeoutMs),
-      maxBatch: z.number().int().min(1).max(2048).default(defaults.embedder.maxBatch),
-      batchWindowMs: z.number().min(0).max(50).default(defaults.embedder.batchWindowMs),
-      /** `openai`: the similarity threshold when `similarityThreshold` is 0 (model-specific: tune it). */
-      threshold: z.number().min(0).max(1).default(defaults.embedder.threshold),
-    })
-    .refine((e) => e.kind !== "openai" || (e.url !== "" && e.model !== ""), {
-      message: "kind openai needs url and model",
-    })
-    .prefault({}),
-  tenant: z
-    .strictObject({
-      /** Header naming the tenant (trusted, set by the gateway); empty = hash of `hashHeaders`. */
-      header: z.union([headerNameSchema, z.literal("")]).default(defaults.tenant.header),
-      hashHeaders: z.array(headerNameSchema).default([...defaults.tenant.hashHeaders]),
-    })
-    .prefault({}),
-  headers: z
-    .strictObject({
-      status: headerNameSchema.default(defaults.headers.status),
-      similarity: headerNameSchema.default(defaults.headers.similarity),
-      bypass: headerNameSchema.default(defaults.headers.bypass),
-      purge: headerNameSchema.default(defaults.headers.purge),
-    })
-    .prefault({}),
-  purgeToken: z.string().default(defaults.purgeToken),
-  embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
-});
+export const configSchema = z
+  .strictObject({
+    redisUrl: z.string().default(() => process.env.REDIS_URL ?? defaults.redisUrl),
+    redisCluster: z.boolean().default(() => process.env.REDIS_CLUSTER === "true" || defaults.redisCluster),
+    /** No braces: the store puts each partition in a Redis Cluster hash tag of its own. */
+    keyPrefix: z
+      .string()
+      .min(1)
+      .regex(/^[^{}]*$/, "must not contain { or } (the store's hash tags)")
+      .default(defaults.keyPrefix),
+    storeTimeoutMs: z.number().int().positive().default(defaults.storeTimeoutMs),
+    breakerFailureThreshold: z.number().int().positive().default(defaults.breakerFailureThreshold),
+    breakerCooldownMs: z.number().int().positive().default(defaults.breakerCooldownMs),
+    /** 0 disables the periodic sweep of expired vector elements. */
+    sweepIntervalMs: z.number().int().min(0).default(defaults.sweepIntervalMs),
+    memoryMaxEntries: z.number().int().positive().default(defaults.memoryMaxEntries),
+    ttlSeconds: z.number().positive().default(defaults.ttlSeconds),
+    maxEntryBytes: z.number().int().positive().default(defaults.maxEntryBytes),
+    maxRequestBytes: z.number().int().positive().default(defaults.maxRequestBytes),
+    /** Requests with a higher temperature are not cached (a missing temperature counts as 1). */
+    maxTemperature: z.number().min(0).default(defaults.maxTemperature),
+    maxSemanticTurns: z.number().int().min(1).default(defaults.maxSemanticTurns),
+    /** false = exact layer only. */
+    semantic: z.boolean().default(defaults.semantic),
+    similarityThreshold: z.number().min(0).max(1).default(defaults.similarityThreshold),
+    candidates: z.number().int().min(1).max(20).default(defaults.candidates),
+    embedder: z
+      .strictObject({
+        /**
+         * `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`;
+         * `openai`: a remote OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Ollama, LiteLLM, OpenAI).
+         */
+        kind: z.enum(["word-vectors", "transformers", "openai"]).default(defaults.embedder.kind),
+        /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
+        modelPath: z.string().default(defaults.embedder.modelPath),
+        maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
+        /** `openai`: base URL up to `/v1`, the model name, and the environment variable holding the API key. */
+        url: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(defaults.embedder.url),
+        model: z.string().default(defaults.embedder.model),
+        apiKeyEnv: z.string().default(defaults.embedder.apiKeyEnv),
+        /** `openai`: expected dimension (0 = learn it from the startup probe). */
+        dimensions: z.number().int().min(0).default(defaults.embedder.dimensions),
+        timeoutMs: z.number().int().positive().default(defaults.embedder.timeoutMs),
+        maxBatch: z.number().int().min(1).max(2048).default(defaults.embedder.maxBatch),
+        batchWindowMs: z.number().min(0).max(50).default(defaults.embedder.batchWindowMs),
+        /** `openai`: the similarity threshold when `similarityThreshold` is 0 (model-specific: tune it). */
+        threshold: z.number().min(0).max(1).default(defaults.embedder.threshold),
+      })
+      .refine((e) => e.kind !== "openai" || (e.url !== "" && e.model !== ""), {
+        message: "kind openai needs url and model",
+      })
+      .prefault({}),
+    tenant: z
+      .strictObject({
+        /** Header naming the tenant (trusted, set by the gateway); empty = hash of `hashHeaders`. */
+        header: z.union([headerNameSchema, z.literal("")]).default(defaults.tenant.header),
+        hashHeaders: z.array(headerNameSchema).default([...defaults.tenant.hashHeaders]),
+      })
+      .prefault({}),
+    headers: z
+      .strictObject({
+        status: headerNameSchema.default(defaults.headers.status),
+        similarity: headerNameSchema.default(defaults.headers.similarity),
+        bypass: headerNameSchema.default(defaults.headers.bypass),
+        purge: headerNameSchema.default(defaults.headers.purge),
+      })
+      .prefault({}),
+    purgeToken: z.string().default(defaults.purgeToken),
+    embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.redisCluster || config.redisUrl === "") return;
+    for (const seed of config.redisUrl.split(",").filter((s) => s.trim() !== "")) {
+      try {
+        parseSeed(seed.trim());
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path: ["redisUrl"], message: (error as Error).message });
+      }
+    }
+  });
 
 /** The parsed, frozen `service:` section. */
 export type SemanticCacheConfig = z.output<typeof configSchema>;

@@ -8,6 +8,6 @@ export { configSchema, defaults, type SemanticCacheConfig } from "./config.js";
 export type { Embedder } from "./embedder.js";
 export { createMemoryStore } from "./memory-store.js";
 export { responseBodyOverrides } from "./processor.js";
-export { createRedisClient, createRedisStore } from "./redis-store.js";
+export { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
 export { type CreateServiceOverrides, createSemanticCacheService, serviceModule } from "./service.js";
 export type { StoredCompletion } from "./stored-completion.js";

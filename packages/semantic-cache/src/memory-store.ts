@@ -44,9 +44,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): CacheStore 
 
   return {
     kind: "memory",
-    async get(id) {
+    async get(partition, id) {
       const slot = live(id);
-      if (!slot) return undefined;
+      if (!slot || slot.entry.partition !== partition) return undefined;
       slots.delete(id);
       slots.set(id, slot); // most recently used last
       return slot.entry;

@@ -8,16 +8,16 @@ import {
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { startSimulator } from "@llm-callouts/model-server-sim";
-import { Redis } from "ioredis";
+import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CacheStore } from "./cache-store.js";
 import { configSchema } from "./config.js";
 import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createOpenAiEmbedder } from "./openai-embedder.js";
-import { createRedisStore } from "./redis-store.js";
+import { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
 import { createSemanticCacheService } from "./service.js";
-import { startTestRedis } from "./testing/redis-server.js";
+import { startTestRedis, startTestRedisCluster } from "./testing/redis-server.js";
 import { createWordVectorEmbedder } from "./word-vector-embedder.js";
 import { loadWinkWordVectors } from "./word-vectors.js";
 
@@ -25,6 +25,8 @@ const words = loadWinkWordVectors();
 const embedder = createWordVectorEmbedder({ vectors: words });
 const redis = await startTestRedis();
 afterAll(() => redis?.stop());
+const cluster = await startTestRedisCluster();
+afterAll(() => cluster?.stop());
 
 /** Envoy's semantic-cache filter as deploy/envoy/envoy.yaml configures it. */
 const filter: FilterConfig = {
@@ -45,13 +47,17 @@ interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * The service over real gRPC. Without `storeFactory` the service opens its own store from
+ * `config` as the CLI does (the harness's `store` is then unused).
+ */
 async function startHarness(
-  storeFactory: () => CacheStore,
+  storeFactory: (() => CacheStore | Promise<CacheStore>) | undefined,
   config: Record<string, unknown> = {},
-  options: { embedder?: Embedder } = {},
+  options: { embedder?: Embedder; now?: () => number } = {},
 ): Promise<Harness> {
   const runtime = createTestRuntime();
-  const store = storeFactory();
+  const store = storeFactory ? await storeFactory() : undefined;
   const service = await createSemanticCacheService(
     // Generous timeouts: a loaded CI machine must not turn hits into fail-open misses.
     configSchema.parse({
@@ -63,13 +69,13 @@ async function startHarness(
       ...config,
     }),
     runtime,
-    { embedder: options.embedder ?? embedder, words, store, now },
+    { embedder: options.embedder ?? embedder, words, ...(store ? { store } : {}), now: options.now ?? now },
   );
   const server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: 0, log: runtime.log });
   const client = createEnvoyClient(`127.0.0.1:${server.port}`);
   const harness: Harness = {
     client,
-    store,
+    store: store ?? createMemoryStore(),
     upstreamCalls: 0,
     metrics: () => runtime.metrics.metrics(),
     async close() {
@@ -134,7 +140,7 @@ function header(result: ExchangeResult, name: string): string | undefined {
 }
 const text = (result: ExchangeResult): string => Buffer.from(result.downstream.body).toString();
 
-type StoreCase = [name: string, factory: (() => CacheStore) | undefined];
+type StoreCase = [name: string, factory: (() => CacheStore | Promise<CacheStore>) | undefined];
 const stores: StoreCase[] = [
   ["memory", () => createMemoryStore({ now })],
   [
@@ -146,6 +152,17 @@ const stores: StoreCase[] = [
             keyPrefix: `p${Math.random().toString(36).slice(2, 8)}:`,
             now,
           })
+      : undefined,
+  ],
+  [
+    "redis-cluster",
+    cluster
+      ? async () => {
+          // The service's own client settings (no offline queue), connected before use as the service does.
+          const client = createRedisClient(cluster.url, { cluster: true });
+          await connectRedis(client);
+          return createRedisStore({ client, keyPrefix: `p${Math.random().toString(36).slice(2, 8)}:`, now });
+        }
       : undefined,
   ],
 ];
@@ -325,35 +342,24 @@ describe("semantic-cache processor when the embedder fails", () => {
   });
 });
 
+/** The service on its own Redis client, as the CLI builds it: a store a killed Redis takes down. */
+function startRedisHarness(config: Record<string, unknown>, clock: () => number): Promise<Harness> {
+  return startHarness(undefined, { storeTimeoutMs: 500, breakerCooldownMs: 200, ...config }, { now: clock });
+}
+
 const killable = await startTestRedis({ forcePrivate: true });
 
 describe.skipIf(!killable)("semantic-cache processor when Redis dies mid-test", () => {
   let h: Harness;
   beforeAll(async () => {
-    const runtime = createTestRuntime();
-    const config = configSchema.parse({
-      redisUrl: killable?.url,
-      keyPrefix: "kill:",
-      sweepIntervalMs: 0,
-      storeTimeoutMs: 500,
-      embedTimeoutMs: 5_000,
-      breakerFailureThreshold: 2,
-      breakerCooldownMs: 200,
-    });
-    const service = await createSemanticCacheService(config, runtime, { embedder, words, now });
-    const server = await startService(service, { host: "127.0.0.1", port: 0, adminPort: 0, log: runtime.log });
-    const client = createEnvoyClient(`127.0.0.1:${server.port}`);
-    h = {
-      client,
-      store: createMemoryStore(),
-      upstreamCalls: 0,
-      metrics: () => runtime.metrics.metrics(),
-      async close() {
-        client.close();
-        await server.shutdown();
-        await service.close?.();
+    h = await startRedisHarness(
+      {
+        redisUrl: killable?.url,
+        keyPrefix: "kill:",
+        breakerFailureThreshold: 2,
       },
-    };
+      now,
+    );
   });
   afterAll(async () => {
     await h?.close();
@@ -387,6 +393,91 @@ describe.skipIf(!killable)("semantic-cache processor when Redis dies mid-test", 
     }
     expect(status).toBe("HIT-EXACT");
   });
+});
+
+const failoverCluster = await startTestRedisCluster();
+
+describe.skipIf(!failoverCluster)("semantic-cache processor when a Redis Cluster master dies mid-traffic", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Real time: the breaker's cooldown and the entries' TTLs run while the cluster fails over.
+    h = await startRedisHarness({ redisUrl: failoverCluster?.url, redisCluster: true, keyPrefix: "fo:" }, Date.now);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await failoverCluster?.stop();
+  });
+
+  it("fails open while the shard fails over, none hang, and serves hits on every shard after", async () => {
+    // 24 tenants: their partitions (hash tags) spread over the three shards.
+    const tenants = Array.from({ length: 24 }, (_, i) => ({ authorization: `Bearer key-${i}` }));
+    const question = "Which shard holds me?";
+    for (const tenant of tenants) await ask(h, chatBody(question), jsonAnswer("first"), tenant);
+    const statuses = await Promise.all(
+      tenants.map(async (tenant) =>
+        header(await ask(h, chatBody(question), jsonAnswer("x"), tenant), "x-cache-status"),
+      ),
+    );
+    expect(statuses).toEqual(tenants.map(() => "HIT-EXACT"));
+
+    // The master holding the most vector sets.
+    const admin = createRedisClient(failoverCluster!.url, { cluster: true }) as Cluster;
+    expect(await connectRedis(admin)).toBe(true);
+    const perMaster = new Map<number, number>();
+    for (const node of admin.nodes("master")) {
+      const keys = await node.keys("fo:v:*");
+      perMaster.set(Number(node.options.port), keys.length);
+    }
+    admin.disconnect();
+    const [victim, victimKeys] = [...perMaster].sort((a, b) => b[1] - a[1])[0] as [number, number];
+    expect(perMaster.size).toBe(3);
+    expect(victimKeys).toBeGreaterThan(0);
+
+    // Four clients ask all tenants round and round, 25 ms apart (Node 20's nghttp2 closes a session
+    // that resets over ~1,000 streams in a burst; the cache's hits end streams early); a master is
+    // killed 300 ms in.
+    const outcomes: { status: string | undefined; code: number; error: unknown; ms: number }[] = [];
+    let running = true;
+    const worker = async (offset: number): Promise<void> => {
+      for (let i = offset; running; i += 4) {
+        const started = performance.now();
+        const result = await ask(h, chatBody(question), jsonAnswer("refill"), tenants[i % tenants.length]);
+        outcomes.push({
+          status: header(result, "x-cache-status"),
+          code: result.downstream.status,
+          error: result.error,
+          ms: performance.now() - started,
+        });
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const workers = [0, 1, 2, 3].map(worker);
+    await new Promise((r) => setTimeout(r, 300));
+    const killedAt = outcomes.length;
+    await failoverCluster!.kill(victim);
+    await failoverCluster!.waitHealthy(30_000);
+    await new Promise((r) => setTimeout(r, 1_500)); // the client's slot map refresh (1 s) plus a margin
+    running = false;
+    await Promise.all(workers);
+
+    // Every request answered 200, from the cache or from upstream; none took longer than a few store timeouts.
+    expect(outcomes.filter((o) => o.code !== 200 || o.error !== undefined)).toEqual([]);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(3_000);
+    const afterKill = outcomes.slice(killedAt);
+    expect(afterKill.some((o) => o.status === "MISS")).toBe(true); // the dead shard's partitions failed open
+    expect(afterKill.some((o) => o.status === "HIT-EXACT")).toBe(true); // the live shards kept serving
+
+    // After the failover every tenant hits again, the promoted shard's included.
+    for (const tenant of tenants) await ask(h, chatBody(question), jsonAnswer("refill"), tenant);
+    const after = await Promise.all(
+      tenants.map(async (tenant) =>
+        header(await ask(h, chatBody(question), jsonAnswer("x"), tenant), "x-cache-status"),
+      ),
+    );
+    expect(after).toEqual(tenants.map(() => "HIT-EXACT"));
+    await failoverCluster!.restart(victim); // rejoins as a replica
+    await failoverCluster!.waitHealthy(30_000);
+  }, 60_000);
 });
 
 describe("semantic-cache processor with a store that hangs", () => {

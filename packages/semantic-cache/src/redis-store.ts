@@ -1,12 +1,15 @@
 import { traceOutbound } from "@llm-callouts/ext-proc";
-import { Redis } from "ioredis";
+import { Cluster, type ClusterNode, Redis, type RedisOptions } from "ioredis";
 import type { CacheEntry, CacheStore, Clock, SimilarEntry } from "./cache-store.js";
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
-  /** A connected (or lazily connecting) ioredis client; the store owns it after creation. */
-  readonly client: Redis;
-  /** Prefix of every key. Default `sc:`. */
+  /**
+   * A connected (or lazily connecting) ioredis client, one server or a Redis Cluster; the
+   * store owns it after creation.
+   */
+  readonly client: Redis | Cluster;
+  /** Prefix of every key; no `{` or `}` (hash tags are the store's). Default `sc:`. */
   readonly keyPrefix?: string;
   /** How long a vector-set key outlives its newest entry. Default 60 000 ms. */
   readonly indexGraceMs?: number;
@@ -16,10 +19,15 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Redis 8 vector sets: entries are `<p>e:<id>` strings with their own TTL; each
- * partition is one vector set `<p>v:<partition>` (NOQUANT, so similarities equal the
- * in-memory store's); elements whose entry expired are removed lazily on search and
- * by {@link CacheStore.sweep}. Generations live in `<p>g:<scope>` counters.
+ * Redis 8 vector sets: each partition is one vector set `<p>v:{<partition>}` (NOQUANT, so
+ * similarities equal the in-memory store's), its entries are `<p>e:{<partition>}:<id>`
+ * strings with their own TTL; elements whose entry expired are removed lazily on search
+ * and by {@link CacheStore.sweep}. Generations live in `<p>g:{<scope>}` counters.
+ *
+ * The braces are Redis Cluster hash tags: a partition's vector set and all its entries
+ * hash to one slot, so every multi-key command (MGET, the fill's MULTI, the pipelined
+ * VREM + DEL) stays on one shard and no command ever spans slots. The same layout serves
+ * one Redis, where the tags are just characters.
  */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
   const { client } = options;
@@ -27,18 +35,21 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
   const graceMs = options.indexGraceMs ?? 60_000;
   const sweepBatch = options.sweepBatch ?? 1_000;
   const now = options.now ?? Date.now;
-  const entryKey = (id: string): string => `${prefix}e:${id}`;
-  const indexKey = (partition: string): string => `${prefix}v:${partition}`;
+  if (/[{}]/.test(prefix)) throw new Error(`keyPrefix ${JSON.stringify(prefix)} must not contain { or }`);
+  const entryKey = (partition: string, id: string): string => `${prefix}e:{${partition}}:${id}`;
+  const indexKey = (partition: string): string => `${prefix}v:{${partition}}`;
+  const generationKey = (scope: string): string => `${prefix}g:{${scope}}`;
 
   const parse = (raw: string | null): CacheEntry | undefined => {
     if (raw === null) return undefined;
     const entry = JSON.parse(raw) as CacheEntry;
     return entry.expiresAtMs > now() ? entry : undefined;
   };
-  const dropElements = async (key: string, ids: readonly string[]): Promise<void> => {
+  const dropElements = async (partition: string, ids: readonly string[]): Promise<void> => {
     if (ids.length === 0) return;
+    const key = indexKey(partition);
     const pipeline = client.pipeline();
-    for (const id of ids) pipeline.call("VREM", key, id).del(entryKey(id));
+    for (const id of ids) pipeline.call("VREM", key, id).del(entryKey(partition, id));
     await pipeline.exec();
   };
 
@@ -47,10 +58,10 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     traceOutbound(`redis ${operation}`, { "db.system.name": "redis", "db.operation.name": operation }, fn);
 
   return {
-    kind: "redis-vector-set",
-    async get(id) {
+    kind: client instanceof Cluster ? "redis-cluster-vector-set" : "redis-vector-set",
+    async get(partition, id) {
       return redis("GET", async () => {
-        return parse(await client.get(entryKey(id)));
+        return parse(await client.get(entryKey(partition, id)));
       });
     },
     async search(partition, vector, count) {
@@ -67,7 +78,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
           ids.push(String(reply[i]));
           scores.push(Number(reply[i + 1]));
         }
-        const raws = await client.mget(ids.map(entryKey));
+        const raws = await client.mget(ids.map((id) => entryKey(partition, id)));
         const found: SimilarEntry[] = [];
         const stale: string[] = [];
         ids.forEach((id, i) => {
@@ -76,14 +87,14 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
           if (entry) found.push({ entry, similarity: 2 * (scores[i] as number) - 1 });
           else stale.push(id);
         });
-        await dropElements(key, stale);
+        await dropElements(partition, stale);
         return found;
       });
     },
     async put(entry, vector) {
       return redis("MULTI", async () => {
         const ttlMs = Math.max(1, entry.expiresAtMs - now());
-        const multi = client.multi().set(entryKey(entry.id), JSON.stringify(entry), "PX", ttlMs);
+        const multi = client.multi().set(entryKey(entry.partition, entry.id), JSON.stringify(entry), "PX", ttlMs);
         if (vector) {
           const key = indexKey(entry.partition);
           const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
@@ -100,29 +111,35 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     },
     async generation(scope) {
       return redis("GET", async () => {
-        return Number((await client.get(`${prefix}g:${scope}`)) ?? 0);
+        return Number((await client.get(generationKey(scope))) ?? 0);
       });
     },
     async bumpGeneration(scope) {
       return redis("INCR", async () => {
-        return client.incr(`${prefix}g:${scope}`);
+        return client.incr(generationKey(scope));
       });
     },
     async sweep() {
       let removed = 0;
-      let cursor = "0";
-      do {
-        const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}v:*`, "COUNT", 100);
-        cursor = next;
-        for (const key of keys) {
-          const ids = ((await client.call("VRANDMEMBER", key, String(sweepBatch))) as string[] | null) ?? [];
-          if (ids.length === 0) continue;
-          const raws = await client.mget(ids.map(entryKey));
-          const stale = ids.filter((_, i) => parse(raws[i] ?? null) === undefined);
-          await dropElements(key, stale);
-          removed += stale.length;
-        }
-      } while (cursor !== "0");
+      // SCAN is per server: a cluster is swept master by master.
+      const servers = client instanceof Cluster ? client.nodes("master") : [client];
+      const pattern = `${prefix}v:{*}`;
+      for (const server of servers) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await server.scan(cursor, "MATCH", pattern, "COUNT", 100);
+          cursor = next;
+          for (const key of keys) {
+            const partition = key.slice(prefix.length + 3, -1);
+            const ids = ((await client.call("VRANDMEMBER", key, String(sweepBatch))) as string[] | null) ?? [];
+            if (ids.length === 0) continue;
+            const raws = await client.mget(ids.map((id) => entryKey(partition, id)));
+            const stale = ids.filter((_, i) => parse(raws[i] ?? null) === undefined);
+            await dropElements(partition, stale);
+            removed += stale.length;
+          }
+        } while (cursor !== "0");
+      }
       return removed;
     },
     async close() {
@@ -131,17 +148,98 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
   };
 }
 
+/** Options of {@link createRedisClient}. */
+export interface RedisClientOptions {
+  readonly connectTimeoutMs?: number;
+  /**
+   * Treat `url` as seeds of a Redis Cluster (Memorystore Cluster, Redis Enterprise's OSS
+   * cluster API, ElastiCache cluster mode): one URL or several separated by commas. The
+   * client learns the slot map from any seed and follows MOVED/ASK and failovers.
+   */
+  readonly cluster?: boolean;
+  /** How often a cluster client re-reads the slot map on its own. Default 1 000 ms. */
+  readonly slotsRefreshIntervalMs?: number;
+}
+
 /**
  * An ioredis client tuned for a fail-open cache: no offline queue and no retries per
  * command (a disconnected client fails at once, the guard turns that into MISS),
- * reconnecting in the background with backoff up to 2 s.
+ * reconnecting in the background with backoff up to 2 s. With `cluster`, an ioredis
+ * Cluster with the same per-node settings; a command to a shard whose master just died
+ * fails (MISS) until a replica is promoted and the slot map says so.
  */
-export function createRedisClient(url: string, options: { connectTimeoutMs?: number } = {}): Redis {
-  return new Redis(url, {
+export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis | Cluster {
+  const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2_000);
+  const perNode: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: options.connectTimeoutMs ?? 1_000,
-    lazyConnect: true,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    retryStrategy,
+  };
+  if (!options.cluster) return new Redis(url, { ...perNode, lazyConnect: true });
+  const seeds = url
+    .split(",")
+    .map((seed) => seed.trim())
+    .filter((seed) => seed !== "")
+    .map(parseSeed);
+  const first = seeds[0];
+  if (!first) throw new Error("redisUrl names no cluster seed");
+  return new Cluster(
+    seeds.map((seed) => seed.node),
+    {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryStrategy,
+      slotsRefreshInterval: options.slotsRefreshIntervalMs ?? 1_000,
+      slotsRefreshTimeout: options.connectTimeoutMs ?? 1_000,
+      // A command that meets a failover or CLUSTERDOWN fails now (MISS) instead of waiting.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      retryDelayOnTryAgain: 0,
+      redisOptions: { ...perNode, ...first.auth },
+    },
+  );
+}
+
+/**
+ * Starts a client's connection and resolves true once it is ready, false after
+ * `timeoutMs` (the client keeps connecting in the background; until then the store fails
+ * open). Not `await client.connect()`: ioredis 5's Cluster never settles that promise when
+ * its first ready check fails (a cluster whose state is not yet `ok`) and it reconnects,
+ * which would hang the service's start.
+ */
+export async function connectRedis(client: Redis | Cluster, timeoutMs = 5_000): Promise<boolean> {
+  if (client.status === "ready") return true;
+  let onReady: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const ready = new Promise<boolean>((done) => {
+    onReady = () => done(true);
+    client.once("ready", onReady);
+    timer = setTimeout(() => done(false), timeoutMs);
   });
+  client.connect().catch(() => {}); // failures reach the client's "error" listeners
+  try {
+    return await ready;
+  } finally {
+    clearTimeout(timer);
+    if (onReady) client.off("ready", onReady);
+  }
+}
+
+/** One `redis://` or `rediss://` seed: host, port and the credentials and TLS every node shares. */
+export function parseSeed(seed: string): { node: ClusterNode; auth: RedisOptions } {
+  let url: URL;
+  try {
+    url = new URL(seed);
+  } catch {
+    throw new Error(`redisUrl seed ${JSON.stringify(seed.replace(/\/\/[^@/]*@/, "//***@"))} is not a URL`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new Error(`redisUrl seed protocol ${url.protocol} is not redis: or rediss:`);
+  }
+  const auth: RedisOptions = {};
+  if (url.username) auth.username = decodeURIComponent(url.username);
+  if (url.password) auth.password = decodeURIComponent(url.password);
+  if (url.protocol === "rediss:") auth.tls = {};
+  return { node: { host: url.hostname, port: Number(url.port || 6379) }, auth };
 }

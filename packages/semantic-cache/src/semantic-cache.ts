@@ -113,7 +113,7 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
       const id = exactKeyOf(request, partition);
       const prompt = request.lastUserText ?? "";
       if (lookup) {
-        const exact = await guard.run("get", () => store.get(id));
+        const exact = await guard.run("get", () => store.get(partition, id));
         if (!exact.ok) return { status: "MISS", ticket: undefined };
         if (exact.value) return { status: "HIT-EXACT", entry: exact.value };
       }

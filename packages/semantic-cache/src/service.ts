@@ -7,7 +7,7 @@ import { createMemoryStore } from "./memory-store.js";
 import { createCacheMetrics } from "./metrics.js";
 import { createOpenAiEmbedder } from "./openai-embedder.js";
 import { createCacheProcessorFactory } from "./processor.js";
-import { createRedisClient, createRedisStore } from "./redis-store.js";
+import { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
 import { createSemanticCache } from "./semantic-cache.js";
 import { createStoreGuard } from "./store-guard.js";
 import type { WordKnowledge } from "./verify-candidate.js";
@@ -126,13 +126,13 @@ export async function createSemanticCacheService(
 
 async function openStore(config: SemanticCacheConfig, log: ServiceRuntime["log"], now: () => number) {
   if (!config.redisUrl) return createMemoryStore({ maxEntries: config.memoryMaxEntries, now });
-  const client = createRedisClient(config.redisUrl);
+  const client = createRedisClient(config.redisUrl, { cluster: config.redisCluster });
   let lastLogMs = 0;
   client.on("error", (error) => {
     if (now() - lastLogMs > 10_000) log.warn({ err: error }, "redis connection error");
     lastLogMs = now();
   });
-  await client.connect().catch((error) => log.warn({ err: error }, "redis not reachable at start; failing open"));
+  if (!(await connectRedis(client))) log.warn("redis not ready within 5 s of start; failing open until it is");
   return createRedisStore({ client, keyPrefix: config.keyPrefix, now });
 }
 

@@ -1,2 +1,7 @@
-export type { StartTestRedisOptions, TestRedis } from "./redis-server.js";
-export { startTestRedis } from "./redis-server.js";
+export type {
+  StartTestRedisClusterOptions,
+  StartTestRedisOptions,
+  TestRedis,
+  TestRedisCluster,
+} from "./redis-server.js";
+export { startTestRedis, startTestRedisCluster } from "./redis-server.js";
