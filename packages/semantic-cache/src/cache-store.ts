@@ -23,6 +23,11 @@ export interface CacheStore {
   generation(scope: string): Promise<number>;
   /** Increments the generation of `scope`, orphaning every partition built on the old one. */
   bumpGeneration(scope: string): Promise<number>;
+  /**
+   * The server that holds keys tagged `tag` (a partition, or a generation's scope) now, for a
+   * breaker per shard; undefined when the store is one server or does not know yet.
+   */
+  shardOf?(tag: string): string | undefined;
   /** Removes index elements whose entry expired; returns how many were removed. */
   sweep(): Promise<number>;
   close(): Promise<void>;

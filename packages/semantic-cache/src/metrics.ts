@@ -65,7 +65,7 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     }),
     circuitOpen: new Gauge({
       name: "callouts_cache_circuit_open",
-      help: "1 while the store circuit breaker is open.",
+      help: "Store circuit breakers open (one per Redis Cluster shard; 1 at most on one server).",
       registers,
     }),
     lookupDuration: new Histogram({

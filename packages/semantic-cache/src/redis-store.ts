@@ -1,4 +1,7 @@
 import { traceOutbound } from "@llm-callouts/ext-proc";
+
+import calculateSlot = require("cluster-key-slot");
+
 import { Cluster, type ClusterNode, Redis, type RedisOptions } from "ioredis";
 import type { CacheEntry, CacheStore, Clock, SimilarEntry } from "./cache-store.js";
 
@@ -119,6 +122,8 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
         return client.incr(generationKey(scope));
       });
     },
+    // The master serving the tag's slot, from the client's slot map (refreshed every second).
+    ...(client instanceof Cluster ? { shardOf: (tag: string) => client.slots[calculateSlot(`{${tag}}`)]?.[0] } : {}),
     async sweep() {
       let removed = 0;
       // SCAN is per server: a cluster is swept master by master.

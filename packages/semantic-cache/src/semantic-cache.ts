@@ -79,7 +79,7 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
   const generationOf = async (tenant: string): Promise<number | undefined> => {
     const cached = generations.get(tenant);
     if (cached && now() - cached.readAtMs < generationCacheMs) return cached.value;
-    const read = await guard.run("generation", () => store.generation(tenant));
+    const read = await guard.run("generation", () => store.generation(tenant), store.shardOf?.(tenant));
     if (!read.ok) return undefined;
     generations.delete(tenant); // re-inserted last: the map stays in read order
     generations.set(tenant, { value: read.value, readAtMs: now() });
@@ -113,13 +113,17 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
       const id = exactKeyOf(request, partition);
       const prompt = request.lastUserText ?? "";
       if (lookup) {
-        const exact = await guard.run("get", () => store.get(partition, id));
+        const exact = await guard.run("get", () => store.get(partition, id), store.shardOf?.(partition));
         if (!exact.ok) return { status: "MISS", ticket: undefined };
         if (exact.value) return { status: "HIT-EXACT", entry: exact.value };
       }
       const vector = semantic && request.lastUserText !== undefined ? await embed(request.lastUserText) : undefined;
       if (lookup && vector) {
-        const found = await guard.run("search", () => store.search(partition, vector, candidates));
+        const found = await guard.run(
+          "search",
+          () => store.search(partition, vector, candidates),
+          store.shardOf?.(partition),
+        );
         if (!found.ok) return { status: "MISS", ticket: undefined };
         for (const { entry, similarity } of found.value) {
           if (similarity < threshold) break;
@@ -141,11 +145,11 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
         expiresAtMs: createdAtMs + options.ttlMs,
       };
       if (Buffer.byteLength(JSON.stringify(entry)) > options.maxEntryBytes) return "too-large";
-      const put = await guard.run("put", () => store.put(entry, ticket.vector));
+      const put = await guard.run("put", () => store.put(entry, ticket.vector), store.shardOf?.(entry.partition));
       return put.ok ? "stored" : "store-error";
     },
     async purge(tenant) {
-      const bumped = await guard.run("purge", () => store.bumpGeneration(tenant));
+      const bumped = await guard.run("purge", () => store.bumpGeneration(tenant), store.shardOf?.(tenant));
       if (!bumped.ok) return false;
       generations.set(tenant, { value: bumped.value, readAtMs: now() });
       return true;

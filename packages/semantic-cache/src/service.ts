@@ -68,16 +68,15 @@ export async function createSemanticCacheService(
     }
   }
   const store = overrides.store ?? (await openStore(config, log, now));
-  const breaker = createCircuitBreaker({
-    failureThreshold: config.breakerFailureThreshold,
-    cooldownMs: config.breakerCooldownMs,
-  });
+  const newBreaker = () =>
+    createCircuitBreaker({ failureThreshold: config.breakerFailureThreshold, cooldownMs: config.breakerCooldownMs });
   const guard = createStoreGuard({
     timeoutMs: config.storeTimeoutMs,
-    breaker,
+    breaker: newBreaker(),
+    shardBreaker: newBreaker,
     onFailure(operation, reason, error) {
       metrics.storeFailures.inc({ operation, reason });
-      metrics.circuitOpen.set(breaker.state() === "open" ? 1 : 0);
+      metrics.circuitOpen.set(guard.openCircuits());
       log.warn({ operation, reason, err: error }, "cache store call failed open");
     },
   });

@@ -44,4 +44,18 @@ describe("createStoreGuard()", () => {
     expect(calls).toBe(2);
     expect(failures.map(([, reason]) => reason)).toEqual(["error", "error", "circuit-open"]);
   });
+
+  it("keeps a breaker per shard: a dead shard opens its own, the others keep calling", async () => {
+    const shardBreaker = () => createCircuitBreaker({ failureThreshold: 2, cooldownMs: 60_000 });
+    const guard = createStoreGuard({ timeoutMs: 20, breaker: shardBreaker(), shardBreaker });
+    const dead = () => Promise.reject(new Error("ECONNREFUSED"));
+    await guard.run("get", dead, "10.0.0.1:6379");
+    await guard.run("get", dead, "10.0.0.1:6379");
+    expect(await guard.run("get", dead, "10.0.0.1:6379")).toEqual({ ok: false, reason: "circuit-open" });
+    expect(await guard.run("get", async () => 1, "10.0.0.2:6379")).toEqual({ ok: true, value: 1 });
+    expect(await guard.run("get", async () => 2)).toEqual({ ok: true, value: 2 });
+    // After a failover the slot is on another master: a new, closed breaker.
+    expect(await guard.run("get", async () => 3, "10.0.0.4:6379")).toEqual({ ok: true, value: 3 });
+    expect(guard.openCircuits()).toBe(1);
+  });
 });

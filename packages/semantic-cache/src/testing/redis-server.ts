@@ -176,6 +176,11 @@ export interface StartTestRedisClusterOptions {
   readonly masters?: number;
   /** cluster-node-timeout: how long a silent master stays in charge. Default 1 000 ms. */
   readonly nodeTimeoutMs?: number;
+  /**
+   * cluster-require-full-coverage: with true (Redis's default) the whole cluster answers
+   * CLUSTERDOWN while any slot has no live master. Default true.
+   */
+  readonly requireFullCoverage?: boolean;
   readonly script?: string;
 }
 
@@ -218,6 +223,8 @@ async function startPrivateCluster(options: StartTestRedisClusterOptions): Promi
         // A replica promotes itself however long it was cut off from its master.
         "--cluster-replica-validity-factor",
         "0",
+        "--cluster-require-full-coverage",
+        options.requireFullCoverage === false ? "no" : "yes",
       ]);
       servers.set(port, server);
       ports.push(port);
