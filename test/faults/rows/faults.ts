@@ -2,6 +2,9 @@
  * Row 5, faults in what the callouts depend on, under traffic from the Envoy-faithful client
  * (each callout configured as `pnpm start`'s chain configures its filter):
  * - Redis killed (SIGKILL) and restarted, and paused (CLIENT PAUSE: slow), under the cache;
+ * - a Redis Cluster master killed under the cache (failover to its replica), then rejoining;
+ * - the cache's remote embeddings server down, hanging, slow, answering garbage, 500 or
+ *   vectors of another dimension;
  * - model-server metrics endpoints that hang, answer late, return garbage, 500 or a 50 MB page,
  *   under the picker, and one of them recovering;
  * - the Kubernetes API's watch dropped, and the API down (503), while pods change, under the
@@ -25,7 +28,8 @@ import {
   type HttpExchange,
 } from "@llm-callouts/envoy-emulator";
 import { envoyFilterConfig, gatewayConfigSchema } from "@llm-callouts/gateway";
-import { startTestRedis } from "@llm-callouts/semantic-cache/testing";
+import { embeddingOf } from "@llm-callouts/model-server-sim";
+import { startTestRedis, startTestRedisCluster } from "@llm-callouts/semantic-cache/testing";
 import { readyPod, startFakeKubeApi } from "../../../packages/endpoint-picker/src/discovery/fake-kube-api.testdata.js";
 import { vllmMetricsPage } from "../../../packages/endpoint-picker/src/metrics/vllm-page.testdata.js";
 import {
@@ -74,8 +78,8 @@ function stackFilter(service: string, name = filterNames[service]): FilterConfig
   return { ...envoyFilterConfig(spec), exchangeTimeoutMs: undefined };
 }
 
-/** A chat request whose upstream answers `answer` after `delayMs`. */
-function chat(content: string, answer: string, delayMs = 0): HttpExchange {
+/** A chat request whose upstream answers `answer` after `delayMs`; `tenant` picks the API key (the cache's partition). */
+function chat(content: string, answer: string, delayMs = 0, tenant = "faults-client"): HttpExchange {
   return {
     request: {
       headers: [
@@ -83,7 +87,7 @@ function chat(content: string, answer: string, delayMs = 0): HttpExchange {
         [":path", "/v1/chat/completions"],
         [":authority", "gateway.local"],
         ["content-type", "application/json"],
-        ["authorization", "Bearer faults-client"],
+        ["authorization", `Bearer ${tenant}`],
       ],
       body: [JSON.stringify({ model, temperature: 0, messages: [{ role: "user", content }] })],
     },
@@ -255,6 +259,337 @@ async function redisRow(form: Form): Promise<RowResult> {
     client.close();
     await proc.stop();
     await redis.stop();
+  }
+}
+
+/** Cases' shared shape: a tally, its notes, and the case it becomes. */
+function caseOf(name: string, expected: string, tally: Tally, notes: { detail?: string }, detail: string): CaseResult {
+  return { name, expected, tally, detail: notes.detail ?? detail };
+}
+
+/** A recovery that never came counts as one errored request. */
+const recoveredTally = (tally: Tally, recoveryMs: number): Tally =>
+  Number.isNaN(recoveryMs) ? { ...tally, errored: tally.errored + 1, sent: tally.sent + 1 } : tally;
+
+async function redisClusterRow(form: Form): Promise<RowResult> {
+  const cluster = await startTestRedisCluster();
+  if (cluster === undefined) throw new Error("row 5 needs a Redis Cluster (scripts/redis8.sh)");
+  const proc = await spawnService("semantic-cache", {
+    config: `${suiteServerConfig}service:\n  redisUrl: "${cluster.url}"\n  redisCluster: true\n`,
+    node,
+  });
+  const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
+  const filter = stackFilter("semantic-cache");
+  const cycles = form === "full" ? 3 : 1;
+  const trafficMs = form === "full" ? 15_000 : 2_500;
+  // 24 API keys: 24 partitions, i.e. hash tags spread over the three shards.
+  const tenants = Array.from({ length: 24 }, (_, i) => `cluster-tenant-${i}`);
+  let n = 0;
+  const ask = (question: string, tenant: string) => {
+    const answer = `answer-${n++}`;
+    return { answer, run: () => client.exchange(filter, chat(question, answer, 0, tenant)) };
+  };
+  /** Every tenant asks a new question twice; how many second asks hit. */
+  const hitsOfAllTenants = async (tally: Tally, notes: { detail?: string }) => {
+    const q = `Cluster question ${n}?`;
+    const hits = await Promise.all(
+      tenants.map(async (tenant) => {
+        await tallied(tally, ask(q, tenant).run, () => true, notes);
+        const again = await tallied(tally, ask(q, tenant).run, () => true, notes);
+        return again !== undefined && isHit(again);
+      }),
+    );
+    return hits.filter(Boolean).length;
+  };
+  const allTenantsHit = async (tally: Tally, notes: { detail?: string }) =>
+    (await hitsOfAllTenants(tally, notes)) === tenants.length;
+  try {
+    return await underWitness(row, proc, async () => {
+      const cases: CaseResult[] = [];
+      const control = emptyTally();
+      const controlNotes: { detail?: string } = {};
+      const controlHit = await allTenantsHit(control, controlNotes);
+      cases.push(
+        caseOf(
+          "control: cluster healthy, 24 partitions over 3 shards",
+          "every tenant's repeat hits",
+          recoveredTally(control, controlHit ? 0 : Number.NaN),
+          controlNotes,
+          "24 of 24 hit",
+        ),
+      );
+      for (let cycle = 0; cycle < cycles; cycle++) {
+        const suffix = cycles > 1 ? `, cycle ${cycle + 1}` : "";
+        const victim = await cluster.masterOf(`victim-${cycle}`);
+        // Four clients ask new and repeated questions round the tenants while the master dies.
+        const during = emptyTally();
+        const duringNotes: { detail?: string } = {};
+        const latencies: number[] = [];
+        let hits = 0;
+        let running = true;
+        const worker = async (w: number) => {
+          for (let i = w; running; i += 4) {
+            const tenant = tenants[i % tenants.length] as string;
+            const { answer, run } = ask(`During the failover, question ${i % 48}?`, tenant);
+            const t = performance.now();
+            const r = await tallied(
+              during,
+              run,
+              (x) =>
+                served(x, answer) || (isHit(x) && x.downstream.status === 200) ? true : `status ${x.downstream.status}`,
+              duringNotes,
+            );
+            latencies.push(performance.now() - t);
+            if (r && isHit(r)) hits++;
+            await sleep(5);
+          }
+        };
+        const workers = [0, 1, 2, 3].map(worker);
+        await sleep(300);
+        const killedAt = performance.now();
+        await cluster.kill(victim);
+        // Recovery: from the kill until every tenant's new entry hits again (the dead shard's
+        // partitions included: its replica has been promoted and the client has the new map).
+        const recovered = emptyTally();
+        const recoveredNotes: { detail?: string } = {};
+        let recoveryMs = Number.NaN;
+        while (performance.now() - killedAt < 30_000) {
+          if (await allTenantsHit(recovered, recoveredNotes)) {
+            recoveryMs = performance.now() - killedAt;
+            break;
+          }
+          await sleep(100);
+        }
+        const untilEnd = trafficMs - (performance.now() - killedAt);
+        if (untilEnd > 0) await sleep(untilEnd);
+        running = false;
+        await Promise.all(workers);
+        cases.push(
+          caseOf(
+            `master :${victim} killed (SIGKILL) under 4 clients${suffix}`,
+            "every request served (hit, or the upstream: fail open), none hung",
+            during,
+            duringNotes,
+            `${during.sent} requests, ${hits} hits; p99 ${ms(p99Of(latencies))}, max ${ms(Math.max(...latencies))}`,
+          ),
+        );
+        cases.push(
+          caseOf(
+            `failover${suffix}`,
+            "every tenant's new entry hits again (recovery time)",
+            recoveredTally(recovered, recoveryMs),
+            recoveredNotes,
+            `all 24 tenants hit ${ms(recoveryMs)} after the kill (node timeout 1 s)`,
+          ),
+        );
+        // The old master comes back (empty: no persistence) and becomes a replica of the promoted one.
+        const rejoin = emptyTally();
+        const rejoinNotes: { detail?: string } = {};
+        await cluster.restart(victim);
+        const whileRejoining = await hitsOfAllTenants(rejoin, rejoinNotes);
+        await cluster.waitHealthy(30_000);
+        const settled = await hitsOfAllTenants(rejoin, rejoinNotes);
+        cases.push(
+          caseOf(
+            `old master restarted${suffix}`,
+            "every request served while it rejoins; every tenant hits once the cluster is healthy",
+            recoveredTally(rejoin, settled === tenants.length ? 0 : Number.NaN),
+            rejoinNotes,
+            `${whileRejoining} of 24 hit while it rejoined, ${settled} of 24 after`,
+          ),
+        );
+      }
+      return cases;
+    });
+  } finally {
+    client.close();
+    await proc.stop();
+    await cluster.stop();
+  }
+}
+
+// ---- the cache's remote embedder ----------------------------------------------------------------
+
+type EmbedderMode = "good" | "down" | "hang" | "slow" | "garbage" | "500" | "dimension";
+
+/** An OpenAI-compatible /v1/embeddings server (the simulator's vectors) whose behaviour can change. */
+async function fakeEmbedder(): Promise<{
+  url: string;
+  calls: () => number;
+  set(mode: EmbedderMode): Promise<void>;
+  close(): Promise<void>;
+}> {
+  let mode: EmbedderMode = "good";
+  let calls = 0;
+  const server = createServer((req, res) => {
+    calls++;
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const answer = (vector: (text: string) => number[]) => {
+        const input = (JSON.parse(Buffer.concat(chunks).toString()) as { input: string[] }).input;
+        res.setHeader("content-type", "application/json");
+        res.end(
+          JSON.stringify({
+            object: "list",
+            data: input.map((t, index) => ({ object: "embedding", index, embedding: vector(t) })),
+          }),
+        );
+      };
+      switch (mode) {
+        case "good":
+          return answer((t) => embeddingOf(t));
+        case "hang":
+          return; // never answers
+        case "slow":
+          setTimeout(() => answer((t) => embeddingOf(t)), 3_000).unref();
+          return;
+        case "garbage":
+          return res.end(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+        case "500":
+          res.writeHead(500, { "content-type": "application/json" });
+          return res.end(JSON.stringify({ error: { message: "model overloaded" } }));
+        case "dimension":
+          return answer((t) => embeddingOf(t, 32));
+        case "down":
+          return req.socket.destroy();
+      }
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    calls: () => calls,
+    async set(next) {
+      if (next === "down" && mode !== "down") {
+        // Down: nothing listens on the port (connection refused).
+        mode = next;
+        server.closeAllConnections();
+        await new Promise<void>((done) => server.close(() => done()));
+        return;
+      }
+      if (mode === "down" && next !== "down") {
+        server.listen(port, "127.0.0.1");
+        await once(server, "listening");
+      }
+      mode = next;
+    },
+    async close() {
+      server.closeAllConnections();
+      if (mode !== "down") await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+async function embedderRow(form: Form): Promise<RowResult> {
+  const embedder = await fakeEmbedder();
+  const proc = await spawnService("semantic-cache", {
+    config: `${suiteServerConfig}service:\n  embedder:\n    kind: openai\n    url: ${embedder.url}\n    model: sim-embed\n`,
+    node,
+  });
+  const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
+  const filter = stackFilter("semantic-cache");
+  const faultMs = form === "full" ? 10_000 : 1_500;
+  let n = 0;
+  const ask = (question: string) => {
+    const answer = `answer-${n++}`;
+    return { answer, run: () => client.exchange(filter, chat(question, answer)) };
+  };
+  /** A question, then the same words in another order: the second must be a semantic hit. */
+  const semanticPair = (i: number) =>
+    [`Which river flows through town ${i}?`, `Through town ${i}, which river flows?`] as const;
+  const semanticHits = async (tally: Tally, notes: { detail?: string }) => {
+    const [q, paraphrase] = semanticPair(n);
+    await tallied(tally, ask(q).run, () => true, notes);
+    const again = await tallied(tally, ask(paraphrase).run, () => true, notes);
+    return again?.downstream.headers.find(([h]) => h === "x-cache-status")?.[1] === "HIT-SEMANTIC";
+  };
+  try {
+    return await underWitness(row, proc, async () => {
+      const cases: CaseResult[] = [];
+      const control = emptyTally();
+      const controlNotes: { detail?: string } = {};
+      let controlHits = 0;
+      for (let i = 0; i < 10; i++) if (await semanticHits(control, controlNotes)) controlHits++;
+      cases.push(
+        caseOf(
+          "control: embedder up",
+          "a reworded repeat hits semantically",
+          recoveredTally(control, controlHits === 10 ? 0 : Number.NaN),
+          controlNotes,
+          `${controlHits} of 10 semantic hits`,
+        ),
+      );
+      for (const mode of ["down", "hang", "slow", "garbage", "500", "dimension"] as const) {
+        const tally = emptyTally();
+        const notes: { detail?: string } = {};
+        const latencies: number[] = [];
+        let exactHits = 0;
+        await embedder.set(mode);
+        const until = performance.now() + faultMs;
+        while (performance.now() < until) {
+          // A new question (upstream, fail open), then the same again: the exact layer needs no embedder.
+          const q = `During the embedder fault, question ${n}?`;
+          for (let k = 0; k < 2; k++) {
+            const { answer, run } = ask(q);
+            const t = performance.now();
+            const r = await tallied(
+              tally,
+              run,
+              (x) => (served(x, answer) || (k === 1 && isHit(x)) ? true : `status ${x.downstream.status}`),
+              notes,
+            );
+            latencies.push(performance.now() - t);
+            if (k === 1 && r && isHit(r)) exactHits++;
+          }
+        }
+        await embedder.set("good");
+        const recovered = emptyTally();
+        const recoveredNotes: { detail?: string } = {};
+        const from = performance.now();
+        let recoveryMs = Number.NaN;
+        while (performance.now() - from < 30_000) {
+          if (await semanticHits(recovered, recoveredNotes)) {
+            recoveryMs = performance.now() - from;
+            break;
+          }
+          await sleep(50);
+        }
+        const what = {
+          down: "down (connection refused)",
+          hang: "hanging (accepts, never answers)",
+          slow: "slow (answers after 3 s)",
+          garbage: "answering garbage (4 KiB of binary)",
+          "500": "answering 500",
+          dimension: "answering vectors of another dimension (32, not 64)",
+        }[mode];
+        cases.push(
+          caseOf(
+            `embedder ${what} for ${faultMs / 1000} s`,
+            "served: new questions by the upstream (MISS), repeats by the exact layer; none hung",
+            tally,
+            notes,
+            `${tally.sent} requests, ${exactHits} exact hits; p99 ${ms(p99Of(latencies))}, max ${ms(Math.max(...latencies))}`,
+          ),
+        );
+        cases.push(
+          caseOf(
+            `embedder back after ${mode}`,
+            "a reworded repeat hits semantically again (recovery time)",
+            recoveredTally(recovered, recoveryMs),
+            recoveredNotes,
+            `first semantic hit ${ms(recoveryMs)} after it came back`,
+          ),
+        );
+      }
+      return cases;
+    });
+  } finally {
+    client.close();
+    await proc.stop();
+    await embedder.close();
   }
 }
 
@@ -597,6 +932,8 @@ async function sigtermRow(service: string, form: Form): Promise<RowResult> {
 /** Row 5's targets, one result each. */
 export const faultTargets = [
   "semantic-cache: Redis",
+  "semantic-cache: Redis Cluster",
+  "semantic-cache: embedder",
   "endpoint-picker: model-server metrics",
   "endpoint-picker: Kubernetes API",
   "body-router: SIGTERM",
@@ -608,6 +945,8 @@ export const faultTargets = [
 export async function faultsRow(target: string, form: Form): Promise<RowResult> {
   const named = (r: RowResult): RowResult => ({ ...r, service: target });
   if (target === "semantic-cache: Redis") return named(await redisRow(form));
+  if (target === "semantic-cache: Redis Cluster") return named(await redisClusterRow(form));
+  if (target === "semantic-cache: embedder") return named(await embedderRow(form));
   if (target === "endpoint-picker: model-server metrics") return named(await metricsRow(form));
   if (target === "endpoint-picker: Kubernetes API") return named(await kubeRow(form));
   return sigtermRow(target.replace(": SIGTERM", ""), form);
