@@ -21,6 +21,19 @@ rm -rf "$out"
 cd "$repo"
 # Workspace packages are copied into the folder (injected), not linked back to the repository.
 pnpm --filter "$package" --config.inject-workspace-packages=true deploy --prod "$out" >/dev/null
+# The model runtimes (guardrail, semantic cache), slimmed to what this platform loads:
+# onnxruntime-node ships every platform's binaries (about 290 MB; one is about 45 MB), and
+# @huggingface/transformers' Node build bundles the onnxruntime-web code it uses, so that
+# package's own dist (about 136 MB of wasm and browser bundles) is never read.
+platform="$(node -p process.platform)"
+arch="$(node -p process.arch)"
+shopt -s nullglob
+for bin in "$out"/node_modules/.pnpm/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v*; do
+  for dir in "$bin"/*/; do [[ "$(basename "$dir")" == "$platform" ]] || rm -rf "$dir"; done
+  for dir in "$bin/$platform"/*/; do [[ "$(basename "$dir")" == "$arch" ]] || rm -rf "$dir"; done
+done
+rm -rf "$out"/node_modules/.pnpm/onnxruntime-web@*/node_modules/onnxruntime-web/dist
+shopt -u nullglob
 mkdir -p "$out/cli" "$out/node_modules/@llm-callouts"
 # The CLI (with its package.json: ESM, version) imports the service by name: the folder's root.
 cp -R packages/cli/dist packages/cli/package.json "$out/cli/"

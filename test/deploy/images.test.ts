@@ -46,8 +46,8 @@ const images = [
   { service: "endpoint-picker", budgetMb: 80 },
   { service: "echo", budgetMb: 80 },
   // The models' runtimes (onnxruntime, transformers) and, for the cache, its offline word vectors.
-  { service: "guardrail", budgetMb: 320 },
-  { service: "semantic-cache", budgetMb: 620 },
+  { service: "guardrail", budgetMb: 200 },
+  { service: "semantic-cache", budgetMb: 500 },
 ] as const;
 
 function waitForServing(child: ChildProcess): Promise<string> {

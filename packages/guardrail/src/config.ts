@@ -165,7 +165,7 @@ export const guardrailConfigSchema = z
       .prefault({}),
     audit: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
     /**
-     * Optional `@xenova/transformers` prompt-attack classifier from a local model folder
+     * Optional `@huggingface/transformers` prompt-attack classifier from a local model folder
      * (Prompt Guard / DeBERTa ONNX export), scored next to the built-in classifier. Off by default.
      */
     transformersModel: z

@@ -86,7 +86,7 @@ export const configSchema = z
     embedder: z
       .strictObject({
         /**
-         * `word-vectors`: offline default; `transformers`: @xenova/transformers from `modelPath`;
+         * `word-vectors`: offline default; `transformers`: @huggingface/transformers from `modelPath`;
          * `openai`: a remote OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Ollama, LiteLLM, OpenAI).
          */
         kind: z.enum(["word-vectors", "transformers", "openai"]).default(defaults.embedder.kind),

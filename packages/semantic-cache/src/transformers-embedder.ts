@@ -15,7 +15,7 @@ type FeatureExtractor = (
 ) => Promise<{ data: Float32Array; dims: number[] }>;
 
 /**
- * Sentence embeddings with `@xenova/transformers` (feature extraction, mean pooling,
+ * Sentence embeddings with `@huggingface/transformers` (feature extraction, mean pooling,
  * normalisation). The package is optional and loaded on demand: without it this
  * throws a clear error instead of breaking the offline default.
  */
@@ -25,11 +25,11 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     env: Record<string, unknown>;
   };
   try {
-    const name = "@xenova/transformers";
+    const name = "@huggingface/transformers";
     transformers = (await import(name)) as typeof transformers;
   } catch (error) {
     throw new Error(
-      "embedder.kind 'transformers' needs the optional package @xenova/transformers (with a sharp 0.33 override); install it or use 'word-vectors'",
+      "embedder.kind 'transformers' needs the package @huggingface/transformers; install it or use 'word-vectors'",
       { cause: error },
     );
   }
@@ -38,7 +38,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     transformers.env.allowRemoteModels = false;
     transformers.env.localModelPath = "";
   }
-  const extract = await transformers.pipeline("feature-extraction", options.model, { quantized: false });
+  const extract = await transformers.pipeline("feature-extraction", options.model, { dtype: "fp32" });
   const probe = await extract("dimension probe", { pooling: "mean", normalize: true });
   const dimensions = probe.dims.at(-1) ?? probe.data.length;
   return {

@@ -25,7 +25,7 @@ export interface TransformersModelOptions {
   readonly maxWindows: number;
 }
 
-type Classifier = (texts: string[], options: { topk: number }) => Promise<{ label: string; score: number }[][]>;
+type Classifier = (texts: string[], options: { top_k: number | null }) => Promise<{ label: string; score: number }[][]>;
 interface TransformersModule {
   pipeline: (task: string, model: string, options?: Record<string, unknown>) => Promise<Classifier>;
   env: Record<string, unknown>;
@@ -79,7 +79,7 @@ export function textWindows(text: string, size: number, max: number): string[] {
 }
 
 /**
- * A prompt-attack detector backed by `@xenova/transformers` text classification
+ * A prompt-attack detector backed by `@huggingface/transformers` text classification
  * over a local model folder (a Prompt Guard or DeBERTa prompt-injection ONNX
  * export). Nothing is downloaded: remote models are disabled. Loads once; each
  * text is scored window by window and a kind's score is the highest window's.
@@ -89,11 +89,11 @@ export async function createTransformersAttackModel(options: TransformersModelOp
   if (problems.length > 0) throw new Error(`guardrail transformersModel: ${problems.join("; ")}`);
   let transformers: TransformersModule;
   try {
-    const name = "@xenova/transformers";
+    const name = "@huggingface/transformers";
     transformers = (await import(name)) as TransformersModule;
   } catch (error) {
     throw new Error(
-      "guardrail transformersModel needs the package @xenova/transformers (with a sharp 0.33 override); install it or remove transformersModel from the config",
+      "guardrail transformersModel needs the package @huggingface/transformers; install it or remove transformersModel from the config",
       { cause: error },
     );
   }
@@ -101,7 +101,8 @@ export async function createTransformersAttackModel(options: TransformersModelOp
   transformers.env.allowLocalModels = true;
   transformers.env.localModelPath = "";
   const classify = await transformers.pipeline("text-classification", options.modelDir, {
-    quantized: options.quantized,
+    // q8 loads onnx/model_quantized.onnx, fp32 onnx/model.onnx.
+    dtype: options.quantized ? "q8" : "fp32",
   });
   const kinds = Object.entries(options.labels) as [AttackScore["kind"], readonly string[]][];
   return {
@@ -111,7 +112,7 @@ export async function createTransformersAttackModel(options: TransformersModelOp
       for (const text of texts) {
         const best = new Map<AttackScore["kind"], number>();
         for (const window of textWindows(text, options.windowChars, options.maxWindows)) {
-          const [labels = []] = await classify([window], { topk: 0 });
+          const [labels = []] = await classify([window], { top_k: null });
           for (const [kind, names] of kinds) {
             const p = labels.filter((l) => names.includes(l.label)).reduce((sum, l) => sum + l.score, 0);
             best.set(kind, Math.max(best.get(kind) ?? 0, p));
