@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
+import { chatCompletionAnswer, createEnvoyClient, type FilterConfig } from "@llm-callouts/envoy-emulator";
 import { createHeaderMap, type StreamContext, startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { seededRandom } from "@llm-callouts/random";
@@ -141,18 +141,7 @@ async function benchCallout(name: string, redisUrl: string, redisCluster = false
     allowModeOverride: true,
     messageTimeoutMs: 5_000,
   };
-  const upstream = {
-    headers: { ":status": "200", "content-type": "application/json" },
-    body: [
-      JSON.stringify({
-        id: "c",
-        object: "chat.completion",
-        created: 1,
-        model: "m",
-        choices: [{ index: 0, message: { role: "assistant", content: "cached answer" }, finish_reason: "stop" }],
-      }),
-    ],
-  };
+  const upstream = chatCompletionAnswer("m", "cached answer");
   const exchange = (content: string) =>
     client.exchange(filter, {
       request: { headers: { ":method": "POST", ":path": "/v1/chat/completions" }, body: [body(content)] },

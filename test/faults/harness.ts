@@ -368,22 +368,7 @@ export function startWitness(
 
 const witnessScript = join(dirname(fileURLToPath(import.meta.url)), "witness-process.ts");
 
-/** An upstream's 200 answer to a chat completion, as the Envoy-faithful client's upstream message. */
-export function chatCompletionAnswer(model: unknown, content: string) {
-  return {
-    headers: { ":status": "200", "content-type": "application/json" },
-    body: [
-      JSON.stringify({
-        id: "chatcmpl-faults",
-        object: "chat.completion",
-        created: 1,
-        model,
-        choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
-      }),
-    ],
-  };
-}
+export { chatCompletionAnswer } from "@llm-callouts/envoy-emulator";
 
 /** `promise`'s value, or "hung" when it has not settled within `ms`. */
 export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | "hung"> {

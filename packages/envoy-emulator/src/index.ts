@@ -26,3 +26,4 @@ export {
   type ProcessingModeSpec,
 } from "./override-rules.js";
 export type * from "./types.js";
+export { chatCompletionAnswer } from "./upstream-answers.js";

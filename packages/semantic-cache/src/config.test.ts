@@ -32,6 +32,20 @@ describe("configSchema", () => {
     ).toBe(true);
   });
 
+  it("needs project, location and model for the vertex embedder", () => {
+    expect(
+      configSchema.safeParse({ embedder: { kind: "vertex", model: "text-embedding-005" } }).error?.issues[0]?.message,
+    ).toBe("kind vertex needs project, location and model");
+    expect(
+      configSchema.safeParse({ embedder: { kind: "vertex", project: "p", location: "us central", model: "m" } })
+        .success,
+    ).toBe(false);
+    expect(
+      configSchema.safeParse({ embedder: { kind: "vertex", project: "p", location: "europe-west4", model: "m" } })
+        .success,
+    ).toBe(true);
+  });
+
   it("checks Redis Cluster seeds and keeps braces out of the key prefix", () => {
     const cluster = (redisUrl: string) => configSchema.safeParse({ redisUrl, redisCluster: true });
     expect(cluster("redis://10.0.0.1:6379, rediss://user:pw@10.0.0.2:6380").success).toBe(true);

@@ -38,6 +38,10 @@ export const defaults = {
     url: "",
     model: "",
     apiKeyEnv: "",
+    project: "",
+    location: "",
+    taskType: "",
+    keyFile: "",
     dimensions: 0,
     timeoutMs: 1_000,
     maxBatch: 32,
@@ -87,9 +91,10 @@ export const configSchema = z
       .strictObject({
         /**
          * `word-vectors`: offline default; `transformers`: @huggingface/transformers from `modelPath`;
-         * `openai`: a remote OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Ollama, LiteLLM, OpenAI).
+         * `openai`: a remote OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Ollama, LiteLLM, OpenAI);
+         * `vertex`: Vertex AI text embeddings (`project`, `location`, `model`; `url` overrides the API endpoint).
          */
-        kind: z.enum(["word-vectors", "transformers", "openai"]).default(defaults.embedder.kind),
+        kind: z.enum(["word-vectors", "transformers", "openai", "vertex"]).default(defaults.embedder.kind),
         /** Local model folder (or Hub id where downloads are possible) for `transformers`. */
         modelPath: z.string().default(defaults.embedder.modelPath),
         maxWords: z.number().int().positive().default(defaults.embedder.maxWords),
@@ -97,6 +102,14 @@ export const configSchema = z
         url: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(defaults.embedder.url),
         model: z.string().default(defaults.embedder.model),
         apiKeyEnv: z.string().default(defaults.embedder.apiKeyEnv),
+        /** `vertex`: Google Cloud project and region; `task_type` (default SEMANTIC_SIMILARITY); a credential file (default ADC). */
+        project: z.string().default(defaults.embedder.project),
+        location: z
+          .string()
+          .regex(/^([a-z]+-[a-z]+[0-9]+|global)?$/, "a region such as us-central1")
+          .default(defaults.embedder.location),
+        taskType: z.string().default(defaults.embedder.taskType),
+        keyFile: z.string().default(defaults.embedder.keyFile),
         /** `openai`: expected dimension (0 = learn it from the startup probe). */
         dimensions: z.number().int().min(0).default(defaults.embedder.dimensions),
         timeoutMs: z.number().int().positive().default(defaults.embedder.timeoutMs),
@@ -107,6 +120,9 @@ export const configSchema = z
       })
       .refine((e) => e.kind !== "openai" || (e.url !== "" && e.model !== ""), {
         message: "kind openai needs url and model",
+      })
+      .refine((e) => e.kind !== "vertex" || (e.project !== "" && e.location !== "" && e.model !== ""), {
+        message: "kind vertex needs project, location and model",
       })
       .prefault({}),
     tenant: z

@@ -1,4 +1,5 @@
 import {
+  chatCompletionAnswer,
   createEnvoyClient,
   type EnvoyClient,
   type ExchangeResult,
@@ -91,21 +92,7 @@ function chatBody(content: string, extra: Record<string, unknown> = {}): string 
   return JSON.stringify({ model: "m1", messages: [{ role: "user", content }], temperature: 0, ...extra });
 }
 
-function jsonAnswer(text: string): HttpMessage {
-  return {
-    headers: { ":status": "200", "content-type": "application/json" },
-    body: [
-      JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion",
-        created: 1,
-        model: "m1",
-        choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
-      }),
-    ],
-  };
-}
+const jsonAnswer = (text: string): HttpMessage => chatCompletionAnswer("m1", text);
 
 function sseAnswer(parts: string[], finish = true): HttpMessage {
   const chunk = (delta: Record<string, unknown>, reason: string | null) =>

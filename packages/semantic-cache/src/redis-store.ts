@@ -1,8 +1,10 @@
+import { createRequire } from "node:module";
 import { traceOutbound } from "@llm-callouts/ext-proc";
-
-import calculateSlot = require("cluster-key-slot");
-
 import { Cluster, type ClusterNode, Redis, type RedisOptions } from "ioredis";
+
+/** Redis Cluster's key-to-slot function (CRC16 of the hash tag), the one ioredis uses; a CommonJS `export =`. */
+const calculateSlot = createRequire(import.meta.url)("cluster-key-slot") as (key: string) => number;
+
 import type { CacheEntry, CacheStore, Clock, SimilarEntry } from "./cache-store.js";
 
 /** Options of {@link createRedisStore}. */

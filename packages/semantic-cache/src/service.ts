@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from "node:path";
 import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import type { CacheStore } from "./cache-store.js";
 import { createCircuitBreaker } from "./circuit-breaker.js";
@@ -43,14 +44,10 @@ export async function createSemanticCacheService(
     if (config.embedder.kind === "transformers") {
       const { createTransformersEmbedder } = await import("./transformers-embedder.js");
       embedder = await createTransformersEmbedder({ model: config.embedder.modelPath });
-    } else if (config.embedder.kind === "openai") {
+    } else if (config.embedder.kind === "openai" || config.embedder.kind === "vertex") {
       const e = config.embedder;
-      const apiKey = e.apiKeyEnv ? process.env[e.apiKeyEnv] : undefined;
-      if (e.apiKeyEnv && !apiKey) throw new Error(`embedder.apiKeyEnv: ${e.apiKeyEnv} is not set`);
-      embedder = await createOpenAiEmbedder({
-        url: e.url,
+      const remote = {
         model: e.model,
-        apiKey,
         dimensions: e.dimensions,
         timeoutMs: e.timeoutMs,
         maxBatch: e.maxBatch,
@@ -60,7 +57,24 @@ export async function createSemanticCacheService(
           failureThreshold: config.breakerFailureThreshold,
           cooldownMs: config.breakerCooldownMs,
         }),
-      });
+      };
+      if (e.kind === "vertex") {
+        // Loaded on demand: google-auth-library is needed by this embedder only.
+        const { createVertexEmbedder } = await import("./vertex-embedder.js");
+        embedder = await createVertexEmbedder({
+          ...remote,
+          project: e.project,
+          location: e.location,
+          ...(e.url ? { apiEndpoint: e.url } : {}),
+          ...(e.taskType ? { taskType: e.taskType } : {}),
+          // A relative credential file is relative to the config file, like the guardrail's model folder.
+          ...(e.keyFile ? { keyFile: isAbsolute(e.keyFile) ? e.keyFile : resolve(runtime.configDir, e.keyFile) } : {}),
+        });
+      } else {
+        const apiKey = e.apiKeyEnv ? process.env[e.apiKeyEnv] : undefined;
+        if (e.apiKeyEnv && !apiKey) throw new Error(`embedder.apiKeyEnv: ${e.apiKeyEnv} is not set`);
+        embedder = await createOpenAiEmbedder({ ...remote, url: e.url, apiKey });
+      }
     } else {
       const vectors = loadWinkWordVectors({ maxWords: config.embedder.maxWords });
       words = vectors;
