@@ -4,7 +4,7 @@
  * - Redis killed (SIGKILL) and restarted, and paused (CLIENT PAUSE: slow), under the cache;
  * - a Redis Cluster master killed under the cache (failover to its replica), then rejoining;
  * - the cache's remote embeddings server down, hanging, slow, answering garbage, 500 or
- *   vectors of another dimension;
+ *   vectors of another dimension; Vertex AI (its contract server) answering 429, 503 or hanging;
  * - model-server metrics endpoints that hang, answer late, return garbage, 500 or a 50 MB page,
  *   under the picker, and one of them recovering;
  * - the Kubernetes API's watch dropped, and the API down (503), while pods change, under the
@@ -32,6 +32,10 @@ import { embeddingOf } from "@llm-callouts/model-server-sim";
 import { startTestRedis, startTestRedisCluster } from "@llm-callouts/semantic-cache/testing";
 import { readyPod, startFakeKubeApi } from "../../../packages/endpoint-picker/src/discovery/fake-kube-api.testdata.js";
 import { vllmMetricsPage } from "../../../packages/endpoint-picker/src/metrics/vllm-page.testdata.js";
+import {
+  startVertexContractServer,
+  type VertexMode,
+} from "../../../packages/semantic-cache/src/vertex-contract.testdata.js";
 import {
   type CaseResult,
   chatCompletionAnswer,
@@ -483,10 +487,53 @@ async function fakeEmbedder(): Promise<{
   };
 }
 
-async function embedderRow(form: Form): Promise<RowResult> {
+/** A remote embedder the row can break: the cache's config for it, its faults, and the switch. */
+interface FaultyEmbedder {
+  /** The `service:` lines that point the cache at it. */
+  readonly config: string;
+  readonly faults: readonly { mode: string; what: string }[];
+  set(mode: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openAiFaults(): Promise<FaultyEmbedder> {
   const embedder = await fakeEmbedder();
+  return {
+    config: `  embedder:\n    kind: openai\n    url: ${embedder.url}\n    model: sim-embed\n`,
+    faults: [
+      { mode: "down", what: "down (connection refused)" },
+      { mode: "hang", what: "hanging (accepts, never answers)" },
+      { mode: "slow", what: "slow (answers after 3 s)" },
+      { mode: "garbage", what: "answering garbage (4 KiB of binary)" },
+      { mode: "500", what: "answering 500" },
+      { mode: "dimension", what: "answering vectors of another dimension (32, not 64)" },
+    ],
+    set: (mode) => embedder.set(mode as EmbedderMode),
+    close: () => embedder.close(),
+  };
+}
+
+async function vertexFaults(): Promise<FaultyEmbedder> {
+  const vertex = await startVertexContractServer();
+  const keyFile = vertex.keyFile(mkdtempSync(join(tmpdir(), "faults-vertex-")));
+  return {
+    config: `  embedder:\n    kind: vertex\n    project: ${vertex.project}\n    location: us-central1\n    model: text-embedding-005\n    url: ${vertex.url}\n    keyFile: ${keyFile}\n    dimensions: 64\n`,
+    faults: [
+      { mode: "quota", what: "answering 429 RESOURCE_EXHAUSTED" },
+      { mode: "unavailable", what: "answering 503 UNAVAILABLE" },
+      { mode: "hang", what: "hanging (accepts, never answers)" },
+    ],
+    async set(mode) {
+      vertex.mode = mode === "good" ? "ok" : (mode as VertexMode);
+    },
+    close: () => vertex.close(),
+  };
+}
+
+async function embedderRow(form: Form, backend: "openai" | "vertex"): Promise<RowResult> {
+  const embedder = backend === "vertex" ? await vertexFaults() : await openAiFaults();
   const proc = await spawnService("semantic-cache", {
-    config: `${suiteServerConfig}service:\n  embedder:\n    kind: openai\n    url: ${embedder.url}\n    model: sim-embed\n`,
+    config: `${suiteServerConfig}service:\n${embedder.config}`,
     node,
   });
   const client = createEnvoyClient(`127.0.0.1:${proc.port}`);
@@ -522,7 +569,7 @@ async function embedderRow(form: Form): Promise<RowResult> {
           `${controlHits} of 10 semantic hits`,
         ),
       );
-      for (const mode of ["down", "hang", "slow", "garbage", "500", "dimension"] as const) {
+      for (const { mode, what } of embedder.faults) {
         const tally = emptyTally();
         const notes: { detail?: string } = {};
         const latencies: number[] = [];
@@ -557,14 +604,6 @@ async function embedderRow(form: Form): Promise<RowResult> {
           }
           await sleep(50);
         }
-        const what = {
-          down: "down (connection refused)",
-          hang: "hanging (accepts, never answers)",
-          slow: "slow (answers after 3 s)",
-          garbage: "answering garbage (4 KiB of binary)",
-          "500": "answering 500",
-          dimension: "answering vectors of another dimension (32, not 64)",
-        }[mode];
         cases.push(
           caseOf(
             `embedder ${what} for ${faultMs / 1000} s`,
@@ -934,6 +973,7 @@ export const faultTargets = [
   "semantic-cache: Redis",
   "semantic-cache: Redis Cluster",
   "semantic-cache: embedder",
+  "semantic-cache: Vertex AI embedder",
   "endpoint-picker: model-server metrics",
   "endpoint-picker: Kubernetes API",
   "body-router: SIGTERM",
@@ -946,7 +986,8 @@ export async function faultsRow(target: string, form: Form): Promise<RowResult> 
   const named = (r: RowResult): RowResult => ({ ...r, service: target });
   if (target === "semantic-cache: Redis") return named(await redisRow(form));
   if (target === "semantic-cache: Redis Cluster") return named(await redisClusterRow(form));
-  if (target === "semantic-cache: embedder") return named(await embedderRow(form));
+  if (target === "semantic-cache: embedder") return named(await embedderRow(form, "openai"));
+  if (target === "semantic-cache: Vertex AI embedder") return named(await embedderRow(form, "vertex"));
   if (target === "endpoint-picker: model-server metrics") return named(await metricsRow(form));
   if (target === "endpoint-picker: Kubernetes API") return named(await kubeRow(form));
   return sigtermRow(target.replace(": SIGTERM", ""), form);

@@ -97,6 +97,7 @@ function flatness(
   samples: Samples,
   name: string,
   warmUpMs: number,
+  judge: "rss" | "heap",
 ): { held: boolean; detail: string; rss: [number, number]; fds: [number, number] } {
   const after = samples.at.map((t, i) => ({ t, i })).filter((s) => s.t >= warmUpMs);
   const half = Math.max(1, Math.floor(after.length / 2));
@@ -112,7 +113,11 @@ function flatness(
   const endFds = Math.max(...of(samples.fds, second));
   const heaps = [of(samples.heap, first), of(samples.heap, second)];
   const growth = endRss / baseRss - 1;
-  const held = growth <= soakRssGrowthLimit && endFds <= baseFds + soakFdSlack;
+  const heapGrowth =
+    heaps[0]!.length > 0 && heaps[1]!.length > 0 ? Math.min(...heaps[1]!) / Math.min(...heaps[0]!) - 1 : undefined;
+  // The heap floor where the process reports one (the callouts); RSS for the others.
+  const judged = judge === "heap" && heapGrowth !== undefined ? heapGrowth : growth;
+  const held = judged <= soakRssGrowthLimit && endFds <= baseFds + soakFdSlack;
   const heap =
     heaps[0]!.length > 0 && heaps[1]!.length > 0
       ? `; V8 heap floor ${Math.min(...heaps[0]!).toFixed(0)} → ${Math.min(...heaps[1]!).toFixed(0)} MiB`
@@ -223,12 +228,16 @@ export async function soakRow(form: Form): Promise<RowResult> {
     let fdsBefore = 0;
     let fdsAfter = 0;
     for (const proc of procs) {
-      const verdict = flatness(samples, proc.name, p.warmUpMs);
+      // The short form is too short for RSS: a one-time native step of about 30 MB in the cache
+      // (Node 24, heap floor flat) fails it in 1 to 3 of 3 runs at every commit tried since
+      // stop 26. It judges the V8 heap floor; the full form, the leak test, judges RSS.
+      const judge = form === "full" ? "rss" : "heap";
+      const verdict = flatness(samples, proc.name, p.warmUpMs, judge);
       const t = emptyTally();
       count(t, proc.alive() && verdict.held ? "answered" : "errored");
       cases.push({
         name: `${proc.name}: RSS and fds after ${p.warmUpMs / 1000} s of warm-up`,
-        expected: `RSS after a full collection within ${soakRssGrowthLimit * 100}%, fds within +${soakFdSlack}`,
+        expected: `${judge === "rss" ? "RSS" : "V8 heap floor (RSS for processes without one)"} after a full collection within ${soakRssGrowthLimit * 100}%, fds within +${soakFdSlack}`,
         tally: t,
         detail: verdict.detail,
       });
