@@ -83,8 +83,22 @@ export function imagesNode(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-/** `callouts serve <service>` on free loopback ports; resolves once /healthz answers. */
+/**
+ * `callouts serve <service>` on free loopback ports; resolves once /healthz answers. A port
+ * found free can be taken by another test process before the callout binds it: on EADDRINUSE
+ * it tries again on new ports, up to three times.
+ */
 export async function spawnService(service: string, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnServiceOnce(service, options);
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function spawnServiceOnce(service: string, options: SpawnOptions): Promise<ServiceProcess> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const tlsPort = options.tls ? await freePort() : undefined;
   const args = [cliPath, "serve", service, "--host", "127.0.0.1", "--port", String(port)];
