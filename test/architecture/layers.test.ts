@@ -15,6 +15,7 @@ const layer: Record<string, number> = {
   "tiny-models": 0,
   "envoy-emulator": 1,
   "model-server-sim": 1,
+  learn: 1,
   "ext-proc": 2,
   "body-router": 3,
   guardrail: 3,

@@ -13,16 +13,15 @@
  *   node --import tsx test/bench/guardrail-quality.ts [dataDir]
  */
 import { resolve } from "node:path";
+import { confusion, pickThreshold } from "@llm-callouts/learn";
 import { everydaySizes, loadAttackTasks, ordinaryPrompts } from "../../packages/guardrail/scripts/attack-tasks.js";
 import { generateEverydayPrompts } from "../../packages/guardrail/scripts/everyday-prompts.js";
 import { guardrailConfigSchema } from "../../packages/guardrail/src/config.js";
 import {
   assignFolds,
   combinedScore,
-  confusion,
   featurise,
   outOfFoldScores,
-  pickThreshold,
   trainOn,
 } from "../../packages/guardrail/src/detect/attack/cross-validate.js";
 import type { SparseVector } from "../../packages/guardrail/src/detect/attack/features.js";

@@ -30,6 +30,8 @@ import {
 import { createSemanticCache } from "../../packages/semantic-cache/src/semantic-cache.js";
 import { createStoreGuard } from "../../packages/semantic-cache/src/store-guard.js";
 import { startTestRedis, startTestRedisCluster } from "../../packages/semantic-cache/src/testing/redis-server.js";
+import { createVerifier } from "../../packages/semantic-cache/src/verifier.js";
+import { offlineVerifierModel } from "../../packages/semantic-cache/src/verifier-model.js";
 import { createWordVectorEmbedder } from "../../packages/semantic-cache/src/word-vector-embedder.js";
 import { loadWinkWordVectors } from "../../packages/semantic-cache/src/word-vectors.js";
 import { bufferedRequest, createRawClient, roundTrip } from "./raw-client.js";
@@ -97,7 +99,7 @@ async function benchStore(name: string, store: CacheStore): Promise<void> {
     store,
     guard,
     semantic: { embedder, threshold: embedder.defaultThreshold },
-    words,
+    verifier: createVerifier({ mode: "learned", model: offlineVerifierModel, words }),
     ttlMs: 3_600_000,
     maxEntryBytes: 1 << 20,
   });

@@ -6,13 +6,13 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ThresholdRule } from "@llm-callouts/learn";
 import {
   benignTexts,
   type ExtraNegatives,
   featurise,
   type LabelledText,
   minWords,
-  type ThresholdRule,
   tailWindowKinds,
 } from "../src/detect/attack/cross-validate.js";
 import type { Confidence } from "../src/detect/finding.js";

@@ -11,14 +11,8 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  featurise,
-  outOfFoldScores,
-  pickThreshold,
-  trainingDefaults,
-  trainOn,
-} from "../src/detect/attack/cross-validate.js";
-import { quantize } from "../src/detect/attack/linear-model.js";
+import { pickThreshold, quantize } from "@llm-callouts/learn";
+import { featurise, outOfFoldScores, trainingDefaults, trainOn } from "../src/detect/attack/cross-validate.js";
 import { loadAttackTasks } from "./attack-tasks.js";
 
 const dataDir = resolve(process.argv[2] ?? "../shared/data");

@@ -68,3 +68,16 @@ describe("resolveSimilarityThreshold()", () => {
     expect(resolveSimilarityThreshold({ similarityThreshold: 0 }, embedder)).toBe(0.93);
   });
 });
+
+describe("verifier config", () => {
+  it("defaults to auto and refuses the learned model with an embedder it was not trained for", () => {
+    expect(configSchema.parse({}).verifier).toEqual({ mode: "auto", threshold: 0 });
+    const result = configSchema.safeParse({
+      verifier: { mode: "learned" },
+      embedder: { kind: "openai", url: "http://127.0.0.1:1/v1", model: "bge" },
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ["verifier", "mode"] });
+    expect(result.error?.issues[0]?.message).toMatch(/trained on the word-vectors embedder/);
+  });
+});

@@ -48,6 +48,8 @@ export const defaults = {
     batchWindowMs: 2,
     threshold: 0.9,
   },
+  /** `auto`: `learned` with the word-vectors embedder (its model is trained for it), `guards` with any other. */
+  verifier: { mode: "auto" as const, threshold: 0 },
   tenant: { header: "", hashHeaders: ["authorization", "x-api-key"] },
   headers: {
     status: "x-cache-status",
@@ -125,6 +127,14 @@ export const configSchema = z
         message: "kind vertex needs project, location and model",
       })
       .prefault({}),
+    verifier: z
+      .strictObject({
+        /** `learned` (guards + the trained pair model), `guards` (negation, numbers, antonyms, swapped entities), `off`. */
+        mode: z.enum(["auto", "learned", "guards", "off"]).default(defaults.verifier.mode),
+        /** The learned model's probability threshold; 0 = the one shipped with the model. */
+        threshold: z.number().min(0).max(1).default(defaults.verifier.threshold),
+      })
+      .prefault({}),
     tenant: z
       .strictObject({
         /** Header naming the tenant (trusted, set by the gateway); empty = hash of `hashHeaders`. */
@@ -144,6 +154,13 @@ export const configSchema = z
     embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
   })
   .superRefine((config, ctx) => {
+    if (config.verifier.mode === "learned" && config.embedder.kind !== "word-vectors") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["verifier", "mode"],
+        message: `learned is trained on the word-vectors embedder's similarities, not ${config.embedder.kind}'s: use guards (or auto)`,
+      });
+    }
     if (!config.redisCluster || config.redisUrl === "") return;
     for (const seed of config.redisUrl.split(",").filter((s) => s.trim() !== "")) {
       try {

@@ -11,3 +11,4 @@ export { responseBodyOverrides } from "./processor.js";
 export { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
 export { type CreateServiceOverrides, createSemanticCacheService, serviceModule } from "./service.js";
 export type { StoredCompletion } from "./stored-completion.js";
+export { createVerifier, type Verifier, type VerifierMode } from "./verifier.js";

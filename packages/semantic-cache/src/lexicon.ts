@@ -1,7 +1,7 @@
 /**
  * The verifier's word lists (English): negations, number words, question words, stop words,
  * role nouns and antonym pairs, with the light stemmer they are keyed by: data, kept apart from
- * the verifier's logic so they can be reviewed and extended in one place (verify-candidate.test.ts
+ * the verifier's logic so they can be reviewed and extended in one place (rule-checks.test.ts
  * checks the verifier's behaviour with them).
  */
 
@@ -362,6 +362,11 @@ const ANTONYM_PAIRS: readonly (readonly [string, string])[] = [
   ["shortest", "longest"],
   ["smallest", "largest"],
   ["lowest", "highest"],
+  ["raise", "lower"],
+  ["faster", "slower"],
+  ["fastest", "slowest"],
+  ["easiest", "hardest"],
+  ["cheapest", "priciest"],
 ];
 
 export const ANTONYMS = new Map<string, string[]>();

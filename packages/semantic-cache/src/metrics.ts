@@ -49,7 +49,7 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     }),
     rejects: new Counter({
       name: "callouts_cache_verification_rejects_total",
-      help: "Semantic candidates above the threshold rejected by verification, by reason.",
+      help: "Semantic candidates above the threshold rejected by verification, by reason (negation, number, antonym, entity, model).",
       labelNames: ["reason"],
       registers,
     }),

@@ -90,3 +90,18 @@ export const probePairs: readonly (readonly [
   ["entity", "How do I deploy to AWS Lambda?", "How do I deploy to GCP Cloud Run?"],
   ["entity", "What is the population of Chicago?", "What is the population of Houston?"],
 ];
+
+/**
+ * Paraphrases whose words the offline vocabulary (2015 web text) does not know: each pair has a
+ * word on one side that the vocabulary lacks and the other side does not contain.
+ */
+export const outOfVocabularyParaphrases = [
+  ["How do I install kubectl on Ubuntu?", "How can I set up kubectl on Ubuntu?"],
+  ["What is the best way to learn PyTorch?", "What is the best way to learn PyTorch quickly?"],
+  ["How do I run ollama models on a laptop?", "How can I run ollama models on my laptop?"],
+  ["Is TikTok safe for kids?", "Is the TikTok app safe for children?"],
+  ["How do I undo a commit in vscode?", "How do I undo a git commit in vscode?"],
+  ["Why does my tailwindcss build fail?", "Why does my tailwindcss build keep failing?"],
+  ["How do I use zustand with React?", "How do I use a zustand store with React?"],
+  ["How do I fine-tune an LLM with PyTorch?", "How can I fine-tune a large language model with PyTorch?"],
+] as const;

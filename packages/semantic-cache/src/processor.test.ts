@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   chatCompletionAnswer,
   createEnvoyClient,
@@ -8,21 +11,28 @@ import {
 } from "@llm-callouts/envoy-emulator";
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
-import { startSimulator } from "@llm-callouts/model-server-sim";
+import { embeddingOf, startSimulator } from "@llm-callouts/model-server-sim";
 import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CacheStore } from "./cache-store.js";
+import { type CacheStore, dot } from "./cache-store.js";
 import { configSchema } from "./config.js";
 import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createOpenAiEmbedder } from "./openai-embedder.js";
+import { outOfVocabularyParaphrases } from "./probe-pairs.testdata.js";
 import { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
 import { createSemanticCacheService } from "./service.js";
 import { startTestRedis, startTestRedisCluster } from "./testing/redis-server.js";
+import { createTransformersEmbedder } from "./transformers-embedder.js";
+import { writeTinyBert } from "./transformers-embedder.testdata.js";
 import { createWordVectorEmbedder } from "./word-vector-embedder.js";
 import { loadWinkWordVectors } from "./word-vectors.js";
 
 const words = loadWinkWordVectors();
+const transformersInstalled = await import("@huggingface/transformers").then(
+  () => true,
+  () => false,
+);
 const embedder = createWordVectorEmbedder({ vectors: words });
 const redis = await startTestRedis();
 afterAll(() => redis?.stop());
@@ -548,6 +558,64 @@ describe("semantic-cache processor with a remote OpenAI-compatible embedder", ()
       expect(await h.metrics()).toMatch(/callouts_cache_embedder_failures_total [1-9]/);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe("semantic-cache verifier with embedders other than the offline one", () => {
+  // Every pair has a word the offline vocabulary lacks; only the embedder's similarity may decide.
+  const refusedOrHit = async (h: Harness, similarityOf: (a: string, b: string) => number, threshold: number) => {
+    const outcomes: string[] = [];
+    for (const [cached, asked] of outOfVocabularyParaphrases) {
+      await ask(h, chatBody(cached), jsonAnswer("an answer"));
+      const status = header(await ask(h, chatBody(asked)), "x-cache-status");
+      const expected = similarityOf(cached, asked) >= threshold ? "HIT-SEMANTIC" : "MISS";
+      outcomes.push(`${status === expected ? "as expected" : `${status}, expected ${expected}`}: ${asked}`);
+    }
+    return outcomes;
+  };
+
+  it("serves every out-of-vocabulary paraphrase the simulator's embeddings put above the threshold", async () => {
+    const sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "m1" });
+    const remote = await createOpenAiEmbedder({ url: `${sim.url}/v1`, model: "bge-small", timeoutMs: 2_000 });
+    const h = await startHarness(() => createMemoryStore({ now }), { similarityThreshold: 0.6 }, { embedder: remote });
+    try {
+      const cosine = (a: string, b: string) => {
+        const [x, y] = [embeddingOf(a), embeddingOf(b)];
+        return x.reduce((sum, v, i) => sum + v * (y[i] as number), 0);
+      };
+      const outcomes = await refusedOrHit(h, cosine, 0.6);
+      expect(outcomes.filter((o) => !o.startsWith("as expected"))).toEqual([]);
+      expect(outcomes.length).toBe(outOfVocabularyParaphrases.length);
+      expect(await h.metrics()).not.toMatch(/callouts_cache_verification_rejects_total\{/);
+    } finally {
+      await h.close();
+      await sim.close();
+    }
+  });
+
+  it.skipIf(!transformersInstalled)("serves them with the transformers embedder on the tiny test model", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tiny-bert-"));
+    try {
+      writeTinyBert(dir);
+      const tiny = await createTransformersEmbedder({ model: dir });
+      const vectors = new Map<string, Float32Array>();
+      for (const [a, b] of outOfVocabularyParaphrases) {
+        for (const t of [a, b]) vectors.set(t, await tiny.embed(t));
+      }
+      const h = await startHarness(() => createMemoryStore({ now }), { similarityThreshold: 0.9 }, { embedder: tiny });
+      try {
+        const cosine = (a: string, b: string) => dot(vectors.get(a) as Float32Array, vectors.get(b) as Float32Array);
+        const outcomes = await refusedOrHit(h, cosine, 0.9);
+        expect(outcomes.filter((o) => !o.startsWith("as expected"))).toEqual([]);
+        expect(outOfVocabularyParaphrases.filter(([a, b]) => cosine(a, b) >= 0.9).length).toBeGreaterThan(0);
+        // The tiny model maps most of these words to [UNK], so other pairs' entries are candidates
+        // too; the guards refuse those (another entity), never the paraphrase itself (checked above).
+      } finally {
+        await h.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -30,6 +30,32 @@ export function structuralDifference(
   return undefined;
 }
 
+/** Each structural check on its own, for the learned verifier's features (true = the two differ). */
+export interface StructuralSignals {
+  readonly quantity: boolean;
+  readonly mood: boolean;
+  readonly prepositions: boolean;
+  readonly swapped: boolean;
+  readonly expressions: boolean;
+}
+
+export function structuralSignals(
+  query: string,
+  cached: string,
+  isContent: (token: string) => boolean,
+): StructuralSignals {
+  const a = tokenize(query);
+  const b = tokenize(cached);
+  const [moodA, moodB] = [moodOf(a), moodOf(b)];
+  return {
+    quantity: askedQuantity(a) !== askedQuantity(b) && a.includes("how") && b.includes("how"),
+    mood: moodA !== undefined && moodB !== undefined && PAST_VS_HYPOTHETICAL.has(`${moodA}/${moodB}`),
+    prepositions: prepositions(a) !== prepositions(b),
+    swapped: swappedAroundRelation(a, b, isContent) !== undefined,
+    expressions: numberExpressions(query) !== numberExpressions(cached),
+  };
+}
+
 const QUANTITY = new Set([
   "much",
   "many",

@@ -6,19 +6,21 @@ import { probePairs } from "./probe-pairs.testdata.js";
 import { createSemanticCache, type LookupOutcome } from "./semantic-cache.js";
 import { createStoreGuard } from "./store-guard.js";
 import type { StoredCompletion } from "./stored-completion.js";
+import { createVerifier, type VerifierMode } from "./verifier.js";
+import { offlineVerifierModel } from "./verifier-model.js";
 import { createWordVectorEmbedder } from "./word-vector-embedder.js";
 import { loadWinkWordVectors } from "./word-vectors.js";
 
 const words = loadWinkWordVectors();
 const embedder = createWordVectorEmbedder({ vectors: words });
 
-function setup(threshold?: number) {
+function setup(threshold?: number, mode: VerifierMode = "learned") {
   const guard = createStoreGuard({ timeoutMs: 1_000, breaker: createCircuitBreaker() });
   return createSemanticCache({
     store: createMemoryStore(),
     guard,
     semantic: { embedder, threshold: threshold ?? embedder.defaultThreshold },
-    words,
+    verifier: createVerifier({ mode, model: offlineVerifierModel, words }),
     ttlMs: 60_000,
     maxEntryBytes: 10_000,
   });
@@ -54,16 +56,20 @@ async function store(cache: ReturnType<typeof setup>, req: ChatRequest, tenant =
 const statusOf = (o: LookupOutcome) => o.status;
 
 describe("createSemanticCache()", () => {
-  it(`gives zero hits on the ${probePairs.length} probe pairs even at a threshold of 0.5`, async () => {
-    const cache = setup(0.5);
-    const hits: string[] = [];
-    for (const [, a, b] of probePairs) {
-      await store(cache, request(a));
-      const outcome = await cache.lookup({ request: request(b), tenant: "t1", semantic: true, lookup: true });
-      if (outcome.status !== "MISS") hits.push(`${a} -> ${b}`);
-    }
-    expect(hits).toEqual([]);
-  });
+  it.each(["learned", "guards"] as const)(
+    `gives zero hits on the ${probePairs.length} probe pairs even at a threshold of 0.5 (%s)`,
+    async (mode) => {
+      const hits: string[] = [];
+      for (const [, a, b] of probePairs) {
+        // A cache per pair: at 0.5 one probe's prompt would find another pair's answer when stored.
+        const cache = setup(0.5, mode);
+        await store(cache, request(a));
+        const outcome = await cache.lookup({ request: request(b), tenant: "t1", semantic: true, lookup: true });
+        if (outcome.status !== "MISS") hits.push(`${a} -> ${b}`);
+      }
+      expect(hits).toEqual([]);
+    },
+  );
 
   it("gives zero hits across tenants, even for the identical request", async () => {
     const cache = setup();

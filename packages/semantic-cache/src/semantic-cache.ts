@@ -4,7 +4,7 @@ import type { ChatRequest } from "./chat-request.js";
 import type { Embedder } from "./embedder.js";
 import type { StoreGuard } from "./store-guard.js";
 import type { StoredCompletion } from "./stored-completion.js";
-import { type RejectReason, verifyCandidate, type WordKnowledge } from "./verify-candidate.js";
+import { createVerifier, type RejectReason, type Verifier } from "./verifier.js";
 
 /** Options of {@link createSemanticCache}. */
 export interface SemanticCacheOptions {
@@ -13,8 +13,8 @@ export interface SemanticCacheOptions {
   readonly guard: StoreGuard;
   /** The semantic layer: an embedder and the cosine similarity a candidate needs; undefined = exact layer only. */
   readonly semantic: { readonly embedder: Embedder; readonly threshold: number } | undefined;
-  /** Vocabulary for the verifier's synonym check (the offline embedder's word vectors). */
-  readonly words?: WordKnowledge;
+  /** Checks each semantic candidate above the threshold (see verifier.ts). Default: the guards alone. */
+  readonly verifier?: Verifier;
   /** Nearest neighbours checked per lookup. Default 3. */
   readonly candidates?: number;
   readonly ttlMs: number;
@@ -69,6 +69,7 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
   const threshold = options.semantic?.threshold ?? 1;
   const now = options.now ?? Date.now;
   const candidates = options.candidates ?? 3;
+  const verifier = options.verifier ?? createVerifier({ mode: "guards" });
   const embedTimeoutMs = options.embedTimeoutMs ?? 200;
   const generationCacheMs = options.generationCacheMs ?? 1_000;
   // Tenant -> generation read within generationCacheMs. Tenants come from client credentials, so
@@ -127,7 +128,7 @@ export function createSemanticCache(options: SemanticCacheOptions): SemanticCach
         if (!found.ok) return { status: "MISS", ticket: undefined };
         for (const { entry, similarity } of found.value) {
           if (similarity < threshold) break;
-          const verdict = verifyCandidate(prompt, entry.prompt, options.words ? { words: options.words } : {});
+          const verdict = verifier.verify(prompt, entry.prompt, similarity);
           if (verdict.ok) return { status: "HIT-SEMANTIC", entry, similarity };
           options.onReject?.(verdict.reason);
         }

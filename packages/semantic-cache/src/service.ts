@@ -9,9 +9,11 @@ import { createCacheMetrics } from "./metrics.js";
 import { createOpenAiEmbedder } from "./openai-embedder.js";
 import { createCacheProcessorFactory } from "./processor.js";
 import { connectRedis, createRedisClient, createRedisStore } from "./redis-store.js";
+import type { WordKnowledge } from "./rule-checks.js";
 import { createSemanticCache } from "./semantic-cache.js";
 import { createStoreGuard } from "./store-guard.js";
-import type { WordKnowledge } from "./verify-candidate.js";
+import { createVerifier } from "./verifier.js";
+import { offlineVerifierModel } from "./verifier-model.js";
 import { createWordVectorEmbedder } from "./word-vector-embedder.js";
 import { loadWinkWordVectors } from "./word-vectors.js";
 
@@ -96,11 +98,26 @@ export async function createSemanticCacheService(
   });
   const semantic =
     config.semantic && embedder ? { embedder, threshold: resolveSimilarityThreshold(config, embedder) } : undefined;
+  // The learned model was trained on the offline embedder's similarities and word vectors: `auto`
+  // picks it for that embedder only, and `learned` with any other is a startup error.
+  const offline = words !== undefined && embedder?.id.split(":")[0] === offlineVerifierModel.embedder;
+  const mode = config.verifier.mode === "auto" ? (offline ? "learned" : "guards") : config.verifier.mode;
+  if (mode === "learned" && !offline && semantic) {
+    throw new Error(
+      `verifier.mode learned: the shipped model is trained for the ${offlineVerifierModel.embedder} embedder, not ${embedder?.id}; use guards or auto`,
+    );
+  }
+  const verifier = createVerifier({
+    mode,
+    ...(mode === "learned" ? { model: offlineVerifierModel } : {}),
+    ...(config.verifier.threshold > 0 ? { threshold: config.verifier.threshold } : {}),
+    ...(words ? { words } : {}),
+  });
   const cache = createSemanticCache({
     store,
     guard,
     semantic,
-    ...(words ? { words } : {}),
+    verifier,
     candidates: config.candidates,
     ttlMs: config.ttlSeconds * 1000,
     maxEntryBytes: config.maxEntryBytes,
@@ -120,7 +137,7 @@ export async function createSemanticCacheService(
   const timer = config.sweepIntervalMs > 0 ? setInterval(sweep, config.sweepIntervalMs) : undefined;
   timer?.unref();
   log.info(
-    { store: store.kind, embedder: semantic?.embedder.id, similarity_threshold: semantic?.threshold },
+    { store: store.kind, embedder: semantic?.embedder.id, similarity_threshold: semantic?.threshold, verifier: mode },
     "semantic cache ready",
   );
 

@@ -1,6 +1,6 @@
+import { dequantize, type LinearModel, predict } from "@llm-callouts/learn";
 import { type Confidence, confidenceRank } from "../finding.js";
 import { countWords, extractFeatures, minWords, type SparseVector, tailWindowKinds, tailWindows } from "./features.js";
-import { dequantize, type LinearModel, predict } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
 /** Serialised classifiers as written by scripts/train.ts. */

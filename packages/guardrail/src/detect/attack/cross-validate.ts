@@ -1,6 +1,6 @@
+import { type LinearModel, predict, trainLogistic } from "@llm-callouts/learn";
 import { seededRandom } from "@llm-callouts/random";
 import { countWords, extractFeatures, type SparseVector, tailWindows } from "./features.js";
-import { type LinearModel, predict, trainLogistic } from "./linear-model.js";
 import { matchSignatures } from "./signatures.js";
 
 /** One labelled training row. */
@@ -8,9 +8,6 @@ export interface LabelledText {
   readonly text: string;
   readonly positive: boolean;
 }
-
-/** An operating-point rule for picking a threshold from held-out scores. */
-export type ThresholdRule = { readonly maxFpr: number } | { readonly minPrecision: number };
 
 export { countWords, minWords, tailWindowKinds } from "./features.js";
 
@@ -143,35 +140,4 @@ export function outOfFoldScores(
     });
   }
   return scores;
-}
-
-/** Confusion counts at a threshold. */
-export function confusion(scores: readonly number[], labels: readonly boolean[], threshold: number) {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let tn = 0;
-  scores.forEach((s, i) => {
-    if (s >= threshold) labels[i] ? tp++ : fp++;
-    else labels[i] ? fn++ : tn++;
-  });
-  return {
-    tp,
-    fp,
-    fn,
-    tn,
-    precision: tp / Math.max(1, tp + fp),
-    recall: tp / Math.max(1, tp + fn),
-    fpr: fp / Math.max(1, fp + tn),
-  };
-}
-
-/** The threshold with the highest recall that satisfies the rule on held-out scores. */
-export function pickThreshold(scores: readonly number[], labels: readonly boolean[], rule: ThresholdRule): number {
-  const candidates = [...new Set(scores)].sort((a, b) => a - b);
-  for (const t of candidates) {
-    const c = confusion(scores, labels, t);
-    if ("maxFpr" in rule ? c.fpr <= rule.maxFpr : c.precision >= rule.minPrecision && c.tp > 0) return t;
-  }
-  return 1;
 }

@@ -1,8 +1,6 @@
-/** A sparse, L2-normalised feature vector. */
-export interface SparseVector {
-  readonly indices: Uint32Array;
-  readonly values: Float32Array;
-}
+import type { SparseVector } from "@llm-callouts/learn";
+
+export type { SparseVector };
 
 /** Feature hashing settings; the model file records them so scoring matches training. */
 export interface FeatureOptions {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { probePairs } from "./probe-pairs.testdata.js";
-import { isTypoOf, verifyCandidate } from "./verify-candidate.js";
+import { checkRules, isTypoOf } from "./rule-checks.js";
 
-describe("verifyCandidate()", () => {
+describe("checkRules()", () => {
   it.each([
     ["turn on / turn off", "How do I turn on dark mode?", "How do I turn off dark mode?", "antonym"],
     ["negation", "Why is my cat eating?", "Why is my cat not eating?", "negation"],
@@ -34,7 +34,7 @@ describe("verifyCandidate()", () => {
     ["swapped modifiers", "Do Mexican girls like black guys?", "Do black girls like Mexican guys?", "order"],
     ["an arithmetic expression", "What is the square root of 1?", "What is the square root of 1-i?", "number"],
   ])("rejects %s", (_name, a, b, reason) => {
-    const verdict = verifyCandidate(a, b);
+    const verdict = checkRules(a, b);
     expect(verdict.ok ? "accepted" : verdict.reason).toBe(reason);
   });
 
@@ -55,12 +55,12 @@ describe("verifyCandidate()", () => {
     ["spelled-out number", "Give me three tips", "Give me 3 tips"],
     ["double negation kept", "Why isn't it not working?", "Why is it working?"],
   ])("accepts %s", (_name, a, b) => {
-    expect(verifyCandidate(a, b)).toEqual({ ok: true });
+    expect(checkRules(a, b)).toEqual({ ok: true });
   });
 
   it(`rejects all ${probePairs.length} probe pairs in both directions`, () => {
     expect(probePairs.length).toBeGreaterThanOrEqual(50);
-    const accepted = probePairs.filter(([, a, b]) => verifyCandidate(a, b).ok || verifyCandidate(b, a).ok);
+    const accepted = probePairs.filter(([, a, b]) => checkRules(a, b).ok || checkRules(b, a).ok);
     expect(accepted).toEqual([]);
   });
 });

@@ -2,12 +2,12 @@ import { ANTONYMS, AUX, INTENT, NEGATIONS, NUMBER_WORDS, ROLE_NOUNS, STOP, stem,
 import { structuralDifference } from "./question-structure.js";
 import { tokenize } from "./text-tokens.js";
 
-/** Why a semantic candidate was rejected. */
-export type RejectReason = "negation" | "number" | "intent" | "antonym" | "content" | "order";
+/** Which hand rule refused a pair. */
+export type RuleReason = "negation" | "number" | "intent" | "antonym" | "content" | "order";
 
-export type Verdict =
+export type RuleVerdict =
   | { readonly ok: true }
-  | { readonly ok: false; readonly reason: RejectReason; readonly word?: string };
+  | { readonly ok: false; readonly reason: RuleReason; readonly word?: string };
 
 /** Word knowledge the content check may use (from the embedder's vocabulary). */
 export interface WordKnowledge {
@@ -17,7 +17,7 @@ export interface WordKnowledge {
   similarity(rankA: number, rankB: number): number;
 }
 
-/** Options of {@link verifyCandidate}. */
+/** Options of {@link checkRules}. */
 export interface VerifyOptions {
   readonly words?: WordKnowledge;
   /** Words rarer than this rank (or unknown, or named entities) must be matched on the other side. Default 50. */
@@ -29,12 +29,13 @@ export interface VerifyOptions {
 }
 
 /**
- * The false-hit defence on semantic candidates: embeddings put "turn on" and "turn
- * off", or "2 eggs" and "3 eggs", close together, so a candidate is rejected when
- * the two prompts differ in negation, in numbers, by an antonym pair, or in a
- * salient content word (a rare word or a named entity) with no synonym opposite.
+ * The hand-written false-hit rules (the cache's verifier before the learned one): a
+ * candidate is refused when the two prompts differ in negation, in numbers, by an
+ * antonym pair, in question kind or structure, or in a salient content word (a rare
+ * word or a named entity) with no synonym opposite. Now features of the learned
+ * verifier (pair-features.ts), which weighs their verdicts against the others.
  */
-export function verifyCandidate(query: string, cached: string, options: VerifyOptions = {}): Verdict {
+export function checkRules(query: string, cached: string, options: VerifyOptions = {}): RuleVerdict {
   const a = analyse(query);
   const b = analyse(cached);
   if (a.negated !== b.negated) return { ok: false, reason: "negation" };
@@ -95,7 +96,8 @@ export function isTypoOf(x: string, y: string): boolean {
   return x.length > y.length ? rest(1, 0) : rest(0, 1);
 }
 
-interface Analysis {
+/** What the verifier reads off one prompt. */
+export interface Analysis {
   readonly negated: boolean;
   readonly numbers: string[];
   readonly words: string[];
@@ -110,7 +112,7 @@ interface Analysis {
   readonly acronyms: Set<string>;
 }
 
-function analyse(text: string): Analysis {
+export function analyse(text: string): Analysis {
   const tokens = tokenize(text);
   let negations = 0;
   const numbers: string[] = [];
@@ -154,7 +156,7 @@ function analyse(text: string): Analysis {
  * two named or salient nouns on opposite sides of a relation. Returns the first
  * swapped word when the shared entities appear in a different order.
  */
-function swappedRoles(a: Analysis, b: Analysis): string | undefined {
+export function swappedRoles(a: Analysis, b: Analysis): string | undefined {
   const key = (side: Analysis) =>
     side.stems.filter((s, i) => !STOP.has(side.words[i] as string) && side.stems.indexOf(s) === i);
   const orderA = key(a).filter((s) => b.stemSet.has(s));

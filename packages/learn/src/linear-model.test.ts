@@ -1,18 +1,22 @@
 import { seededRandom } from "@llm-callouts/random";
 import { describe, expect, it } from "vitest";
-import { extractFeatures } from "./features.js";
-import { dequantize, predict, quantize, trainLogistic } from "./linear-model.js";
+import { denseVector, dequantize, predict, quantize, trainLogistic } from "./linear-model.js";
 
 describe("trainLogistic()", () => {
   it("separates a toy problem and is reproducible with a seed", () => {
-    const texts = ["buy cheap pills now", "cheap pills discount", "meeting at noon", "lunch at noon today"];
+    // Feature 0 marks the positives, feature 1 the negatives, feature 2 is noise on both.
+    const xs = [
+      [1, 0, 0.3],
+      [0.9, 0, 0.8],
+      [0, 1, 0.4],
+      [0, 0.8, 0.7],
+    ].map(denseVector);
     const ys = [true, true, false, false];
-    const xs = texts.map((t) => extractFeatures(t, { bits: 12, maxChars: 100 }));
-    const a = trainLogistic(xs, ys, { dims: 1 << 12, epochs: 30, seed: 3 });
-    const b = trainLogistic(xs, ys, { dims: 1 << 12, epochs: 30, seed: 3 });
+    const a = trainLogistic(xs, ys, { dims: 3, epochs: 30, seed: 3 });
+    const b = trainLogistic(xs, ys, { dims: 3, epochs: 30, seed: 3 });
     expect([...a.weights]).toEqual([...b.weights]);
-    expect(predict(a, extractFeatures("cheap pills", { bits: 12, maxChars: 100 }))).toBeGreaterThan(0.5);
-    expect(predict(a, extractFeatures("at noon", { bits: 12, maxChars: 100 }))).toBeLessThan(0.5);
+    expect(predict(a, denseVector([0.7, 0, 0.5]))).toBeGreaterThan(0.5);
+    expect(predict(a, denseVector([0, 0.7, 0.5]))).toBeLessThan(0.5);
   });
 });
 

@@ -1,5 +1,15 @@
 import { seededRandom } from "@llm-callouts/random";
-import type { SparseVector } from "./features.js";
+
+/** A sparse feature vector: parallel arrays of indices and values (dense vectors list every index). */
+export interface SparseVector {
+  readonly indices: Uint32Array;
+  readonly values: Float32Array;
+}
+
+/** A dense feature vector as a {@link SparseVector} over indices 0..n-1. */
+export function denseVector(values: ArrayLike<number>): SparseVector {
+  return { indices: Uint32Array.from({ length: values.length }, (_, i) => i), values: Float32Array.from(values) };
+}
 
 /** A logistic-regression model over hashed features. */
 export interface LinearModel {
