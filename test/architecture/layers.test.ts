@@ -16,6 +16,7 @@ const layer: Record<string, number> = {
   "envoy-emulator": 1,
   "model-server-sim": 1,
   learn: 1,
+  remote: 0,
   "ext-proc": 2,
   "body-router": 3,
   guardrail: 3,

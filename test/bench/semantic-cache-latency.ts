@@ -15,8 +15,8 @@ import { chatCompletionAnswer, createEnvoyClient, type FilterConfig } from "@llm
 import { createHeaderMap, type StreamContext, startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { seededRandom } from "@llm-callouts/random";
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import { parseChatRequest } from "../../packages/semantic-cache/src/chat-request.js";
-import { createCircuitBreaker } from "../../packages/semantic-cache/src/circuit-breaker.js";
 import {
   type CacheStore,
   configSchema,

@@ -8,8 +8,8 @@
  */
 import { parseArgs } from "node:util";
 import { startSimulator } from "@llm-callouts/model-server-sim";
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import { parseChatRequest } from "../../packages/semantic-cache/src/chat-request.js";
-import { createCircuitBreaker } from "../../packages/semantic-cache/src/circuit-breaker.js";
 import { createMemoryStore } from "../../packages/semantic-cache/src/memory-store.js";
 import { createOpenAiEmbedder } from "../../packages/semantic-cache/src/openai-embedder.js";
 import { createSemanticCache } from "../../packages/semantic-cache/src/semantic-cache.js";

@@ -6,8 +6,8 @@ import {
   simEmbeddingDimensions,
   startSimulator,
 } from "@llm-callouts/model-server-sim";
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCircuitBreaker } from "./circuit-breaker.js";
 import { createOpenAiEmbedder } from "./openai-embedder.js";
 
 let sim: SimulatorHandle;

@@ -3,14 +3,9 @@
  * Ollama, LiteLLM and OpenAI all serve it): `input: [...]` in, `data[i].embedding` out.
  * Batching, deadline, breaker and dimension checks: `remote-embedder.ts`.
  */
+import { parseJson, readCapped } from "@llm-callouts/remote";
 import type { Embedder } from "./embedder.js";
-import {
-  createBatchedEmbedder,
-  maxAnswerBytes,
-  parseJson,
-  type RemoteEmbedderOptions,
-  readCapped,
-} from "./remote-embedder.js";
+import { createBatchedEmbedder, maxAnswerBytes, type RemoteEmbedderOptions } from "./remote-embedder.js";
 
 export interface OpenAiEmbedderOptions extends RemoteEmbedderOptions {
   /** Base URL up to `/v1`, e.g. `http://tei:8080/v1`; `/embeddings` is appended. */
@@ -35,9 +30,9 @@ export async function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Prom
         body: JSON.stringify({ model: options.model, input: texts }),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const raw = await readCapped(response, maxAnswerBytes(texts.length, dimensions));
+      const raw = await readCapped(response, maxAnswerBytes(texts.length, dimensions), "embeddings answer");
       if (!response.ok) throw new Error(`embeddings endpoint answered ${response.status}`);
-      return vectorsOf(parseJson(raw), texts.length);
+      return vectorsOf(parseJson(raw, "embeddings answer"), texts.length);
     },
   });
 }

@@ -8,7 +8,7 @@
  * `dimensions`): a model that answers another length later is a failure, never a vector in the
  * wrong space. The wire formats: `openai-embedder.ts`, `vertex-embedder.ts`.
  */
-import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.js";
+import { type CircuitBreaker, createCircuitBreaker } from "@llm-callouts/remote";
 import { type Embedder, normalize } from "./embedder.js";
 
 /** One HTTP call of a remote embedder: the raw vectors of `texts`, in order. */
@@ -104,32 +104,6 @@ export async function createBatchedEmbedder(options: BatchedEmbedderOptions): Pr
 
 /** The largest answer read: 4 bytes of JSON per number would be tight; 32 per number is not. */
 export const maxAnswerBytes = (texts: number, dimensions: number) => 65_536 + texts * Math.max(dimensions, 4096) * 32;
-
-/** The body as text, failing past `limit` bytes (a garbage or hostile endpoint). */
-export async function readCapped(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > limit) {
-    await response.body?.cancel();
-    throw new Error(`embeddings answer of ${declared} bytes exceeds ${limit}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`embeddings answer exceeds ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-/** The JSON of an answer, or a clear error. */
-export function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new Error("embeddings answer is not JSON");
-  }
-}
 
 /** One vector per text, each a non-empty array of finite numbers of the known length, at unit length. */
 function checkedVectors(raw: readonly unknown[], count: number, dimensions: number): Float32Array[] {

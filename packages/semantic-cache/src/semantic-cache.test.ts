@@ -1,6 +1,6 @@
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import { describe, expect, it } from "vitest";
 import { type ChatRequest, parseChatRequest } from "./chat-request.js";
-import { createCircuitBreaker } from "./circuit-breaker.js";
 import { createMemoryStore } from "./memory-store.js";
 import { probePairs } from "./probe-pairs.testdata.js";
 import { createSemanticCache, type LookupOutcome } from "./semantic-cache.js";

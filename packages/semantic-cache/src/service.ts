@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import type { CacheStore } from "./cache-store.js";
-import { createCircuitBreaker } from "./circuit-breaker.js";
 import { configSchema, resolveSimilarityThreshold, type SemanticCacheConfig } from "./config.js";
 import type { Embedder } from "./embedder.js";
 import { createMemoryStore } from "./memory-store.js";

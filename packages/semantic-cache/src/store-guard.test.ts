@@ -1,5 +1,5 @@
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import { describe, expect, it } from "vitest";
-import { createCircuitBreaker } from "./circuit-breaker.js";
 import { createStoreGuard, type GuardFailure } from "./store-guard.js";
 
 function setup() {

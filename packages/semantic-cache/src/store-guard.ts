@@ -1,4 +1,4 @@
-import type { CircuitBreaker } from "./circuit-breaker.js";
+import type { CircuitBreaker } from "@llm-callouts/remote";
 
 /** Why a guarded store call produced no value. */
 export type GuardFailure = "timeout" | "error" | "circuit-open";

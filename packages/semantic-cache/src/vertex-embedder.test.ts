@@ -5,9 +5,9 @@ import { chatCompletionAnswer, createEnvoyClient } from "@llm-callouts/envoy-emu
 import { startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { embeddingOf } from "@llm-callouts/model-server-sim";
+import { createCircuitBreaker } from "@llm-callouts/remote";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dot } from "./cache-store.js";
-import { createCircuitBreaker } from "./circuit-breaker.js";
 import { configSchema } from "./config.js";
 import { normalize } from "./embedder.js";
 import { createSemanticCacheService } from "./service.js";

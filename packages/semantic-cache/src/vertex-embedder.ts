@@ -10,15 +10,9 @@
  * request takes at most 250 texts (the cap on `maxBatch`); `gemini-embedding-001` takes one
  * (set `maxBatch: 1`).
  */
-import { GoogleAuth } from "google-auth-library";
+import { createGoogleTokenSource, googleErrorStatus, parseJson, readCapped } from "@llm-callouts/remote";
 import type { Embedder } from "./embedder.js";
-import {
-  createBatchedEmbedder,
-  maxAnswerBytes,
-  parseJson,
-  type RemoteEmbedderOptions,
-  readCapped,
-} from "./remote-embedder.js";
+import { createBatchedEmbedder, maxAnswerBytes, type RemoteEmbedderOptions } from "./remote-embedder.js";
 
 /** Texts per Vertex AI embeddings request, at most. */
 export const vertexMaxBatch = 250;
@@ -39,10 +33,7 @@ export async function createVertexEmbedder(options: VertexEmbedderOptions): Prom
   const base = (options.apiEndpoint ?? `https://${options.location}-aiplatform.googleapis.com`).replace(/\/+$/, "");
   const endpoint = `${base}/v1/projects/${encodeURIComponent(options.project)}/locations/${encodeURIComponent(options.location)}/publishers/google/models/${encodeURIComponent(options.model)}:predict`;
   const timeoutMs = options.timeoutMs ?? 1_000;
-  const auth = new GoogleAuth({
-    scopes: ["https://www.googleapis.com/auth/cloud-platform"],
-    ...(options.keyFile ? { keyFilename: options.keyFile } : {}),
-  });
+  const auth = createGoogleTokenSource(options.keyFile ? { keyFile: options.keyFile } : {});
   const taskType = options.taskType ?? "SEMANTIC_SIMILARITY";
   const parameters: Record<string, unknown> = { autoTruncate: true };
   if ((options.dimensions ?? 0) > 0) parameters.outputDimensionality = options.dimensions;
@@ -53,47 +44,21 @@ export async function createVertexEmbedder(options: VertexEmbedderOptions): Prom
     endpoint,
     async call(texts, dimensions) {
       const deadline = AbortSignal.timeout(timeoutMs);
-      const token = await withDeadline(auth.getAccessToken(), deadline, "access token");
-      if (!token) throw new Error("no access token from Application Default Credentials");
+      const token = await auth.token(deadline);
       const response = await fetch(endpoint, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
         body: JSON.stringify({ instances: texts.map((content) => ({ content, task_type: taskType })), parameters }),
         signal: deadline,
       });
-      const raw = await readCapped(response, maxAnswerBytes(texts.length, dimensions));
-      if (!response.ok) throw new Error(`Vertex AI answered ${response.status}${statusOf(raw)}`);
-      const predictions = (parseJson(raw) as { predictions?: unknown }).predictions;
+      const raw = await readCapped(response, maxAnswerBytes(texts.length, dimensions), "embeddings answer");
+      if (!response.ok) {
+        const status = googleErrorStatus(raw);
+        throw new Error(`Vertex AI answered ${response.status}${status ? ` ${status}` : ""}`);
+      }
+      const predictions = (parseJson(raw, "embeddings answer") as { predictions?: unknown }).predictions;
       if (!Array.isArray(predictions)) throw new Error("Vertex AI answer has no predictions");
       return predictions.map((p: { embeddings?: { values?: unknown } }) => p?.embeddings?.values);
     },
-  });
-}
-
-/** ` RESOURCE_EXHAUSTED` from a Google error body (`{ error: { code, message, status } }`); the message is not echoed. */
-function statusOf(raw: string): string {
-  try {
-    const status = (JSON.parse(raw) as { error?: { status?: unknown } }).error?.status;
-    return typeof status === "string" && /^[A-Z_]{1,40}$/.test(status) ? ` ${status}` : "";
-  } catch {
-    return "";
-  }
-}
-
-function withDeadline<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error(`${what}: deadline passed`));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error(`${what}: deadline passed`));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
   });
 }

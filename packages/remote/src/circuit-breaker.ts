@@ -1,4 +1,5 @@
-import type { Clock } from "./cache-store.js";
+/** Milliseconds since the epoch (injectable for tests). */
+export type Clock = () => number;
 
 /** Options of {@link createCircuitBreaker}. */
 export interface CircuitBreakerOptions {

@@ -1,0 +1,8 @@
+export {
+  type GoogleApiAnswer,
+  type GoogleApiRequest,
+  type GoogleContractServer,
+  type GoogleFault,
+  googleError,
+  startGoogleContractServer,
+} from "./google-contract.js";
