@@ -5,6 +5,7 @@ import { guardrailConfigSchema } from "./config.js";
 import { createGuardrail } from "./guardrail.js";
 import { createGuardrailService } from "./index.js";
 import { createFailingDetector } from "./policy/detectors.js";
+import { sanitizationResultSchema } from "./policy/model-armor-result.js";
 import { createPlaceholderRegistry } from "./policy/placeholders.js";
 
 const encode = (value: unknown): Uint8Array =>
@@ -18,35 +19,61 @@ function inspect(config: unknown, body: unknown, overrides = {}) {
 }
 
 describe("createGuardrail().inspectBody()", () => {
-  it("builds a Model-Armor-like verdict without raw values", () => {
+  it("builds Model Armor's SanitizationResult, field for field, without raw values", () => {
     const outcome = inspect({}, chat("My SSN is 123-45-6789 and my email is bob@corp.example"));
     const json = JSON.stringify(outcome.verdict);
     expect(json).not.toContain("6789");
     expect(json).not.toContain("bob@");
     expect(outcome.verdict).toMatchObject({
-      direction: "request",
-      template: "default",
-      filterMatchState: "MATCH_FOUND",
-      invocationResult: "SUCCESS",
-      action: "REDACT",
-      filterResults: {
-        sdp: {
-          executionState: "EXECUTION_SUCCESS",
-          matchState: "MATCH_FOUND",
-          confidenceLevel: "HIGH",
-          findingsTruncated: false,
+      sanitizationResult: {
+        filterMatchState: "MATCH_FOUND",
+        invocationResult: "SUCCESS",
+        filterResults: {
+          sdp: {
+            sdpFilterResult: {
+              inspectResult: {
+                executionState: "EXECUTION_SUCCESS",
+                matchState: "MATCH_FOUND",
+                findingsTruncated: false,
+                findings: [
+                  {
+                    infoType: "US_SSN",
+                    likelihood: "VERY_LIKELY",
+                    location: { byteRange: { start: "10", end: "21" }, codepointRange: { start: "10", end: "21" } },
+                  },
+                  {
+                    infoType: "EMAIL_ADDRESS",
+                    likelihood: "VERY_LIKELY",
+                    location: { byteRange: { start: "38", end: "54" }, codepointRange: { start: "38", end: "54" } },
+                  },
+                ],
+              },
+            },
+          },
+          pi_and_jailbreak: {
+            piAndJailbreakFilterResult: { executionState: "EXECUTION_SUCCESS", matchState: "NO_MATCH_FOUND" },
+          },
+          rai: {
+            raiFilterResult: {
+              matchState: "NO_MATCH_FOUND",
+              raiFilterTypeResults: { dangerous: { filterType: "DANGEROUS", matchState: "NO_MATCH_FOUND" } },
+            },
+          },
         },
-        pi_and_jailbreak: { executionState: "EXECUTION_SUCCESS", matchState: "NO_MATCH_FOUND" },
-        rai: { matchState: "NO_MATCH_FOUND", raiFilterTypeResults: {} },
       },
+      llmCallouts: { direction: "request", template: "default", action: "REDACT" },
     });
-    const findings = (outcome.verdict.filterResults as { sdp: { findings: unknown[] } }).sdp.findings;
+    // Model Armor's own parser (fields of the proto only) reads the result.
+    expect(sanitizationResultSchema(true).safeParse(outcome.verdict.sanitizationResult).success).toBe(true);
+    const findings = (outcome.verdict.llmCallouts as { filters: { sdp: { findings: unknown[] } } }).filters.sdp
+      .findings;
     expect(findings).toEqual([
       {
         infoType: "US_SSN",
         likelihood: "HIGH",
         action: "redact",
         source: "text",
+        backend: "local",
         location: { path: "$.messages[0].content", start: 10, end: 21 },
       },
       {
@@ -54,6 +81,7 @@ describe("createGuardrail().inspectBody()", () => {
         likelihood: "HIGH",
         action: "redact",
         source: "text",
+        backend: "local",
         location: { path: "$.messages[0].content", start: 38, end: 54 },
       },
     ]);
@@ -66,10 +94,23 @@ describe("createGuardrail().inspectBody()", () => {
     });
     expect(outcome.respond).toBeUndefined();
     expect(outcome.verdict).toMatchObject({
-      invocationResult: "PARTIAL",
-      filterResults: { sdp: { executionState: "EXECUTION_SKIPPED", error: "boom" } },
-      sanitizationMetadata: { errorCode: "DETECTOR_FAILED_OPEN" },
+      sanitizationResult: {
+        invocationResult: "PARTIAL",
+        filterResults: {
+          sdp: {
+            sdpFilterResult: {
+              inspectResult: {
+                executionState: "EXECUTION_SKIPPED",
+                messageItems: [{ messageType: "ERROR", message: "detector failed" }],
+              },
+            },
+          },
+        },
+        sanitizationMetadata: { errorCode: "14", errorMessage: "failed open: sdp" },
+      },
+      llmCallouts: { errorCode: "DETECTOR_FAILED_OPEN", filters: { sdp: { error: "boom" } } },
     });
+    expect(JSON.stringify(outcome.verdict.sanitizationResult)).not.toContain("boom");
   });
 
   it("rejects with 503 when a detector fails under fail-closed", () => {
@@ -77,8 +118,8 @@ describe("createGuardrail().inspectBody()", () => {
     expect(outcome.respond?.status).toBe(503);
     expect(JSON.parse(outcome.respond?.body as string).error.code).toBe("guardrail_unavailable");
     expect(outcome.verdict).toMatchObject({
-      action: "BLOCK",
-      sanitizationMetadata: { errorCode: "DETECTOR_FAILED_CLOSED" },
+      sanitizationResult: { sanitizationMetadata: { errorCode: "14" } },
+      llmCallouts: { action: "BLOCK", errorCode: "DETECTOR_FAILED_CLOSED" },
     });
   });
 
@@ -158,7 +199,8 @@ describe("createGuardrail().inspectBody()", () => {
 
   it("marks texts over maxScanChars as truncated", () => {
     const outcome = inspect({ maxScanChars: 2048 }, chat("x ".repeat(5000)));
-    expect(outcome.verdict.sanitizationMetadata).toEqual({ truncated: true });
+    expect(outcome.verdict.llmCallouts).toMatchObject({ truncated: true });
+    expect(outcome.verdict.sanitizationResult).not.toHaveProperty("sanitizationMetadata");
   });
 });
 

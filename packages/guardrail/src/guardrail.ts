@@ -129,7 +129,7 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     const scannedChars = texts.reduce((n, t) => n + t.text.length, 0);
     const outcome = {
       inspection,
-      verdict: buildVerdict(inspection, config.maxFindingsInVerdict),
+      verdict: buildVerdict(inspection, config.maxFindingsInVerdict, texts),
       summary: summaryHeaderValue(inspection),
       audit: buildAuditRecord(inspection, { requestId, durationMs: performance.now() - started, scannedChars }),
     };
@@ -238,6 +238,7 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
         failedClosed: failed,
         redacted: new Map(),
         truncated: false,
+        backends: [],
       };
       return {
         inspection,

@@ -35,6 +35,7 @@ describe("createGuardrailMetrics()", () => {
       failedClosed: false,
       redacted: new Map(),
       truncated: false,
+      backends: [],
     };
     metrics.decision(inspection, 0.001);
     metrics.chunk(0.0001);

@@ -2,6 +2,7 @@ import type { PolicyTemplate } from "../config.js";
 import { type Confidence, confidenceRank } from "../detect/finding.js";
 import { createScanViews, type ViewSource } from "../normalize/scan-views.js";
 import type { DetectorSet, FilterName } from "./detectors.js";
+import type { SanitizationResult } from "./model-armor-result.js";
 import { type PlaceholderRegistry, type Redaction, redactText } from "./placeholders.js";
 import type { Action } from "./template.js";
 
@@ -27,6 +28,18 @@ export interface LocatedFinding {
   /** Where the payload was found (`text`, `base64`, `unicode-tags`, ...). */
   readonly source: ViewSource | "conversation";
   readonly action: Action;
+  /** The remote backend that reported it (undefined = the local detectors). */
+  readonly backend?: string;
+}
+
+/** One remote backend's part in an inspection. */
+export interface BackendOutcome {
+  readonly name: string;
+  readonly durationMs: number;
+  /** Why it gave no answer (a status such as `RESOURCE_EXHAUSTED`, `DEADLINE_EXCEEDED`, `CIRCUIT_OPEN`). */
+  readonly error?: string;
+  /** Its answer in Model Armor's shape, when it answered. */
+  readonly result?: SanitizationResult;
 }
 
 export interface FilterOutcome {
@@ -53,6 +66,8 @@ export interface Inspection {
   readonly redacted: ReadonlyMap<number, string>;
   /** Texts cut to `maxScanChars`. */
   readonly truncated: boolean;
+  /** Remote backends consulted (empty when none ran). */
+  readonly backends: readonly BackendOutcome[];
 }
 
 export interface InspectOptions {
@@ -239,5 +254,6 @@ export function inspectTexts(texts: readonly ScanText[], options: InspectOptions
     failedClosed,
     redacted,
     truncated,
+    backends: [],
   };
 }

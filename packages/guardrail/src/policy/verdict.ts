@@ -2,6 +2,7 @@ import type { JsonValue } from "@llm-callouts/ext-proc";
 import { type Confidence, confidenceRank } from "../detect/finding.js";
 import { type FilterName, filterNames } from "./detectors.js";
 import type { Inspection, LocatedFinding } from "./engine.js";
+import { CONFIDENCE_LEVELS, confidenceLevelOf, likelihoodOf, RAI_KEYS } from "./model-armor-result.js";
 
 type JsonObject = { [key: string]: JsonValue };
 
@@ -11,80 +12,182 @@ function highest(findings: readonly LocatedFinding[]): Confidence | undefined {
   return best;
 }
 
+/** A UTF-16 range of `text` as Model Armor's byte and code point ranges (int64 as strings). */
+function rangesOf(text: string, start: number, end: number): JsonObject {
+  const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+  const codepoints = (s: string) => [...s].length;
+  const head = text.slice(0, start);
+  const span = text.slice(start, end);
+  return {
+    byteRange: { start: String(bytes(head)), end: String(bytes(head) + bytes(span)) },
+    codepointRange: { start: String(codepoints(head)), end: String(codepoints(head) + codepoints(span)) },
+  };
+}
+
+/** Our own record of one finding: type, our confidence, action, where (JSON path + UTF-16 offsets), who found it. */
 function findingJson(f: LocatedFinding): JsonObject {
   return {
     infoType: f.type,
     likelihood: f.confidence,
     action: f.action,
     source: f.source,
+    backend: f.backend ?? "local",
     location: { path: f.path, start: f.start, end: f.end },
   };
 }
 
+/** google.rpc.Code values for `sanitizationMetadata.errorCode`. */
+const UNAVAILABLE = 14;
+
 /**
- * The verdict in Model Armor's SanitizationResult shape (filterMatchState,
- * invocationResult, filterResults keyed by filter with executionState,
- * matchState and confidenceLevel), extended with numeric attack scores, the
- * action taken and finding locations (JSON path + offsets). Never contains
- * matched values.
+ * The verdict: `sanitizationResult` is Model Armor's `SanitizationResult`, field for field
+ * (model-armor-result.ts; a strict proto3 JSON parser of Model Armor's messages accepts it),
+ * and `llmCallouts` holds what Model Armor has no field for: the action taken, numeric
+ * attack scores, each finding's JSON path and UTF-16 offsets, which backend found it, and
+ * our own filters (`custom_patterns`). Never contains matched values (malicious URI items
+ * carry their locations, not the URI).
  */
-export function buildVerdict(inspection: Inspection, maxFindings: number): JsonObject {
+export function buildVerdict(
+  inspection: Inspection,
+  maxFindings: number,
+  texts: readonly { readonly text: string }[] = [],
+): JsonObject {
   const filterResults: JsonObject = {};
+  const ours: JsonObject = {};
+  const textOf = (f: LocatedFinding) => (f.textIndex >= 0 ? texts[f.textIndex]?.text : undefined);
   for (const name of filterNames) {
     const outcome = inspection.filters[name];
     const own = inspection.findings.filter((f) => f.filter === name);
-    const result: JsonObject = {
+    const common: JsonObject = {
       executionState: outcome.executed ? "EXECUTION_SUCCESS" : "EXECUTION_SKIPPED",
       matchState: own.length > 0 ? "MATCH_FOUND" : "NO_MATCH_FOUND",
     };
+    if (outcome.error !== undefined) common.messageItems = [{ messageType: "ERROR", message: "detector failed" }];
     const level = highest(own);
-    if (level) result.confidenceLevel = level;
-    if (outcome.error !== undefined) result.error = outcome.error;
+    const extra: JsonObject = { enabled: outcome.enabled, executed: outcome.executed };
+    if (outcome.error !== undefined) extra.error = outcome.error;
     if (outcome.scores)
-      result.scores = Object.fromEntries(
+      extra.scores = Object.fromEntries(
         Object.entries(outcome.scores).map(([k, v]) => [k, Math.round(v * 1000) / 1000]),
       );
-    if (name === "rai") {
-      const byCategory: JsonObject = {};
-      for (const f of own) {
-        const category = f.type.replace(/^RAI_/, "").toLowerCase();
-        const previous = (byCategory[category] as JsonObject | undefined)?.confidenceLevel as Confidence | undefined;
-        if (!previous || confidenceRank[f.confidence] > confidenceRank[previous]) {
-          byCategory[category] = { matchState: "MATCH_FOUND", confidenceLevel: f.confidence };
-        }
-      }
-      result.raiFilterTypeResults = byCategory;
-    }
     if (own.length > 0) {
-      result.findings = own.slice(0, maxFindings).map(findingJson);
-      result.findingsTruncated = own.length > maxFindings;
+      extra.findings = own.slice(0, maxFindings).map(findingJson);
+      extra.findingsTruncated = own.length > maxFindings;
     }
-    filterResults[name] = result;
+    ours[name] = extra;
+    if (!outcome.enabled && own.length === 0) continue;
+    switch (name) {
+      case "pi_and_jailbreak":
+        filterResults[name] = {
+          piAndJailbreakFilterResult: { ...common, ...(level ? { confidenceLevel: confidenceLevelOf[level] } : {}) },
+        };
+        break;
+      case "sdp":
+        filterResults[name] = {
+          sdpFilterResult: {
+            inspectResult: {
+              ...common,
+              findings: own.slice(0, maxFindings).map((f) => {
+                const text = textOf(f);
+                return {
+                  infoType: f.type,
+                  likelihood: likelihoodOf[f.confidence],
+                  ...(text !== undefined && f.end > f.start ? { location: rangesOf(text, f.start, f.end) } : {}),
+                };
+              }),
+              findingsTruncated: own.length > maxFindings,
+            },
+          },
+        };
+        break;
+      case "rai": {
+        const types: JsonObject = {};
+        for (const key of RAI_KEYS) {
+          types[key] = { filterType: key.toUpperCase(), matchState: "NO_MATCH_FOUND" };
+        }
+        for (const f of own) {
+          const key = f.type.replace(/^RAI_/, "").toLowerCase();
+          const previous = (types[key] as JsonObject | undefined)?.confidenceLevel as string | undefined;
+          const levelName = confidenceLevelOf[f.confidence];
+          if (
+            previous === undefined ||
+            CONFIDENCE_LEVELS.indexOf(levelName) > CONFIDENCE_LEVELS.indexOf(previous as never)
+          ) {
+            types[key] = {
+              ...((RAI_KEYS as readonly string[]).includes(key) ? { filterType: key.toUpperCase() } : {}),
+              confidenceLevel: levelName,
+              matchState: "MATCH_FOUND",
+            };
+          }
+        }
+        filterResults[name] = { raiFilterResult: { ...common, raiFilterTypeResults: types } };
+        break;
+      }
+      case "malicious_uris":
+        filterResults[name] = {
+          maliciousUriFilterResult: {
+            ...common,
+            maliciousUriMatchedItems: own.slice(0, maxFindings).map((f): JsonObject => {
+              const text = textOf(f);
+              const cp = text !== undefined ? (rangesOf(text, f.start, f.end).codepointRange as JsonObject) : undefined;
+              return cp ? { locations: [cp] } : {};
+            }),
+          },
+        };
+        break;
+      default:
+      // custom_patterns has no Model Armor filter: it is reported under llmCallouts only.
+    }
+  }
+  // Filters only a backend evaluates (CSAM, virus scan) are copied from its answer.
+  for (const backend of inspection.backends) {
+    for (const [key, result] of Object.entries(backend.result?.filterResults ?? {})) {
+      if (!(key in filterResults) && !(filterNames as readonly string[]).includes(key))
+        filterResults[key] = result as JsonObject;
+    }
   }
   const failed = filterNames.filter((n) => inspection.filters[n].error !== undefined);
-  const verdict: JsonObject = {
+  const failedBackends = inspection.backends.filter((b) => b.error !== undefined);
+  const enabledCount = filterNames.filter((n) => inspection.filters[n].enabled).length;
+  const invocationResult =
+    failed.length === 0 && failedBackends.length === 0
+      ? "SUCCESS"
+      : failed.length === enabledCount && failedBackends.length === inspection.backends.length
+        ? "FAILURE"
+        : "PARTIAL";
+  const result: JsonObject = {
+    filterMatchState: inspection.findings.length > 0 ? "MATCH_FOUND" : "NO_MATCH_FOUND",
+    filterResults,
+    invocationResult,
+  };
+  const extras: JsonObject = {
     direction: inspection.direction,
     template: inspection.template,
-    filterMatchState: inspection.findings.length > 0 ? "MATCH_FOUND" : "NO_MATCH_FOUND",
-    invocationResult:
-      failed.length === 0
-        ? "SUCCESS"
-        : failed.length === filterNames.filter((n) => inspection.filters[n].enabled).length
-          ? "FAILURE"
-          : "PARTIAL",
     action: inspection.action.toUpperCase(),
-    filterResults,
+    filters: ours,
   };
-  if (failed.length > 0 || inspection.truncated) {
-    const metadata: JsonObject = {};
-    if (failed.length > 0) {
-      metadata.errorCode = inspection.failedClosed ? "DETECTOR_FAILED_CLOSED" : "DETECTOR_FAILED_OPEN";
-      metadata.errorMessage = `filters failed: ${failed.join(", ")}`;
-    }
-    if (inspection.truncated) metadata.truncated = true;
-    verdict.sanitizationMetadata = metadata;
+  if (inspection.backends.length > 0) {
+    extras.backends = Object.fromEntries(
+      inspection.backends.map((b) => [
+        b.name,
+        {
+          invocationResult: b.error === undefined ? (b.result?.invocationResult ?? "SUCCESS") : "FAILURE",
+          durationMs: Math.round(b.durationMs * 1000) / 1000,
+          ...(b.error !== undefined ? { error: b.error } : {}),
+        },
+      ]),
+    );
   }
-  return verdict;
+  if (failed.length > 0 || failedBackends.length > 0) {
+    const what = [...failed, ...failedBackends.map((b) => `${b.name} (${b.error})`)].join(", ");
+    result.sanitizationMetadata = {
+      errorCode: String(UNAVAILABLE),
+      errorMessage: `${inspection.failedClosed ? "failed closed" : "failed open"}: ${what}`,
+    };
+    extras.errorCode = inspection.failedClosed ? "DETECTOR_FAILED_CLOSED" : "DETECTOR_FAILED_OPEN";
+  }
+  if (inspection.truncated) extras.truncated = true;
+  return { sanitizationResult: result, llmCallouts: extras };
 }
 
 /** Filters with a match, in canonical order. */
@@ -95,7 +198,9 @@ export function matchedFilters(inspection: Inspection): FilterName[] {
 /** Compact header value, e.g. `action=redact; match=sdp; template=default; invocation=SUCCESS`. */
 export function summaryHeaderValue(inspection: Inspection): string {
   const matched = matchedFilters(inspection);
-  const failed = filterNames.some((n) => inspection.filters[n].error !== undefined);
+  const failed =
+    filterNames.some((n) => inspection.filters[n].error !== undefined) ||
+    inspection.backends.some((b) => b.error !== undefined);
   return `action=${inspection.action}; match=${matched.length > 0 ? matched.join(",") : "none"}; template=${inspection.template}; invocation=${failed ? "PARTIAL" : "SUCCESS"}`;
 }
 

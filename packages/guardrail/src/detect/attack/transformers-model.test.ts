@@ -136,11 +136,11 @@ describe("createGuardrail().inspectRequestBody() with a transformers model", () 
       guardrail.resolve(key),
       createPlaceholderRegistry(),
     );
-    expect([outcome.inspection.action, outcome.respond?.status, outcome.verdict.invocationResult]).toEqual([
-      action,
-      status,
-      invocation,
-    ]);
+    expect([
+      outcome.inspection.action,
+      outcome.respond?.status,
+      (outcome.verdict.sanitizationResult as { invocationResult: string }).invocationResult,
+    ]).toEqual([action, status, invocation]);
     expect(outcome.inspection.filters.pi_and_jailbreak.error).toBe("broken: onnx session lost");
   });
 });
