@@ -86,6 +86,16 @@ export const templateSchema = z.strictObject({
   failMode: failMode.default("closed"),
   /** Scan requests and/or responses. */
   directions: z.strictObject({ request: z.boolean().default(true), response: z.boolean().default(true) }).prefault({}),
+  /**
+   * Model Armor templates this template also consults (ids in `backends.modelArmor`'s project and
+   * location, or full `projects/.../templates/...` names); empty = not consulted in that direction.
+   */
+  modelArmor: z
+    .strictObject({
+      userPromptTemplate: z.string().default(""),
+      modelResponseTemplate: z.string().default(""),
+    })
+    .prefault({}),
   /** Local reply for blocked prompts (Model Armor's custom_prompt_safety_error_*). */
   requestBlock: blockResponse.prefault({}),
   /** Reply or SSE error event for blocked model output. */
@@ -164,6 +174,28 @@ export const guardrailConfigSchema = z
       })
       .prefault({}),
     audit: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /** Remote backends the templates may consult after the local pass. */
+    backends: z
+      .strictObject({
+        /** Time the remote backends of one decision get, in parallel; past it they count as failed. */
+        budgetMs: z.number().int().positive().default(150),
+        modelArmor: z
+          .strictObject({
+            project: z.string().min(1),
+            location: z.string().regex(/^[a-z]+-[a-z]+[0-9]+$|^us$|^eu$/, "a region such as us-central1"),
+            /** Default `https://modelarmor.<location>.rep.googleapis.com`. */
+            endpoint: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
+            /** Credential file (relative to the config file); empty = Application Default Credentials. */
+            keyFile: z.string().default(""),
+            /** Deadline of one sanitize call (token and retries included); kept under `budgetMs`. */
+            timeoutMs: z.number().int().positive().default(140),
+            retries: z.number().int().min(0).max(3).default(1),
+            breakerFailureThreshold: z.number().int().positive().default(5),
+            breakerCooldownMs: z.number().int().positive().default(5_000),
+          })
+          .optional(),
+      })
+      .prefault({}),
     /**
      * Optional `@huggingface/transformers` prompt-attack classifier from a local model folder
      * (Prompt Guard / DeBERTa ONNX export), scored next to the built-in classifier. Off by default.
@@ -210,6 +242,14 @@ export const guardrailConfigSchema = z
       }
     });
     for (const [name, template] of Object.entries(config.templates)) {
+      const armor = template.modelArmor;
+      if ((armor.userPromptTemplate !== "" || armor.modelResponseTemplate !== "") && !config.backends.modelArmor) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["templates", name, "modelArmor"],
+          message: "names Model Armor templates but backends.modelArmor (project, location) is not configured",
+        });
+      }
       const terms = template.responsibleAi.termLists.reduce((n, l) => n + l.terms.length, 0);
       if (terms > maxTermsPerTemplate) {
         ctx.addIssue({

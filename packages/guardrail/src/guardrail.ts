@@ -1,8 +1,9 @@
 import type { ImmediateResponse, JsonValue } from "@llm-callouts/ext-proc";
 import { openAiErrorBody, openAiErrorResponse } from "@llm-callouts/llm-api";
+import { consultBackends, type GuardrailBackend, modelArmorBackend } from "./backends/backends.js";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
-import { type Inspection, inspectTexts, type ScanText } from "./policy/engine.js";
+import { type Inspection, inspectTexts, mergeBackendAnswers, type ScanText } from "./policy/engine.js";
 import { createModelClassifier } from "./policy/model-pass.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
 import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
@@ -22,6 +23,8 @@ export interface ResolvedPolicy {
   readonly name: string;
   readonly template: PolicyTemplate;
   readonly detectors: DetectorSet;
+  /** Remote backends this template consults after the local pass. */
+  readonly backends: readonly GuardrailBackend[];
 }
 
 /** What to do with a body after scanning. */
@@ -57,6 +60,13 @@ export interface Guardrail {
     registry: PlaceholderRegistry,
     requestId?: string,
   ): Promise<BodyOutcome>;
+  /** `inspectBody("response", ...)` plus the policy's remote backends (a whole, non-streamed answer). */
+  inspectResponseBody(
+    body: Uint8Array,
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+    requestId?: string,
+  ): Promise<BodyOutcome>;
   createStreamScanner(policy: ResolvedPolicy, registry: PlaceholderRegistry): SseScanner;
   /** Verdict for a finished (or blocked) stream from the scanner's findings. */
   streamOutcome(
@@ -74,7 +84,20 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     let policy = resolved.get(name);
     if (!policy) {
       const template = applyFloor(config.templates[name] as PolicyTemplate, config.floor);
-      policy = { name, template, detectors: createDetectorSet(template, overrides) };
+      const armor = overrides.modelArmor;
+      const backends: GuardrailBackend[] = [];
+      if (
+        armor &&
+        (template.modelArmor.userPromptTemplate !== "" || template.modelArmor.modelResponseTemplate !== "")
+      ) {
+        backends.push(
+          modelArmorBackend(armor, {
+            userPrompt: template.modelArmor.userPromptTemplate,
+            modelResponse: template.modelArmor.modelResponseTemplate,
+          }),
+        );
+      }
+      policy = { name, template, detectors: createDetectorSet(template, overrides), backends };
       resolved.set(name, policy);
     }
     return policy;
@@ -110,14 +133,19 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     return openAiErrorResponse(b.status, b.code, b.message, { details: `guardrail_${direction}_blocked`, headers });
   };
 
-  const inspectBody = (
+  /** What one body holds and what the local pass made of it. */
+  interface Scanned {
+    readonly inspection: Inspection;
+    readonly texts: LocatedText[];
+    readonly json: unknown;
+    readonly raw: boolean;
+  }
+  const scan = (
     direction: "request" | "response",
     bytes: Uint8Array,
     policy: ResolvedPolicy,
     registry: PlaceholderRegistry,
-    requestId: string | undefined,
-    started = performance.now(),
-  ): BodyOutcome => {
+  ): Scanned => {
     const parsed = bytes.length > 0 ? parseJsonBody(bytes) : { value: undefined };
     const json = "value" in parsed ? parsed.value : undefined;
     let texts: LocatedText[] = [];
@@ -125,7 +153,15 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     const raw = json === undefined && bytes.length > 0;
     // Bodies that are not JSON (or JSON of no known shape) are scanned as plain text.
     if (raw) texts = [{ keys: [], path: "$", text: new TextDecoder().decode(bytes) }];
-    const inspection = inspect(direction, texts, policy, registry);
+    return { inspection: inspect(direction, texts, policy, registry), texts, json, raw };
+  };
+  const outcomeOf = (
+    direction: "request" | "response",
+    { inspection, texts, json, raw }: Scanned,
+    policy: ResolvedPolicy,
+    requestId: string | undefined,
+    started: number,
+  ): BodyOutcome => {
     const scannedChars = texts.reduce((n, t) => n + t.text.length, 0);
     const outcome = {
       inspection,
@@ -148,28 +184,60 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       return { ...outcome, respond };
     }
   };
+  const inspectBody = (
+    direction: "request" | "response",
+    bytes: Uint8Array,
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+    requestId: string | undefined,
+    started = performance.now(),
+  ): BodyOutcome => outcomeOf(direction, scan(direction, bytes, policy, registry), policy, requestId, started);
+  /** The local pass, then (unless it already blocks) the template's remote backends within the budget. */
+  const withBackends = async (
+    direction: "request" | "response",
+    scanned: Scanned,
+    policy: ResolvedPolicy,
+    registry: PlaceholderRegistry,
+  ): Promise<Scanned> => {
+    if (policy.backends.length === 0 || scanned.inspection.action === "block" || scanned.texts.length === 0)
+      return scanned;
+    const answers = await consultBackends(policy.backends, direction, scanned.texts, config.backends.budgetMs);
+    const inspection = mergeBackendAnswers(scanned.inspection, scanned.texts, answers, {
+      template: policy.template,
+      detectors: policy.detectors,
+      registry,
+    });
+    return { ...scanned, inspection };
+  };
 
   return {
     resolve,
     inspectBody: (direction, bytes, policy, registry, requestId) =>
       inspectBody(direction, bytes, policy, registry, requestId),
     async inspectRequestBody(bytes, policy, registry, requestId) {
-      const model = policy.detectors.model;
-      if (!model || !policy.template.piAndJailbreak.enabled)
-        return inspectBody("request", bytes, policy, registry, requestId);
       const started = performance.now();
-      // Pass 1 only collects the texts the engine classifies (other filters off, nothing applied).
-      const attack = await createModelClassifier(model, policy.detectors.attack, (recorder) =>
-        inspectBody(
-          "request",
-          bytes,
-          { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
-          createPlaceholderRegistry(),
-          undefined,
-        ),
-      );
-      const withModel = { ...policy, detectors: { ...policy.detectors, attack } };
-      return inspectBody("request", bytes, withModel, registry, requestId, started);
+      const model = policy.detectors.model;
+      let local = policy;
+      if (model && policy.template.piAndJailbreak.enabled) {
+        // Pass 1 only collects the texts the engine classifies (other filters off, nothing applied).
+        const attack = await createModelClassifier(model, policy.detectors.attack, (recorder) =>
+          inspectBody(
+            "request",
+            bytes,
+            { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
+            createPlaceholderRegistry(),
+            undefined,
+          ),
+        );
+        local = { ...policy, detectors: { ...policy.detectors, attack } };
+      }
+      const scanned = await withBackends("request", scan("request", bytes, local, registry), local, registry);
+      return outcomeOf("request", scanned, local, requestId, started);
+    },
+    async inspectResponseBody(bytes, policy, registry, requestId) {
+      const started = performance.now();
+      const scanned = await withBackends("response", scan("response", bytes, policy, registry), policy, registry);
+      return outcomeOf("response", scanned, policy, requestId, started);
     },
     createStreamScanner(policy, registry) {
       const b = policy.template.responseBlock;

@@ -138,7 +138,7 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
       return { body: "whole" };
     },
 
-    onResponseBody(event: BodyEvent): BodyDecision | undefined {
+    async onResponseBody(event: BodyEvent): Promise<BodyDecision | undefined> {
       const p = policy ?? resolve(undefined);
       if (event.partial) {
         // A STREAMED answer past the SDK's hold limit: only its first part is here and the rest
@@ -158,7 +158,7 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
         }
       }
       const started = performance.now();
-      const outcome = guardrail.inspectBody("response", event.body, p, registry, context.requestId);
+      const outcome = await guardrail.inspectResponseBody(event.body, p, registry, context.requestId);
       record(outcome, (performance.now() - started) / 1000, context.log);
       const dynamicMetadata = metadata(outcome);
       if (outcome.respond) return { respond: outcome.respond, dynamicMetadata };

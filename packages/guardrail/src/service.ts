@@ -1,5 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
+import { createCircuitBreaker } from "@llm-callouts/remote";
+import { createModelArmorClient } from "./backends/model-armor.js";
 import { type GuardrailConfig, guardrailConfigSchema } from "./config.js";
 import { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
 import { createGuardrail } from "./guardrail.js";
@@ -13,9 +15,29 @@ export function createGuardrailService(
   runtime: ServiceRuntime,
   overrides: DetectorOverrides = {},
 ): Service {
+  const armor = config.backends.modelArmor;
+  const modelArmor =
+    overrides.modelArmor ??
+    (armor
+      ? createModelArmorClient({
+          project: armor.project,
+          location: armor.location,
+          endpoint: armor.endpoint,
+          // A relative credential file is relative to the config file, like the model folder.
+          ...(armor.keyFile
+            ? { keyFile: isAbsolute(armor.keyFile) ? armor.keyFile : resolve(runtime.configDir, armor.keyFile) }
+            : {}),
+          timeoutMs: Math.min(armor.timeoutMs, config.backends.budgetMs),
+          retries: armor.retries,
+          breaker: createCircuitBreaker({
+            failureThreshold: armor.breakerFailureThreshold,
+            cooldownMs: armor.breakerCooldownMs,
+          }),
+        })
+      : undefined);
   const deps = {
     config,
-    guardrail: createGuardrail(config, overrides),
+    guardrail: createGuardrail(config, { ...overrides, ...(modelArmor ? { modelArmor } : {}) }),
     metrics: createGuardrailMetrics(runtime.metrics),
   };
   return {

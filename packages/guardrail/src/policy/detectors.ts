@@ -1,3 +1,4 @@
+import type { ModelArmorClient } from "../backends/model-armor.js";
 import type { PolicyTemplate } from "../config.js";
 import { compileCustomPatterns } from "../content/custom-patterns.js";
 import { createTermListDetector, defaultTermLists } from "../content/term-lists.js";
@@ -35,6 +36,8 @@ export interface DetectorOverrides {
   /** An extra asynchronous prompt-attack model (the configured transformers model, or a test double). */
   readonly model?: AsyncAttackModel;
   readonly text?: Partial<Record<Exclude<FilterName, "pi_and_jailbreak">, TextDetector>>;
+  /** The Model Armor client templates with `modelArmor` templates consult (built from `backends.modelArmor`). */
+  readonly modelArmor?: ModelArmorClient;
 }
 
 let sharedClassifier: AttackClassifier | undefined;

@@ -1,3 +1,4 @@
+import type { BackendAnswer } from "../backends/backends.js";
 import type { PolicyTemplate } from "../config.js";
 import { type Confidence, confidenceRank } from "../detect/finding.js";
 import { createScanViews, type ViewSource } from "../normalize/scan-views.js";
@@ -107,20 +108,7 @@ export function inspectTexts(texts: readonly ScanText[], options: InspectOptions
     malicious_uris: template.maliciousUris.minConfidence,
     custom_patterns: "LOW",
   };
-  const actionFor = (filter: FilterName, type: string): Action => {
-    switch (filter) {
-      case "pi_and_jailbreak":
-        return template.piAndJailbreak.action;
-      case "sdp":
-        return template.sensitiveData.infoTypeActions[type] ?? template.sensitiveData.action;
-      case "rai":
-        return template.responsibleAi.action;
-      case "malicious_uris":
-        return template.maliciousUris.action;
-      case "custom_patterns":
-        return detectors.customActions.get(type) ?? template.customPatterns.action;
-    }
-  };
+  const actionFor = (filter: FilterName, type: string): Action => filterAction(template, detectors, filter, type);
   const run = (filter: FilterName, body: () => void): void => {
     if (!enabled[filter] || errors.has(filter)) return;
     try {
@@ -212,28 +200,8 @@ export function inspectTexts(texts: readonly ScanText[], options: InspectOptions
   }
 
   const failedClosed = errors.size > 0 && template.failMode === "closed";
-  const strongest = findings.reduce<Action | undefined>(
-    (acc, f) =>
-      acc === undefined || f.action === "block" || (f.action === "redact" && acc === "inspect") ? f.action : acc,
-    undefined,
-  );
-  const action = failedClosed || strongest === "block" ? "block" : (strongest ?? "allow");
-  const redacted = new Map<number, string>();
-  if (action === "redact") {
-    const byText = new Map<number, Redaction[]>();
-    for (const f of findings) {
-      if (f.action !== "redact" || f.textIndex < 0 || f.end <= f.start) continue;
-      const list = byText.get(f.textIndex) ?? [];
-      list.push({ type: f.type, start: f.start, end: f.end });
-      byText.set(f.textIndex, list);
-    }
-    for (const [index, list] of byText) {
-      redacted.set(
-        index,
-        redactText((texts[index] as ScanText).text, list, template.sensitiveData.redaction, options.registry),
-      );
-    }
-  }
+  const action = decideAction(findings, failedClosed);
+  const redacted = action === "redact" ? redactFindings(texts, findings, template, options.registry) : new Map();
   const filters = Object.fromEntries(
     (Object.keys(enabled) as FilterName[]).map((name) => {
       const outcome: FilterOutcome = {
@@ -255,5 +223,97 @@ export function inspectTexts(texts: readonly ScanText[], options: InspectOptions
     redacted,
     truncated,
     backends: [],
+  };
+}
+
+/** The action a template takes on a match of `filter` (CSAM, reported by backends only, always blocks). */
+export function filterAction(
+  template: PolicyTemplate,
+  detectors: Pick<DetectorSet, "customActions">,
+  filter: FilterName,
+  type: string,
+): Action {
+  switch (filter) {
+    case "pi_and_jailbreak":
+      return template.piAndJailbreak.action;
+    case "sdp":
+      return template.sensitiveData.infoTypeActions[type] ?? template.sensitiveData.action;
+    case "rai":
+      return type === "CSAM" ? "block" : template.responsibleAi.action;
+    case "malicious_uris":
+      return template.maliciousUris.action;
+    case "custom_patterns":
+      return detectors.customActions.get(type) ?? template.customPatterns.action;
+  }
+}
+
+/** block when any finding blocks or a detector failed closed, else the strongest finding's action. */
+function decideAction(findings: readonly LocatedFinding[], failedClosed: boolean): Inspection["action"] {
+  const strongest = findings.reduce<Action | undefined>(
+    (acc, f) =>
+      acc === undefined || f.action === "block" || (f.action === "redact" && acc === "inspect") ? f.action : acc,
+    undefined,
+  );
+  return failedClosed || strongest === "block" ? "block" : (strongest ?? "allow");
+}
+
+/** New text per scanned text for the findings whose action is redact (and that have a range). */
+function redactFindings(
+  texts: readonly ScanText[],
+  findings: readonly LocatedFinding[],
+  template: PolicyTemplate,
+  registry: PlaceholderRegistry,
+): Map<number, string> {
+  const redacted = new Map<number, string>();
+  const byText = new Map<number, Redaction[]>();
+  for (const f of findings) {
+    if (f.action !== "redact" || f.textIndex < 0 || f.end <= f.start) continue;
+    const list = byText.get(f.textIndex) ?? [];
+    list.push({ type: f.type, start: f.start, end: f.end });
+    byText.set(f.textIndex, list);
+  }
+  for (const [index, list] of byText) {
+    redacted.set(index, redactText((texts[index] as ScanText).text, list, template.sensitiveData.redaction, registry));
+  }
+  return redacted;
+}
+
+/**
+ * Joins backend answers to a local inspection: their matches become findings (with the
+ * template's action for their filter), the action and redactions are decided again over
+ * all findings, and a backend without an answer fails the template's way.
+ */
+export function mergeBackendAnswers(
+  inspection: Inspection,
+  texts: readonly ScanText[],
+  answers: readonly BackendAnswer[],
+  options: Pick<InspectOptions, "template" | "detectors" | "registry">,
+): Inspection {
+  if (answers.length === 0) return inspection;
+  const remote: LocatedFinding[] = answers.flatMap((a) =>
+    a.findings.map((f) => ({
+      ...f,
+      path: texts[f.textIndex]?.path ?? "$",
+      source: "text" as const,
+      action: filterAction(options.template, options.detectors, f.filter, f.type),
+      backend: a.name,
+    })),
+  );
+  const findings = [...inspection.findings, ...remote];
+  const failedClosed =
+    inspection.failedClosed || (answers.some((a) => a.error !== undefined) && options.template.failMode === "closed");
+  const action = decideAction(findings, failedClosed);
+  return {
+    ...inspection,
+    findings,
+    action,
+    failedClosed,
+    redacted: action === "redact" ? redactFindings(texts, findings, options.template, options.registry) : new Map(),
+    backends: answers.map((a) => ({
+      name: a.name,
+      durationMs: a.durationMs,
+      ...(a.error !== undefined ? { error: a.error } : {}),
+      ...(a.result ? { result: a.result } : {}),
+    })),
   };
 }

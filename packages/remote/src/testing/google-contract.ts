@@ -40,6 +40,8 @@ export interface GoogleContractServer {
   /** An `external_account` credential file (and its subject-token file) whose token_url is this server. */
   keyFile(dir: string): string;
   fault: GoogleFault;
+  /** How many more API calls get `fault` (then it resets to "none"); default unlimited. */
+  faultCount: number;
   /** Added before every API answer. */
   delayMs: number;
   /** `retry-after` seconds sent with the quota fault. */
@@ -118,7 +120,12 @@ export async function startGoogleContractServer(
       return send(res, googleError(403, "PERMISSION_DENIED", "Permission denied on resource project."));
     }
     if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
-    switch (state.fault) {
+    const fault = state.fault;
+    if (fault !== "none" && --state.faultCount <= 0) {
+      state.fault = "none";
+      state.faultCount = Number.POSITIVE_INFINITY;
+    }
+    switch (fault) {
       case "hang":
         return;
       case "reset":
@@ -148,6 +155,7 @@ export async function startGoogleContractServer(
     url,
     project,
     fault: "none",
+    faultCount: Number.POSITIVE_INFINITY,
     delayMs: 0,
     retryAfterSeconds: 1,
     get grants() {
