@@ -7,6 +7,22 @@ const confidence = z.enum(["LOW", "MEDIUM", "HIGH"]);
 const action = z.enum(["block", "redact", "inspect"]);
 const failMode = z.enum(["open", "closed"]);
 
+/** Classifier labels per attack kind (Prompt Guard: INJECTION / JAILBREAK; deberta-v3 prompt-injection: INJECTION). */
+const attackLabels = z
+  .strictObject({
+    injection: z.array(z.string().min(1)).default(["INJECTION"]),
+    jailbreak: z.array(z.string().min(1)).default(["JAILBREAK"]),
+  })
+  .prefault({});
+/** A kind's score (its labels' summed probability) at or above these is LOW, MEDIUM or HIGH confidence. */
+const attackThresholds = z
+  .strictObject({
+    LOW: z.number().min(0).max(1).default(0.5),
+    MEDIUM: z.number().min(0).max(1).default(0.8),
+    HIGH: z.number().min(0).max(1).default(0.95),
+  })
+  .prefault({});
+
 const blockResponse = z.strictObject({
   /** HTTP status of the local reply (>= 400). */
   status: z.number().int().min(400).max(599).default(400),
@@ -204,27 +220,51 @@ export const guardrailConfigSchema = z
       .strictObject({
         /** Model folder (relative paths resolve against the config file's directory). */
         modelDir: z.string().min(1),
-        /** Model labels per attack kind (Prompt Guard: INJECTION / JAILBREAK; deberta-v3 prompt-injection: INJECTION). */
-        labels: z
-          .strictObject({
-            injection: z.array(z.string().min(1)).default(["INJECTION"]),
-            jailbreak: z.array(z.string().min(1)).default(["JAILBREAK"]),
-          })
-          .prefault({}),
-        thresholds: z
-          .strictObject({
-            LOW: z.number().min(0).max(1).default(0.5),
-            MEDIUM: z.number().min(0).max(1).default(0.8),
-            HIGH: z.number().min(0).max(1).default(0.95),
-          })
-          .prefault({}),
+        labels: attackLabels,
+        thresholds: attackThresholds,
         quantized: z.boolean().default(false),
         windowChars: z.number().int().min(64).default(2000),
         maxWindows: z.number().int().min(1).max(64).default(8),
       })
       .optional(),
+    /**
+     * Optional prompt-attack classifier served next to the models: Text Embeddings Inference's
+     * `/predict` (`kind: tei`) or vLLM's `/classify` (`kind: vllm`), scored next to the built-in
+     * classifier like `transformersModel`. Off by default; at most one of the two.
+     */
+    servedModel: z
+      .strictObject({
+        kind: z.enum(["tei", "vllm"]),
+        url: z.url({ protocol: /^https?$/ }),
+        /** vLLM: the served model name. */
+        model: z.string().default(""),
+        /** Environment variable holding a bearer token, if the server wants one. */
+        apiKeyEnv: z.string().default(""),
+        /** vLLM: the class names in the model's id order (e.g. Prompt Guard 2: BENIGN, MALICIOUS). */
+        classLabels: z.array(z.string().min(1)).default([]),
+        labels: attackLabels,
+        thresholds: attackThresholds,
+        windowChars: z.number().int().min(64).default(2000),
+        maxWindows: z.number().int().min(1).max(64).default(8),
+        /** Deadline of one classify call. */
+        timeoutMs: z.number().int().positive().default(100),
+        breakerFailureThreshold: z.number().int().positive().default(5),
+        breakerCooldownMs: z.number().int().positive().default(5_000),
+      })
+      .refine((m) => m.kind !== "vllm" || m.classLabels.length > 0, {
+        message: "kind vllm needs classLabels (the model's class names in id order)",
+        path: ["classLabels"],
+      })
+      .optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.transformersModel && config.servedModel) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["servedModel"],
+        message: "use transformersModel or servedModel, not both",
+      });
+    }
     if (!(config.defaultTemplate in config.templates)) {
       ctx.addIssue({
         code: "custom",

@@ -3,6 +3,7 @@ import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-cal
 import { createCircuitBreaker } from "@llm-callouts/remote";
 import { createModelArmorClient } from "./backends/model-armor.js";
 import { type GuardrailConfig, guardrailConfigSchema } from "./config.js";
+import { createServedAttackModel } from "./detect/attack/served-model.js";
 import { createTransformersAttackModel } from "./detect/attack/transformers-model.js";
 import { createGuardrail } from "./guardrail.js";
 import { createGuardrailMetrics } from "./metrics.js";
@@ -55,6 +56,22 @@ export const serviceModule = defineServiceModule<GuardrailConfig>({
     "Prompt-injection, jailbreak, PII, secret, content-policy and URL guardrail for requests and (streamed) responses, with redaction, templates and a floor",
   configSchema: guardrailConfigSchema,
   create: async (config, runtime) => {
+    const served = config.servedModel;
+    if (served) {
+      const apiKey = served.apiKeyEnv ? process.env[served.apiKeyEnv] : undefined;
+      if (served.apiKeyEnv && !apiKey) throw new Error(`servedModel.apiKeyEnv: ${served.apiKeyEnv} is not set`);
+      const model = createServedAttackModel({
+        ...served,
+        ...(served.model ? { model: served.model } : {}),
+        ...(apiKey ? { apiKey } : {}),
+        breaker: createCircuitBreaker({
+          failureThreshold: served.breakerFailureThreshold,
+          cooldownMs: served.breakerCooldownMs,
+        }),
+      });
+      runtime.log.info({ model: model.id }, "guardrail served prompt-attack model configured");
+      return createGuardrailService(config, runtime, { model });
+    }
     const t = config.transformersModel;
     if (!t) return createGuardrailService(config, runtime);
     const modelDir = isAbsolute(t.modelDir) ? t.modelDir : resolve(runtime.configDir, t.modelDir);

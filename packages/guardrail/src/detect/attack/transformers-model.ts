@@ -68,6 +68,37 @@ function confidenceOf(score: number, thresholds: TransformersModelOptions["thres
   return undefined;
 }
 
+/** One class of a text classifier's answer. */
+export interface LabelScore {
+  readonly label: string;
+  readonly score: number;
+}
+
+/**
+ * A text's attack scores from a classifier's per-window answers: a kind's score is the
+ * sum of its labels' probabilities in a window, the highest window's counts, and the
+ * thresholds turn it into a confidence. Shared by the local and the served models.
+ */
+export function attackScoresOf(
+  windows: readonly (readonly LabelScore[])[],
+  options: Pick<TransformersModelOptions, "labels" | "thresholds">,
+): AttackScore[] {
+  const kinds = Object.entries(options.labels) as [AttackScore["kind"], readonly string[]][];
+  const best = new Map<AttackScore["kind"], number>();
+  for (const labels of windows) {
+    for (const [kind, names] of kinds) {
+      const p = labels.filter((l) => names.includes(l.label)).reduce((sum, l) => sum + l.score, 0);
+      best.set(kind, Math.max(best.get(kind) ?? 0, p));
+    }
+  }
+  return kinds
+    .filter(([, names]) => names.length > 0)
+    .map(([kind]) => {
+      const score = best.get(kind) ?? 0;
+      return { kind, score, confidence: confidenceOf(score, options.thresholds), signatures: [] };
+    });
+}
+
 /** Splits a text into at most `max` windows of `size` characters (head windows, then the tail). */
 export function textWindows(text: string, size: number, max: number): string[] {
   if (text.length <= size) return [text];
@@ -104,28 +135,17 @@ export async function createTransformersAttackModel(options: TransformersModelOp
     // q8 loads onnx/model_quantized.onnx, fp32 onnx/model.onnx.
     dtype: options.quantized ? "q8" : "fp32",
   });
-  const kinds = Object.entries(options.labels) as [AttackScore["kind"], readonly string[]][];
   return {
     id: `transformers:${options.modelDir}`,
     async score(texts) {
       const results: AttackScore[][] = [];
       for (const text of texts) {
-        const best = new Map<AttackScore["kind"], number>();
+        const windows: LabelScore[][] = [];
         for (const window of textWindows(text, options.windowChars, options.maxWindows)) {
           const [labels = []] = await classify([window], { top_k: null });
-          for (const [kind, names] of kinds) {
-            const p = labels.filter((l) => names.includes(l.label)).reduce((sum, l) => sum + l.score, 0);
-            best.set(kind, Math.max(best.get(kind) ?? 0, p));
-          }
+          windows.push(labels);
         }
-        results.push(
-          kinds
-            .filter(([, names]) => names.length > 0)
-            .map(([kind]) => {
-              const score = best.get(kind) ?? 0;
-              return { kind, score, confidence: confidenceOf(score, options.thresholds), signatures: [] };
-            }),
-        );
+        results.push(attackScoresOf(windows, options));
       }
       return results;
     },
