@@ -112,6 +112,8 @@ export const templateSchema = z.strictObject({
       modelResponseTemplate: z.string().default(""),
     })
     .prefault({}),
+  /** The NeMo Guardrails configuration this template also consults (`backends.nemoGuardrails`); empty = none. */
+  nemoGuardrails: z.strictObject({ configId: z.string().default("") }).prefault({}),
   /** Local reply for blocked prompts (Model Armor's custom_prompt_safety_error_*). */
   requestBlock: blockResponse.prefault({}),
   /** Reply or SSE error event for blocked model output. */
@@ -210,6 +212,18 @@ export const guardrailConfigSchema = z
             breakerCooldownMs: z.number().int().positive().default(5_000),
           })
           .optional(),
+        nemoGuardrails: z
+          .strictObject({
+            /** Server root, e.g. `http://nemo-guardrails:8000`. */
+            url: z.url({ protocol: /^https?$/ }),
+            /** `classic`: `{ config_id, messages, options }`; `openai`: `{ model, messages, guardrails: {...} }`. */
+            apiVersion: z.enum(["classic", "openai"]).default("classic"),
+            model: z.string().default(""),
+            timeoutMs: z.number().int().positive().default(140),
+            breakerFailureThreshold: z.number().int().positive().default(5),
+            breakerCooldownMs: z.number().int().positive().default(5_000),
+          })
+          .optional(),
       })
       .prefault({}),
     /**
@@ -283,6 +297,13 @@ export const guardrailConfigSchema = z
     });
     for (const [name, template] of Object.entries(config.templates)) {
       const armor = template.modelArmor;
+      if (template.nemoGuardrails.configId !== "" && !config.backends.nemoGuardrails) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["templates", name, "nemoGuardrails"],
+          message: "names a NeMo Guardrails configuration but backends.nemoGuardrails (url) is not configured",
+        });
+      }
       if ((armor.userPromptTemplate !== "" || armor.modelResponseTemplate !== "") && !config.backends.modelArmor) {
         ctx.addIssue({
           code: "custom",

@@ -1,6 +1,7 @@
 import type { ImmediateResponse, JsonValue } from "@llm-callouts/ext-proc";
 import { openAiErrorBody, openAiErrorResponse } from "@llm-callouts/llm-api";
 import { consultBackends, type GuardrailBackend, modelArmorBackend } from "./backends/backends.js";
+import { nemoGuardrailsBackend } from "./backends/nemo-guardrails.js";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
 import { type Inspection, inspectTexts, mergeBackendAnswers, type ScanText } from "./policy/engine.js";
@@ -96,6 +97,9 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
             modelResponse: template.modelArmor.modelResponseTemplate,
           }),
         );
+      }
+      if (overrides.nemoGuardrails && template.nemoGuardrails.configId !== "") {
+        backends.push(nemoGuardrailsBackend(overrides.nemoGuardrails, template.nemoGuardrails.configId));
       }
       policy = { name, template, detectors: createDetectorSet(template, overrides), backends };
       resolved.set(name, policy);

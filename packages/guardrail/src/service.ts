@@ -36,9 +36,28 @@ export function createGuardrailService(
           }),
         })
       : undefined);
+  const nemo = config.backends.nemoGuardrails;
+  const nemoGuardrails =
+    overrides.nemoGuardrails ??
+    (nemo
+      ? {
+          url: nemo.url,
+          apiVersion: nemo.apiVersion,
+          model: nemo.model,
+          timeoutMs: Math.min(nemo.timeoutMs, config.backends.budgetMs),
+          breaker: createCircuitBreaker({
+            failureThreshold: nemo.breakerFailureThreshold,
+            cooldownMs: nemo.breakerCooldownMs,
+          }),
+        }
+      : undefined);
   const deps = {
     config,
-    guardrail: createGuardrail(config, { ...overrides, ...(modelArmor ? { modelArmor } : {}) }),
+    guardrail: createGuardrail(config, {
+      ...overrides,
+      ...(modelArmor ? { modelArmor } : {}),
+      ...(nemoGuardrails ? { nemoGuardrails } : {}),
+    }),
     metrics: createGuardrailMetrics(runtime.metrics),
   };
   return {

@@ -1,4 +1,5 @@
 import type { ModelArmorClient } from "../backends/model-armor.js";
+import type { NemoGuardrailsOptions } from "../backends/nemo-guardrails.js";
 import type { PolicyTemplate } from "../config.js";
 import { compileCustomPatterns } from "../content/custom-patterns.js";
 import { createTermListDetector, defaultTermLists } from "../content/term-lists.js";
@@ -38,6 +39,8 @@ export interface DetectorOverrides {
   readonly text?: Partial<Record<Exclude<FilterName, "pi_and_jailbreak">, TextDetector>>;
   /** The Model Armor client templates with `modelArmor` templates consult (built from `backends.modelArmor`). */
   readonly modelArmor?: ModelArmorClient;
+  /** The NeMo Guardrails server templates with a `nemoGuardrails.configId` consult. */
+  readonly nemoGuardrails?: NemoGuardrailsOptions;
 }
 
 let sharedClassifier: AttackClassifier | undefined;
