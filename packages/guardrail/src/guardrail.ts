@@ -4,7 +4,7 @@ import { consultBackends, type GuardrailBackend, modelArmorBackend } from "./bac
 import { nemoGuardrailsBackend } from "./backends/nemo-guardrails.js";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
-import { type Inspection, inspectTexts, mergeBackendAnswers, type ScanText } from "./policy/engine.js";
+import { failFilter, type Inspection, inspectTexts, mergeBackendAnswers, type ScanText } from "./policy/engine.js";
 import { createModelClassifier } from "./policy/model-pass.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
 import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
@@ -222,20 +222,32 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       const started = performance.now();
       const model = policy.detectors.model;
       let local = policy;
+      let modelFailure: string | undefined;
       if (model && policy.template.piAndJailbreak.enabled) {
         // Pass 1 only collects the texts the engine classifies (other filters off, nothing applied).
-        const attack = await createModelClassifier(model, policy.detectors.attack, (recorder) =>
-          inspectBody(
-            "request",
-            bytes,
-            { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
-            createPlaceholderRegistry(),
-            undefined,
-          ),
+        const { classifier: attack, failure } = await createModelClassifier(
+          model,
+          policy.detectors.attack,
+          (recorder) =>
+            inspectBody(
+              "request",
+              bytes,
+              { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
+              createPlaceholderRegistry(),
+              undefined,
+            ),
         );
         local = { ...policy, detectors: { ...policy.detectors, attack } };
+        modelFailure = failure;
       }
-      const scanned = await withBackends("request", scan("request", bytes, local, registry), local, registry);
+      let first = scan("request", bytes, local, registry);
+      if (modelFailure !== undefined) {
+        first = {
+          ...first,
+          inspection: failFilter(first.inspection, "pi_and_jailbreak", modelFailure, policy.template),
+        };
+      }
+      const scanned = await withBackends("request", first, local, registry);
       return outcomeOf("request", scanned, local, requestId, started);
     },
     async inspectResponseBody(bytes, policy, registry, requestId) {

@@ -317,3 +317,25 @@ export function mergeBackendAnswers(
     })),
   };
 }
+
+/**
+ * Records after the fact that `filter` could not run in full (an asynchronous model
+ * failed): the filter is reported skipped with `error`, local findings stay, and a
+ * fail-closed template blocks (a local block keeps its own reply).
+ */
+export function failFilter(
+  inspection: Inspection,
+  filter: FilterName,
+  error: string,
+  template: PolicyTemplate,
+): Inspection {
+  const failedClosed = inspection.failedClosed || template.failMode === "closed";
+  const action = decideAction(inspection.findings, failedClosed);
+  return {
+    ...inspection,
+    filters: { ...inspection.filters, [filter]: { ...inspection.filters[filter], executed: false, error } },
+    failedClosed,
+    action,
+    redacted: action === "redact" ? inspection.redacted : new Map(),
+  };
+}

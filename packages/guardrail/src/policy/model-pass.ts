@@ -6,14 +6,16 @@ import type { AsyncAttackModel } from "../detect/attack/transformers-model.js";
  * `record` runs the engine with a recording classifier (so the exact texts it
  * classifies, every view and the joined conversation, are collected), the model
  * scores them in one call, and the returned classifier merges its scores with
- * `builtIn` (the more confident per kind). A model failure makes the returned
- * classifier throw, which the engine reports per the template's fail mode.
+ * `builtIn` (the more confident per kind). When the model fails, the classifier is
+ * `builtIn` alone and `failure` says why: the caller records the failure on the
+ * filter after the local pass, so a local detection still counts (a local block stays
+ * a 400, not a 503) and the template's fail mode decides the rest.
  */
 export async function createModelClassifier(
   model: AsyncAttackModel,
   builtIn: AttackClassifier,
   record: (recorder: AttackClassifier) => void,
-): Promise<AttackClassifier> {
+): Promise<{ readonly classifier: AttackClassifier; readonly failure?: string }> {
   const seen = new Set<string>();
   record({
     classify(text) {
@@ -30,10 +32,6 @@ export async function createModelClassifier(
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
   }
-  return {
-    classify(text) {
-      if (failure) throw new Error(`${model.id}: ${failure.message}`);
-      return mergeAttackScores(builtIn.classify(text), scored?.get(text) ?? []);
-    },
-  };
+  if (failure) return { classifier: builtIn, failure: `${model.id}: ${failure.message}` };
+  return { classifier: { classify: (text) => mergeAttackScores(builtIn.classify(text), scored?.get(text) ?? []) } };
 }
