@@ -691,18 +691,71 @@ async function guardrailBackendsRow(form: Form): Promise<RowResult> {
   const faults: { what: string; set: () => void }[] = [
     {
       what: "Model Armor answering 429 (retry-after beyond the budget)",
-      set: () => ((armor.retryAfterSeconds = 5), (armor.fault = "quota")),
+      set: () => {
+        armor.retryAfterSeconds = 5;
+        armor.fault = "quota";
+      },
     },
-    { what: "Model Armor answering 503", set: () => (armor.fault = "unavailable") },
-    { what: "Model Armor hanging", set: () => (armor.fault = "hang") },
-    { what: "Model Armor answering garbage", set: () => (armor.fault = "malformed") },
-    { what: "Model Armor closing the socket", set: () => (armor.fault = "reset") },
-    { what: "NeMo Guardrails answering 500", set: () => (nemo.fault = "internal") },
-    { what: "NeMo Guardrails hanging", set: () => (nemo.fault = "hang") },
-    { what: "NeMo Guardrails answering garbage", set: () => (nemo.fault = "malformed") },
-    { what: "the TEI classifier answering 429", set: () => (classifier.fault = "overloaded") },
-    { what: "the TEI classifier hanging", set: () => (classifier.fault = "hang") },
-    { what: "the TEI classifier answering garbage", set: () => (classifier.fault = "malformed") },
+    {
+      what: "Model Armor answering 503",
+      set: () => {
+        armor.fault = "unavailable";
+      },
+    },
+    {
+      what: "Model Armor hanging",
+      set: () => {
+        armor.fault = "hang";
+      },
+    },
+    {
+      what: "Model Armor answering garbage",
+      set: () => {
+        armor.fault = "malformed";
+      },
+    },
+    {
+      what: "Model Armor closing the socket",
+      set: () => {
+        armor.fault = "reset";
+      },
+    },
+    {
+      what: "NeMo Guardrails answering 500",
+      set: () => {
+        nemo.fault = "internal";
+      },
+    },
+    {
+      what: "NeMo Guardrails hanging",
+      set: () => {
+        nemo.fault = "hang";
+      },
+    },
+    {
+      what: "NeMo Guardrails answering garbage",
+      set: () => {
+        nemo.fault = "malformed";
+      },
+    },
+    {
+      what: "the TEI classifier answering 429",
+      set: () => {
+        classifier.fault = "overloaded";
+      },
+    },
+    {
+      what: "the TEI classifier hanging",
+      set: () => {
+        classifier.fault = "hang";
+      },
+    },
+    {
+      what: "the TEI classifier answering garbage",
+      set: () => {
+        classifier.fault = "malformed";
+      },
+    },
     { what: "all three hanging", set: () => setAll("hang") },
   ];
   try {

@@ -18,6 +18,8 @@ export type NemoFault = "none" | "internal" | "hang" | "malformed";
 
 export interface NemoContractServer {
   readonly url: string;
+  /** Added before every answer. */
+  delayMs: number;
   fault: NemoFault;
   readonly calls: readonly {
     readonly shape: "classic" | "openai";
@@ -47,6 +49,7 @@ export async function startNemoContractServer(): Promise<NemoContractServer> {
       res.end(JSON.stringify(answer));
     };
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { detail: "Not Found" });
+    if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     if (state.fault === "hang") return;
     if (state.fault === "internal") return send(500, { detail: "Internal Server Error" });
     if (state.fault === "malformed") {
@@ -111,6 +114,7 @@ export async function startNemoContractServer(): Promise<NemoContractServer> {
   const state: NemoContractServer = {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     fault: "none",
+    delayMs: 0,
     calls,
     async close() {
       server.closeAllConnections();

@@ -20,6 +20,8 @@ export type ClassifierFault = "none" | "overloaded" | "unavailable" | "hang" | "
 export interface ServedClassifierContractServer {
   readonly url: string;
   readonly model: string;
+  /** Added before every answer. */
+  delayMs: number;
   fault: ClassifierFault;
   /** Inputs per call so far. */
   readonly calls: readonly { readonly path: string; readonly inputs: number }[];
@@ -41,6 +43,7 @@ export async function startServedClassifierContractServer(model = "meta-llama/Ll
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(answer));
     };
+    if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     if (state.fault === "hang") return;
     if (state.fault === "malformed") {
       res.writeHead(200, { "content-type": "application/json" });
@@ -106,6 +109,7 @@ export async function startServedClassifierContractServer(model = "meta-llama/Ll
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     model,
     fault: "none",
+    delayMs: 0,
     calls,
     async close() {
       server.closeAllConnections();
