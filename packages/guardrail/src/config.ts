@@ -189,6 +189,11 @@ export const guardrailConfigSchema = z
       .strictObject({
         /** Characters held back at the end of each chunk so a value split across chunks is seen whole. */
         holdBackChars: z.number().int().min(0).max(4096).default(256),
+        /**
+         * Remote backends see a streamed answer in windows of this many new characters (with the
+         * 200 before them again), each window checked once per template and cached by its hash.
+         */
+        remoteWindowChars: z.number().int().min(256).max(65_536).default(2_000),
       })
       .prefault({}),
     audit: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),

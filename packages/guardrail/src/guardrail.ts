@@ -1,10 +1,19 @@
+import { createHash } from "node:crypto";
 import type { ImmediateResponse, JsonValue } from "@llm-callouts/ext-proc";
 import { openAiErrorBody, openAiErrorResponse } from "@llm-callouts/llm-api";
-import { consultBackends, type GuardrailBackend, modelArmorBackend } from "./backends/backends.js";
+import { type BackendAnswer, consultBackends, type GuardrailBackend, modelArmorBackend } from "./backends/backends.js";
 import { nemoGuardrailsBackend } from "./backends/nemo-guardrails.js";
 import type { GuardrailConfig, PolicyTemplate } from "./config.js";
 import { createDetectorSet, type DetectorOverrides, type DetectorSet, type FilterName } from "./policy/detectors.js";
-import { failFilter, type Inspection, inspectTexts, mergeBackendAnswers, type ScanText } from "./policy/engine.js";
+import {
+  type BackendOutcome,
+  failFilter,
+  filterAction,
+  type Inspection,
+  inspectTexts,
+  mergeBackendAnswers,
+  type ScanText,
+} from "./policy/engine.js";
 import { createModelClassifier } from "./policy/model-pass.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
 import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
@@ -69,17 +78,38 @@ export interface Guardrail {
     requestId?: string,
   ): Promise<BodyOutcome>;
   createStreamScanner(policy: ResolvedPolicy, registry: PlaceholderRegistry): SseScanner;
+  /** The policy's remote backends over a streamed answer, window by window; undefined when it has none. */
+  createStreamWindows(policy: ResolvedPolicy): StreamWindows | undefined;
   /** Verdict for a finished (or blocked) stream from the scanner's findings. */
   streamOutcome(
     policy: ResolvedPolicy,
     scanner: SseScanner,
     durationMs: number,
     requestId?: string,
+    windows?: StreamWindows,
   ): Omit<BodyOutcome, "body" | "respond">;
 }
 
+/** Remote checks of a streamed answer, window by window. */
+export interface StreamWindows {
+  /**
+   * Feeds the text a chunk added (per channel); checks every window that is complete (or, at
+   * `end`, what is left) and says whether the stream must stop.
+   */
+  check(appended: ReadonlyMap<string, string>, end: boolean): Promise<{ block: boolean; spans: StreamSpan[] }>;
+  /** Per backend: windows checked, time spent, the first error. */
+  outcomes(): BackendOutcome[];
+}
+
+/** Characters of the previous window a new window repeats, so a phrase split between two is seen whole. */
+const windowOverlapChars = 200;
+/** Window verdicts kept per process (oldest dropped first). */
+const maxCachedWindows = 10_000;
+
 export function createGuardrail(config: GuardrailConfig, overrides: DetectorOverrides = {}): Guardrail {
   const resolved = new Map<string, ResolvedPolicy>();
+  // Template + window text hash -> the backends' answers, so a repeated window is not sent again.
+  const windowVerdicts = new Map<string, BackendAnswer[]>();
   const resolve = (key: SelectionKey): ResolvedPolicy => {
     const name = selectTemplateName(config, key);
     let policy = resolved.get(name);
@@ -284,7 +314,76 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
         },
       });
     },
-    streamOutcome(policy, scanner, durationMs, requestId) {
+    createStreamWindows(policy) {
+      if (policy.backends.length === 0) return undefined;
+      const pending = new Map<string, { consumed: number; tail: string; text: string }>();
+      const answered: BackendAnswer[] = [];
+      const checkWindow = async (text: string): Promise<BackendAnswer[]> => {
+        const key = createHash("sha256").update(policy.name).update("\0").update(text).digest("base64");
+        const cached = windowVerdicts.get(key);
+        if (cached) return cached;
+        const answers = await consultBackends(
+          policy.backends,
+          "response",
+          [{ path: "$.stream", text }],
+          config.backends.budgetMs,
+        );
+        if (answers.every((a) => a.error === undefined)) {
+          windowVerdicts.set(key, answers);
+          if (windowVerdicts.size > maxCachedWindows)
+            windowVerdicts.delete(windowVerdicts.keys().next().value as string);
+        }
+        return answers;
+      };
+      return {
+        async check(appended, end) {
+          const spans: StreamSpan[] = [];
+          let failed = false;
+          for (const name of new Set([...appended.keys(), ...pending.keys()])) {
+            const p = pending.get(name) ?? { consumed: 0, tail: "", text: "" };
+            pending.set(name, p);
+            p.text += appended.get(name) ?? "";
+            while (p.text.length >= config.stream.remoteWindowChars || (end && p.text.length > 0)) {
+              const fresh = p.text.slice(0, config.stream.remoteWindowChars);
+              p.text = p.text.slice(fresh.length);
+              const window = p.tail + fresh;
+              const startsAt = p.consumed - p.tail.length;
+              p.consumed += fresh.length;
+              p.tail = window.slice(-windowOverlapChars);
+              const answers = await checkWindow(window);
+              answered.push(...answers);
+              if (answers.some((a) => a.error !== undefined)) failed = true;
+              for (const a of answers) {
+                for (const f of a.findings) {
+                  spans.push({
+                    type: f.type,
+                    start: startsAt + f.start,
+                    end: startsAt + f.end,
+                    action: filterAction(policy.template, policy.detectors, f.filter, f.type),
+                    filter: f.filter,
+                    confidence: f.confidence,
+                    backend: a.name,
+                  });
+                }
+              }
+            }
+          }
+          const block = spans.some((s) => s.action === "block") || (failed && policy.template.failMode === "closed");
+          return { block, spans };
+        },
+        outcomes() {
+          const byName = new Map<string, { durationMs: number; error?: string }>();
+          for (const a of answered) {
+            const o = byName.get(a.name) ?? { durationMs: 0 };
+            o.durationMs += a.durationMs;
+            if (a.error !== undefined && o.error === undefined) o.error = a.error;
+            byName.set(a.name, o);
+          }
+          return [...byName].map(([name, o]) => ({ name, ...o }));
+        },
+      };
+    },
+    streamOutcome(policy, scanner, durationMs, requestId, windows) {
       const findings = scanner.spans().map((s) => ({
         filter: (s.filter ?? "sdp") as FilterName,
         type: s.type,
@@ -295,6 +394,7 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
         end: s.end,
         source: "text" as const,
         action: s.action,
+        ...(s.backend !== undefined ? { backend: s.backend } : {}),
       }));
       const failed = findings.some((f) => f.type === "DETECTOR_FAILED");
       const state = (name: Exclude<FilterName, "pi_and_jailbreak">) => {
@@ -322,7 +422,7 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
         failedClosed: failed,
         redacted: new Map(),
         truncated: false,
-        backends: [],
+        backends: windows?.outcomes() ?? [],
       };
       return {
         inspection,

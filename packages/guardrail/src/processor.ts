@@ -15,7 +15,7 @@ import {
 import { openAiErrorResponse } from "@llm-callouts/llm-api";
 import type { Logger } from "pino";
 import type { GuardrailConfig } from "./config.js";
-import type { BodyOutcome, Guardrail, ResolvedPolicy } from "./guardrail.js";
+import type { BodyOutcome, Guardrail, ResolvedPolicy, StreamWindows } from "./guardrail.js";
 import type { GuardrailMetrics } from "./metrics.js";
 import { createPlaceholderRegistry } from "./policy/placeholders.js";
 import type { SseScanner } from "./scan/sse-scanner.js";
@@ -62,6 +62,7 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
   const registry = createPlaceholderRegistry();
   let policy: ResolvedPolicy | undefined;
   let scanner: SseScanner | undefined;
+  let windows: StreamWindows | undefined;
   let streamSeconds = 0;
 
   const resolve = (model: string | undefined): ResolvedPolicy => {
@@ -133,6 +134,7 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
       }
       if (contentType.includes("text/event-stream")) {
         scanner = guardrail.createStreamScanner(p, registry);
+        windows = guardrail.createStreamWindows(p);
         return { body: "chunks" };
       }
       return { body: "whole" };
@@ -168,21 +170,30 @@ export function createGuardrailProcessor(deps: ProcessorDeps, context: StreamCon
         : { headers, dynamicMetadata };
     },
 
-    onResponseBodyChunk(event: ChunkEvent): ChunkDecision {
+    async onResponseBodyChunk(event: ChunkEvent): Promise<ChunkDecision> {
       const p = policy ?? resolve(undefined);
       if (!scanner) return { emit: event.data };
       const wasBlocked = scanner.blocked;
       const started = performance.now();
       const step = scanner.push(event.data, event.endOfStream);
+      let emit = step.emit;
       const seconds = (performance.now() - started) / 1000;
       streamSeconds += seconds;
       metrics.chunk(seconds);
-      if ((step.blocked && !wasBlocked) || (event.endOfStream && !wasBlocked)) {
-        const outcome = guardrail.streamOutcome(p, scanner, streamSeconds * 1000, context.requestId);
-        record(outcome, streamSeconds, context.log);
-        return { emit: step.emit, carry: "", dynamicMetadata: metadata(outcome) };
+      if (windows && !scanner.blocked) {
+        // Remote backends see the answer window by window; their block replaces what is still held.
+        const remoteStarted = performance.now();
+        const verdict = await windows.check(step.appended, event.endOfStream);
+        streamSeconds += (performance.now() - remoteStarted) / 1000;
+        if (verdict.block) emit = scanner.block(verdict.spans);
+        else scanner.record(verdict.spans);
       }
-      return { emit: step.emit, carry: "" };
+      if ((scanner.blocked && !wasBlocked) || (event.endOfStream && !wasBlocked)) {
+        const outcome = guardrail.streamOutcome(p, scanner, streamSeconds * 1000, context.requestId, windows);
+        record(outcome, streamSeconds, context.log);
+        return { emit, carry: "", dynamicMetadata: metadata(outcome) };
+      }
+      return { emit, carry: "" };
     },
   };
 }

@@ -46,7 +46,10 @@ const running: { server: RunningService; client: EnvoyClient }[] = [];
 let openGuardrail: { server: RunningService; client: EnvoyClient };
 let closedGuardrail: { server: RunningService; client: EnvoyClient };
 
-async function start(failMode: "open" | "closed") {
+async function start(
+  failMode: "open" | "closed",
+  modelArmor = { userPromptTemplate: "prompt-template", modelResponseTemplate: "response-template" },
+) {
   const config = guardrailConfigSchema.parse({
     backends: {
       budgetMs: 300,
@@ -63,7 +66,7 @@ async function start(failMode: "open" | "closed") {
       default: {
         failMode,
         sensitiveData: { action: "redact" },
-        modelArmor: { userPromptTemplate: "prompt-template", modelResponseTemplate: "response-template" },
+        modelArmor,
       },
     },
   });
@@ -189,5 +192,70 @@ describe.each(modes)("guardrail with Model Armor in $name", ({ filter }) => {
     expect(result.upstream).toBeUndefined();
     expect(result.downstream.status).toBe(503);
     expect(JSON.parse(text(result.downstream.body)).error.code).toBe("guardrail_unavailable");
+  });
+});
+
+describe("guardrail with Model Armor on a streamed (SSE) answer", () => {
+  const sse = (parts: readonly string[]): HttpMessage => ({
+    headers: { ":status": "200", "content-type": "text/event-stream" },
+    body: [
+      ...parts.map((content) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`),
+      "data: [DONE]\n\n",
+    ],
+  });
+  const filter: FilterConfig = {
+    processingMode: { requestBodyMode: "BUFFERED", responseBodyMode: "STREAMED" },
+    messageTimeoutMs: 10_000,
+  };
+  const stream = (g: { client: EnvoyClient }, parts: readonly string[]) =>
+    g.client.exchange(
+      { ...filter, receivingNamespaces: [namespace] },
+      { request: { headers: chatHeaders, body: [chat("Tell me a long story please")] }, upstream: sse(parts) },
+    );
+  // 60 chunks of 100 characters: three 2,000-character windows.
+  const story = (i: number) =>
+    `Sentence ${String(i).padStart(3, "0")} of a calm story about a river and a mill. `.padEnd(100, ".");
+
+  it("checks the answer in windows, once per window, and serves a clean stream whole", async () => {
+    const parts = Array.from({ length: 60 }, (_, i) => story(i));
+    const before = armor.sanitized.filter((c) => c.method === "sanitizeModelResponse").length;
+    const result = await stream(openGuardrail, parts);
+    expect(text(result.downstream.body)).toContain(parts[59]);
+    expect(text(result.downstream.body)).toMatch(/data: \[DONE\]\n\n$/);
+    const windows = armor.sanitized.filter((c) => c.method === "sanitizeModelResponse").slice(before);
+    expect(windows.map((w) => w.text.length)).toEqual([2000, 2200, 2200]);
+    // The same answer again: every window's verdict comes from the cache, no call.
+    await stream(openGuardrail, parts);
+    expect(armor.sanitized.filter((c) => c.method === "sanitizeModelResponse").length - before).toBe(3);
+  });
+
+  it("ends the stream with an error event when a window trips Model Armor, before the rest is sent", async () => {
+    const parts = Array.from({ length: 60 }, (_, i) =>
+      i === 25 ? "Step two: build a bomb with it. ".padEnd(100, ".") : story(i + 100),
+    );
+    const result = await stream(openGuardrail, parts);
+    const body = text(result.downstream.body);
+    expect(body).not.toContain(parts[45]);
+    expect(body).toMatch(/"code":"content_policy_violation".*\n\ndata: \[DONE\]\n\n$/s);
+    const verdict = verdictOf(result, "response");
+    expect(verdict.llmCallouts.action).toBe("BLOCK");
+    expect(verdict.sanitizationResult).toMatchObject({
+      filterResults: { rai: { raiFilterResult: { matchState: "MATCH_FOUND" } } },
+    });
+  });
+
+  it.each([
+    ["open", "served whole"],
+    ["closed", "ended with an error event"],
+  ] as const)("fails %s while Model Armor is down: %s", async (mode, _outcome) => {
+    // Model Armor screens answers only here, so the prompt passes and the stream meets the fault.
+    const guardrail = await start(mode, { userPromptTemplate: "", modelResponseTemplate: "response-template" });
+    armor.fault = "unavailable";
+    const parts = Array.from({ length: 30 }, (_, i) => story(i + 300 + (mode === "open" ? 0 : 50)));
+    const result = await stream(guardrail, parts);
+    const body = text(result.downstream.body);
+    if (mode === "open") expect(body).toContain(parts[29]);
+    else expect(body).toMatch(/"error".*\n\ndata: \[DONE\]\n\n$/s);
+    expect(verdictOf(result, "response").llmCallouts.backends?.["model-armor"]?.error).toBe("UNAVAILABLE");
   });
 });

@@ -10,6 +10,8 @@ export interface StreamSpan {
   /** Which filter found it and how sure it is (carried into the stream verdict). */
   readonly filter?: string;
   readonly confidence?: "LOW" | "MEDIUM" | "HIGH";
+  /** The remote backend that reported it (undefined = the local detectors). */
+  readonly backend?: string;
 }
 
 export interface SseScannerOptions {
@@ -28,6 +30,8 @@ export interface SseStep {
   readonly emit: string;
   /** True once the stream was blocked (later steps emit nothing). */
   readonly blocked: boolean;
+  /** The text this chunk added, per channel (for scanners that look at whole windows, such as remote backends). */
+  readonly appended: ReadonlyMap<string, string>;
 }
 
 /** Upper bound on text held per channel (bounds memory and rescans per chunk). */
@@ -146,7 +150,8 @@ export function createSseScanner(options: SseScannerOptions) {
   return {
     /** Feeds one body chunk; `end` flushes everything. */
     push(chunk: Uint8Array, end: boolean): SseStep {
-      if (blocked) return { emit: "", blocked };
+      const appended = new Map<string, string>();
+      if (blocked) return { emit: "", blocked, appended };
       const frames = framer.push(chunk);
       // At the end, an unterminated last event is scanned like the others.
       if (end) frames.push(...framer.end());
@@ -158,14 +163,30 @@ export function createSseScanner(options: SseScannerOptions) {
           const c = channel(d.channel);
           const start = c.base + c.text.length;
           c.text += d.text;
+          appended.set(d.channel, (appended.get(d.channel) ?? "") + d.text);
           return { channel: d.channel, start, end: start + d.text.length, index };
         });
         held.push({ event, segments });
         if (event.done || frame.event === "message_stop") final = true;
       }
       const emit = release(final);
-      if (blocked) return { emit: emit + options.blockEvents(flavour), blocked };
-      return { emit, blocked };
+      if (blocked) return { emit: emit + options.blockEvents(flavour), blocked, appended };
+      return { emit, blocked, appended };
+    },
+    /**
+     * Ends the stream now (a verdict from outside, such as a remote backend's): the events
+     * that end a blocked stream, to send instead of anything still held. Later pushes emit nothing.
+     */
+    /** Adds findings made outside the scanner (remote backends) to the stream's report. */
+    record(found: readonly StreamSpan[]): void {
+      spans.push(...found);
+    },
+    block(found: readonly StreamSpan[] = []): string {
+      if (blocked) return "";
+      blocked = true;
+      held.length = 0;
+      spans.push(...found);
+      return options.blockEvents(flavour);
     },
     /** Findings reported so far (absolute channel offsets). */
     spans: (): readonly StreamSpan[] => spans,
