@@ -112,6 +112,13 @@ export const templateSchema = z.strictObject({
       modelResponseTemplate: z.string().default(""),
     })
     .prefault({}),
+  /**
+   * How backend verdicts join the local one: `any` (a match from any source counts, the strongest
+   * action wins, a local block skips the backends) or `remote-authoritative` (the backends are always
+   * asked, and for each filter a backend evaluated successfully its verdict decides: local matches
+   * there are reported, not enforced; filters no backend evaluated stay local).
+   */
+  backendsCombine: z.enum(["any", "remote-authoritative"]).default("any"),
   /** The NeMo Guardrails configuration this template also consults (`backends.nemoGuardrails`); empty = none. */
   nemoGuardrails: z.strictObject({ configId: z.string().default("") }).prefault({}),
   /** Local reply for blocked prompts (Model Armor's custom_prompt_safety_error_*). */

@@ -233,8 +233,9 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     policy: ResolvedPolicy,
     registry: PlaceholderRegistry,
   ): Promise<Scanned> => {
-    if (policy.backends.length === 0 || scanned.inspection.action === "block" || scanned.texts.length === 0)
-      return scanned;
+    const localFirst = policy.template.backendsCombine === "any";
+    if (policy.backends.length === 0 || scanned.texts.length === 0) return scanned;
+    if (localFirst && scanned.inspection.action === "block") return scanned;
     const answers = await consultBackends(policy.backends, direction, scanned.texts, config.backends.budgetMs);
     const inspection = mergeBackendAnswers(scanned.inspection, scanned.texts, answers, {
       template: policy.template,

@@ -35,6 +35,8 @@ export interface BackendAnswer {
   readonly error?: string;
   readonly result?: SanitizationResult;
   readonly findings: readonly BackendFinding[];
+  /** Filters it evaluated successfully (its verdict on them is complete). */
+  readonly covers?: readonly FilterName[];
 }
 
 /** One remote backend for one template. */
@@ -69,7 +71,13 @@ export function modelArmorBackend(
           direction === "request"
             ? await client.sanitizeUserPrompt(template, text)
             : await client.sanitizeModelResponse(template, text);
-        return { ...base, durationMs: performance.now() - started, result, findings: findingsOf(result, text, index) };
+        return {
+          ...base,
+          durationMs: performance.now() - started,
+          result,
+          findings: findingsOf(result, text, index),
+          covers: coveredFilters(result),
+        };
       } catch (error) {
         const status = error instanceof BackendError ? error.status : "INTERNAL";
         return { ...base, durationMs: performance.now() - started, error: status };
@@ -81,6 +89,22 @@ export function modelArmorBackend(
 function lastIndex(texts: readonly ScanText[], keep: (t: ScanText) => boolean): number {
   for (let i = texts.length - 1; i >= 0; i--) if (keep(texts[i] as ScanText)) return i;
   return -1;
+}
+
+const ourFilters: readonly FilterName[] = ["pi_and_jailbreak", "sdp", "rai", "malicious_uris"];
+
+/** The filters Model Armor ran to the end (`EXECUTION_SUCCESS`), by our names (its keys are the same). */
+function coveredFilters(result: SanitizationResult): FilterName[] {
+  return ourFilters.filter((name) => {
+    const r = result.filterResults?.[name];
+    const state =
+      r?.piAndJailbreakFilterResult?.executionState ??
+      r?.raiFilterResult?.executionState ??
+      r?.sdpFilterResult?.inspectResult?.executionState ??
+      r?.sdpFilterResult?.deidentifyResult?.executionState ??
+      r?.maliciousUriFilterResult?.executionState;
+    return state === "EXECUTION_SUCCESS";
+  });
 }
 
 /** Model Armor's matches as findings in `text` (its code point ranges turned into UTF-16 offsets). */

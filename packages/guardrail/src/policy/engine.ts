@@ -299,7 +299,14 @@ export function mergeBackendAnswers(
       backend: a.name,
     })),
   );
-  const findings = [...inspection.findings, ...remote];
+  // remote-authoritative: where a backend ran a filter to the end, local matches are reported only.
+  const covered = new Set(
+    options.template.backendsCombine === "remote-authoritative" ? answers.flatMap((a) => a.covers ?? []) : [],
+  );
+  const local = inspection.findings.map((f) =>
+    covered.has(f.filter) && f.action !== "inspect" ? { ...f, action: "inspect" as const } : f,
+  );
+  const findings = [...local, ...remote];
   const failedClosed =
     inspection.failedClosed || (answers.some((a) => a.error !== undefined) && options.template.failMode === "closed");
   const action = decideAction(findings, failedClosed);
