@@ -10,11 +10,13 @@
  * "jailbreak detection heuristics" (stops on "DAN mode"), and the output rail
  * "self check output" (stops on `zx-leak`). A stopped input rail answers the refusal
  * "I'm sorry, I can't respond to that." An unknown config is a 422 with FastAPI's
- * `{ detail }`, as is a body without messages. `fault`: 500, hang, not JSON.
+ * `{ detail }`, as is a body without messages. `fault`: 500, 429 with `retry-after` (as a
+ * fronting proxy or gateway answers; the server itself has no rate limit), hang, not JSON, a
+ * closed socket.
  */
 import { createServer, type IncomingMessage } from "node:http";
 
-export type NemoFault = "none" | "internal" | "hang" | "malformed";
+export type NemoFault = "none" | "internal" | "overloaded" | "hang" | "malformed" | "reset";
 
 export interface NemoContractServer {
   readonly url: string;
@@ -52,6 +54,11 @@ export async function startNemoContractServer(): Promise<NemoContractServer> {
     if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     if (state.fault === "hang") return;
     if (state.fault === "internal") return send(500, { detail: "Internal Server Error" });
+    if (state.fault === "reset") return req.socket.destroy();
+    if (state.fault === "overloaded") {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
+      return res.end(JSON.stringify({ detail: "Too Many Requests" }));
+    }
     if (state.fault === "malformed") {
       res.writeHead(200, { "content-type": "application/json" });
       return res.end('{"messages": [');

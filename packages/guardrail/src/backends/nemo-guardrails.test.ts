@@ -60,6 +60,8 @@ describe.each(["classic", "openai"] as const)("nemoGuardrailsBackend() over real
     ["a 500", () => (nemo.fault = "internal"), "callouts", "HTTP_500"],
     ["a body that is not JSON", () => (nemo.fault = "malformed"), "callouts", "MALFORMED_ANSWER"],
     ["a hang", () => (nemo.fault = "hang"), "callouts", "DEADLINE_EXCEEDED"],
+    ["a 429 from a fronting proxy", () => (nemo.fault = "overloaded"), "callouts", "HTTP_429"],
+    ["a closed socket", () => (nemo.fault = "reset"), "callouts", "CONNECTION_FAILED"],
   ])("reports %s as an error, never a match, within its deadline", async (_name, setup, configId, error) => {
     setup();
     const started = performance.now();

@@ -10,12 +10,13 @@
  *   `{ object: "error", message, type, code }`: 400 for an empty input, 404 for another model.
  * The "model" has the classes BENIGN / INJECTION (TEI) or, in id order, BENIGN / MALICIOUS
  * (vLLM, Prompt Guard 2 style): a text containing `zx-attack` or "ignore previous
- * instructions" scores 0.99, anything else 0.02. `fault` answers 429, 503, hangs, or sends
- * a body that is not JSON.
+ * instructions" scores 0.99, anything else 0.02. With `apiKey` set, a request without that
+ * bearer token gets 401 (TEI's `--api-key`, vLLM's `--api-key`). `fault` answers 429, 503,
+ * hangs, sends a body that is not JSON, or closes the socket.
  */
 import { createServer, type IncomingMessage } from "node:http";
 
-export type ClassifierFault = "none" | "overloaded" | "unavailable" | "hang" | "malformed";
+export type ClassifierFault = "none" | "overloaded" | "unavailable" | "hang" | "malformed" | "reset";
 
 export interface ServedClassifierContractServer {
   readonly url: string;
@@ -23,6 +24,8 @@ export interface ServedClassifierContractServer {
   /** Added before every answer. */
   delayMs: number;
   fault: ClassifierFault;
+  /** Bearer token required when set. */
+  apiKey: string;
   /** Inputs per call so far. */
   readonly calls: readonly { readonly path: string; readonly inputs: number }[];
   close(): Promise<void>;
@@ -45,6 +48,15 @@ export async function startServedClassifierContractServer(model = "meta-llama/Ll
     };
     if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     if (state.fault === "hang") return;
+    if (state.fault === "reset") return req.socket.destroy();
+    if (state.apiKey !== "" && req.headers.authorization !== `Bearer ${state.apiKey}`) {
+      return send(
+        401,
+        req.url === "/classify"
+          ? { object: "error", message: "Unauthorized", type: "Unauthorized", code: 401 }
+          : { error: "Unauthorized", error_type: "unauthorized" },
+      );
+    }
     if (state.fault === "malformed") {
       res.writeHead(200, { "content-type": "application/json" });
       return res.end("[[{");
@@ -109,6 +121,7 @@ export async function startServedClassifierContractServer(model = "meta-llama/Ll
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     model,
     fault: "none",
+    apiKey: "",
     delayMs: 0,
     calls,
     async close() {

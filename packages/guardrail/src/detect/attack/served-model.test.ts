@@ -55,11 +55,23 @@ describe.each(["tei", "vllm"] as const)("createServedAttackModel(%s) over real H
     ["fails (5xx / 424)", "unavailable", /answered (424|503)/],
     ["answers garbage", "malformed", /not JSON/],
     ["hangs", "hang", /deadline exceeded/],
+    ["closes the socket", "reset", /fetch failed|socket|other side closed/i],
   ] as const)("fails the model pass when the server %s, within its deadline", async (_name, fault, message) => {
     server.fault = fault;
     const started = performance.now();
     await expect(createServedAttackModel(options(kind)).score(["hello there"])).rejects.toThrow(message);
     expect(performance.now() - started).toBeLessThan(600);
+  });
+
+  it("sends its API key as a bearer token and fails on the server's 401 without one", async () => {
+    server.apiKey = "secret-key";
+    try {
+      await expect(createServedAttackModel(options(kind)).score(["hello"])).rejects.toThrow(/answered 401/);
+      const [scores] = await createServedAttackModel(options(kind, { apiKey: "secret-key" })).score(["zx-attack now"]);
+      expect(scores?.[0]?.confidence).toBe("HIGH");
+    } finally {
+      server.apiKey = "";
+    }
   });
 
   it("stops calling a dead server once its circuit opens", async () => {
