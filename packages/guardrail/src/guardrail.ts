@@ -14,7 +14,7 @@ import {
   mergeBackendAnswers,
   type ScanText,
 } from "./policy/engine.js";
-import { createModelClassifier } from "./policy/model-pass.js";
+import { modelClassifier, recordingClassifier } from "./policy/model-pass.js";
 import { createPlaceholderRegistry, type PlaceholderRegistry } from "./policy/placeholders.js";
 import { applyFloor, type SelectionKey, selectTemplateName } from "./policy/template.js";
 import { buildAuditRecord, buildVerdict, summaryHeaderValue } from "./policy/verdict.js";
@@ -251,35 +251,44 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       inspectBody(direction, bytes, policy, registry, requestId),
     async inspectRequestBody(bytes, policy, registry, requestId) {
       const started = performance.now();
-      const model = policy.detectors.model;
-      let local = policy;
-      let modelFailure: string | undefined;
-      if (model && policy.template.piAndJailbreak.enabled) {
-        // Pass 1 only collects the texts the engine classifies (other filters off, nothing applied).
-        const { classifier: attack, failure } = await createModelClassifier(
-          model,
-          policy.detectors.attack,
-          (recorder) =>
-            inspectBody(
-              "request",
-              bytes,
-              { ...policy, detectors: { ...policy.detectors, attack: recorder, text: {} } },
-              createPlaceholderRegistry(),
-              undefined,
-            ),
-        );
-        local = { ...policy, detectors: { ...policy.detectors, attack } };
-        modelFailure = failure;
+      const model = policy.template.piAndJailbreak.enabled ? policy.detectors.model : undefined;
+      if (!model) {
+        const scanned = await withBackends("request", scan("request", bytes, policy, registry), policy, registry);
+        return outcomeOf("request", scanned, policy, requestId, started);
       }
-      let first = scan("request", bytes, local, registry);
-      if (modelFailure !== undefined) {
-        first = {
-          ...first,
-          inspection: failFilter(first.inspection, "pi_and_jailbreak", modelFailure, policy.template),
+      // Pass 1: the whole local pass with the built-in classifier, recording what it classifies.
+      const recorder = recordingClassifier(policy.detectors.attack);
+      const scratch = createPlaceholderRegistry();
+      const first = scan(
+        "request",
+        bytes,
+        { ...policy, detectors: { ...policy.detectors, attack: recorder.classifier } },
+        scratch,
+      );
+      if (first.inspection.action === "block" && policy.template.backendsCombine === "any") {
+        return outcomeOf("request", first, policy, requestId, started);
+      }
+      // The model and the remote backends run at the same time; pass 2 merges the model's scores.
+      const [scored, answers] = await Promise.all([
+        modelClassifier(model, policy.detectors.attack, recorder.texts()),
+        policy.backends.length > 0 && first.texts.length > 0
+          ? consultBackends(policy.backends, "request", first.texts, config.backends.budgetMs)
+          : Promise.resolve([]),
+      ]);
+      const local = { ...policy, detectors: { ...policy.detectors, attack: scored.classifier } };
+      let second = scan("request", bytes, local, registry);
+      if (scored.failure !== undefined) {
+        second = {
+          ...second,
+          inspection: failFilter(second.inspection, "pi_and_jailbreak", scored.failure, policy.template),
         };
       }
-      const scanned = await withBackends("request", first, local, registry);
-      return outcomeOf("request", scanned, local, requestId, started);
+      const inspection = mergeBackendAnswers(second.inspection, second.texts, answers, {
+        template: policy.template,
+        detectors: policy.detectors,
+        registry,
+      });
+      return outcomeOf("request", { ...second, inspection }, local, requestId, started);
     },
     async inspectResponseBody(bytes, policy, registry, requestId) {
       const started = performance.now();
