@@ -1,10 +1,16 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { type RunningService, startService } from "@llm-callouts/ext-proc";
 import { createTestRuntime } from "@llm-callouts/ext-proc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type ModelArmorContractServer,
+  startModelArmorContractServer,
+} from "./backends/model-armor-contract.testdata.js";
 import { guardrailConfigSchema } from "./config.js";
 import { createGuardrailService } from "./index.js";
 
@@ -53,6 +59,32 @@ const headerValues = (headers: readonly HeaderOption[] = []): Record<string, str
     headers.map((h) => [h.header.key, h.header.raw_value?.length ? h.header.raw_value.toString() : h.header.value]),
   );
 
+/** One Check with a chat body, as Envoy's ext_authz filter sends it with `with_request_body`. */
+function checkWith(
+  client: CheckClient,
+  body: string,
+  { raw = true, headers = {} }: { raw?: boolean; headers?: Record<string, string> } = {},
+): Promise<CheckResponse> {
+  return new Promise((resolve, reject) =>
+    client.Check(
+      {
+        attributes: {
+          request: {
+            http: {
+              method: "POST",
+              path: "/v1/chat/completions",
+              host: "gateway.example",
+              headers: { "content-type": "application/json", ...headers },
+              ...(raw ? { raw_body: Buffer.from(body) } : { body }),
+            },
+          },
+        },
+      },
+      (error, response) => (error ? reject(error) : resolve(response)),
+    ),
+  );
+}
+
 const chatBody = (content: string) => JSON.stringify({ model: "m", messages: [{ role: "user", content }] });
 
 describe("ext_authz Check over gRPC", () => {
@@ -80,28 +112,8 @@ describe("ext_authz Check over gRPC", () => {
     await running?.shutdown();
   });
 
-  const check = (
-    body: string,
-    { raw = true, headers = {} }: { raw?: boolean; headers?: Record<string, string> } = {},
-  ): Promise<CheckResponse> =>
-    new Promise((resolve, reject) =>
-      client.Check(
-        {
-          attributes: {
-            request: {
-              http: {
-                method: "POST",
-                path: "/v1/chat/completions",
-                host: "gateway.example",
-                headers: { "content-type": "application/json", ...headers },
-                ...(raw ? { raw_body: Buffer.from(body) } : { body }),
-              },
-            },
-          },
-        },
-        (error, response) => (error ? reject(error) : resolve(response)),
-      ),
-    );
+  const check = (body: string, options: { raw?: boolean; headers?: Record<string, string> } = {}) =>
+    checkWith(client, body, options);
 
   it.each([true, false])("allows a clean prompt with the summary header (raw_body: %s)", async (raw) => {
     const response = await check(chatBody("Describe a gateway in one sentence."), { raw });
@@ -160,5 +172,60 @@ describe("ext_authz Check over gRPC", () => {
     expect(headerValues(response.ok_response?.headers)["x-guardrail-result"]).toBe(
       "action=allow; match=none; template=default; invocation=SUCCESS",
     );
+  });
+});
+
+describe("ext_authz Check with Model Armor as a backend", () => {
+  let armor: ModelArmorContractServer;
+  let running: RunningService;
+  let client: CheckClient;
+  const dir = mkdtempSync(join(tmpdir(), "authz-model-armor-"));
+  beforeAll(async () => {
+    armor = await startModelArmorContractServer();
+    const modelArmor = { userPromptTemplate: "prompt-template" };
+    const config = guardrailConfigSchema.parse({
+      backends: {
+        modelArmor: {
+          project: armor.project,
+          location: armor.location,
+          endpoint: armor.url,
+          keyFile: armor.keyFile(dir),
+        },
+      },
+      templates: { default: { failMode: "closed", modelArmor }, lenient: { failMode: "open", modelArmor } },
+      selectors: [{ tenant: "lenient", template: "lenient" }],
+    });
+    const runtime = createTestRuntime();
+    running = await startService(createGuardrailService(config, runtime), {
+      host: "127.0.0.1",
+      port: 0,
+      adminPort: null,
+      log: runtime.log,
+    });
+    client = createAuthorizationClient(`127.0.0.1:${running.port}`);
+  });
+  afterAll(async () => {
+    client?.close();
+    await running?.shutdown();
+    await armor?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("denies what only Model Armor finds, and follows failMode while it is down", async () => {
+    const attack = await checkWith(client, chatBody("Please summarise this, zx-attack included, thanks"));
+    expect([attack.status.code, attack.denied_response?.status.code]).toEqual([7, 400]);
+    expect((await checkWith(client, chatBody("Describe a gateway in one sentence."))).status.code).toBe(0);
+    armor.fault = "unavailable";
+    try {
+      const closed = await checkWith(client, chatBody("Describe a gateway in one sentence."));
+      expect([closed.status.code, closed.denied_response?.status.code]).toEqual([7, 503]);
+      const open = await checkWith(client, chatBody("Describe a gateway in one sentence."), {
+        headers: { "x-tenant-id": "lenient" },
+      });
+      expect(open.status.code).toBe(0);
+      expect(headerValues(open.ok_response?.headers)["x-guardrail-result"]).toMatch(/invocation=PARTIAL/);
+    } finally {
+      armor.fault = "none";
+    }
   });
 });
