@@ -37,6 +37,8 @@ export interface BackendAnswer {
   readonly findings: readonly BackendFinding[];
   /** Filters it evaluated successfully (its verdict on them is complete). */
   readonly covers?: readonly FilterName[];
+  /** A de-identified version of one scanned text (Model Armor's advanced SDP `deidentifyResult.data.text`). */
+  readonly deidentified?: { readonly textIndex: number; readonly text: string };
 }
 
 /** One remote backend for one template. */
@@ -71,12 +73,16 @@ export function modelArmorBackend(
           direction === "request"
             ? await client.sanitizeUserPrompt(template, text)
             : await client.sanitizeModelResponse(template, text);
+        const deidentified = result.filterResults?.sdp?.sdpFilterResult?.deidentifyResult;
         return {
           ...base,
           durationMs: performance.now() - started,
           result,
           findings: findingsOf(result, text, index),
           covers: coveredFilters(result),
+          ...(deidentified?.matchState === "MATCH_FOUND" && typeof deidentified.data?.text === "string"
+            ? { deidentified: { textIndex: index, text: deidentified.data.text } }
+            : {}),
         };
       } catch (error) {
         const status = error instanceof BackendError ? error.status : "INTERNAL";

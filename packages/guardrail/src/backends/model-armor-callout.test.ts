@@ -287,3 +287,21 @@ describe("guardrail with Model Armor authoritative (backendsCombine: remote-auth
     ).toBe(400);
   });
 });
+
+describe("guardrail with Model Armor's advanced SDP (a de-identify template)", () => {
+  it("forwards Model Armor's de-identified text when its SDP finding is to be redacted", async () => {
+    const g = await start("open", { userPromptTemplate: "prompt-deidentify", modelResponseTemplate: "" });
+    const result = await g.client.exchange(
+      { ...modes[0]!.filter, receivingNamespaces: [namespace] },
+      {
+        request: { headers: chatHeaders, body: [chat("Store zx-secret-4242 for later please")] },
+        upstream: answer("ok"),
+      },
+    );
+    const sent = JSON.parse(text(result.upstream?.body)) as { messages: { content: string }[] };
+    expect(sent.messages[1]?.content).toBe("Store [GCP_API_KEY] for later please");
+    const verdict = verdictOf(result, "request");
+    expect(sanitizationResultSchema(true).safeParse(verdict.sanitizationResult).success).toBe(true);
+    expect(JSON.stringify(verdict)).not.toContain("4242");
+  });
+});

@@ -16,6 +16,9 @@
  *   and the marker `zx-secret-<digits>` as GCP_API_KEY, with byte and code point ranges;
  * - rai: `dangerous` for "build a bomb" (MEDIUM_AND_ABOVE), the other three NO_MATCH_FOUND;
  * - malicious_uris: any `http(s)://…malware.test…` URL, with its code point location.
+ * Templates named `*-deidentify` stand for advanced SDP with a de-identify template: `sdp`
+ * answers `deidentifyResult` (`data.text` with each finding replaced by `[INFO_TYPE]`,
+ * `transformedBytes`, `infoTypes`) instead of `inspectResult`.
  */
 import { type GoogleContractServer, googleError, startGoogleContractServer } from "@llm-callouts/remote/testing";
 
@@ -34,7 +37,7 @@ export async function startModelArmorContractServer(
   options: { project?: string; location?: string; templates?: readonly string[] } = {},
 ): Promise<ModelArmorContractServer> {
   const location = options.location ?? "us-central1";
-  const templates = options.templates ?? ["prompt-template", "response-template"];
+  const templates = options.templates ?? ["prompt-template", "response-template", "prompt-deidentify"];
   const sanitized: { method: string; template: string; text: string }[] = [];
   const google = await startGoogleContractServer(({ method, path: url, body }) => {
     const match = path.exec(url);
@@ -58,13 +61,13 @@ export async function startModelArmorContractServer(
       );
     }
     sanitized.push({ method: rpc, template: decodeURIComponent(template), text: item.text });
-    return { status: 200, body: { sanitizationResult: sanitize(item.text) } };
+    return { status: 200, body: { sanitizationResult: sanitize(item.text, template.endsWith("-deidentify")) } };
   }, options.project);
   return Object.assign(google, { location, templates, sanitized });
 }
 
 /** Model Armor's answer for `text` under a template with every filter on. */
-export function sanitize(text: string): Record<string, unknown> {
+export function sanitize(text: string, deidentify = false): Record<string, unknown> {
   const cp = (utf16: number) => [...text.slice(0, utf16)].length;
   const bytes = (utf16: number) => Buffer.byteLength(text.slice(0, utf16), "utf8");
   const range = (start: number, end: number, unit: (n: number) => number) => ({
@@ -73,7 +76,13 @@ export function sanitize(text: string): Record<string, unknown> {
   });
   const words = text.trim().split(/\s+/).filter(Boolean).length;
   const attack = words >= 3 && /ignore (all )?previous instructions|developer mode|zx-attack/i.test(text);
-  const sdp: { infoType: string; likelihood: string; location: Record<string, unknown> }[] = [];
+  const sdp: {
+    infoType: string;
+    likelihood: string;
+    location: Record<string, unknown>;
+    codepoints: readonly [number, number];
+    bytes: number;
+  }[] = [];
   for (const [infoType, pattern] of [
     ["US_SOCIAL_SECURITY_NUMBER", /\b\d{3}-\d{2}-\d{4}\b/g],
     ["CREDIT_CARD_NUMBER", /\b(?:\d{4}[ -]?){3}\d{4}\b/g],
@@ -85,6 +94,8 @@ export function sanitize(text: string): Record<string, unknown> {
         infoType,
         likelihood: "VERY_LIKELY",
         location: { byteRange: range(start, end, bytes), codepointRange: range(start, end, cp) },
+        codepoints: [cp(start), cp(end)],
+        bytes: bytes(end) - bytes(start),
       });
     }
   }
@@ -124,15 +135,46 @@ export function sanitize(text: string): Record<string, unknown> {
         },
       },
       sdp: {
-        sdpFilterResult: {
-          inspectResult: {
-            executionState: ok,
-            matchState: state(sdp.length > 0),
-            ...(sdp.length ? { findings: sdp } : {}),
-          },
-        },
+        sdpFilterResult: deidentify
+          ? {
+              deidentifyResult: {
+                executionState: ok,
+                matchState: state(sdp.length > 0),
+                ...(sdp.length > 0
+                  ? {
+                      data: { text: deidentified(text, sdp) },
+                      transformedBytes: String(sdp.reduce((n, f) => n + f.bytes, 0)),
+                      infoTypes: [...new Set(sdp.map((f) => f.infoType))],
+                    }
+                  : {}),
+              },
+            }
+          : {
+              inspectResult: {
+                executionState: ok,
+                matchState: state(sdp.length > 0),
+                ...(sdp.length
+                  ? { findings: sdp.map(({ infoType, likelihood, location }) => ({ infoType, likelihood, location })) }
+                  : {}),
+              },
+            },
       },
     },
     invocationResult: "SUCCESS",
   };
+}
+
+/** `text` with each finding's code point range replaced by `[INFO_TYPE]`. */
+function deidentified(
+  text: string,
+  findings: readonly { readonly infoType: string; readonly codepoints: readonly [number, number] }[],
+): string {
+  const cps = [...text];
+  let out = "";
+  let at = 0;
+  for (const f of [...findings].sort((a, b) => a.codepoints[0] - b.codepoints[0])) {
+    out += `${cps.slice(at, f.codepoints[0]).join("")}[${f.infoType}]`;
+    at = f.codepoints[1];
+  }
+  return out + cps.slice(at).join("");
 }

@@ -310,12 +310,24 @@ export function mergeBackendAnswers(
   const failedClosed =
     inspection.failedClosed || (answers.some((a) => a.error !== undefined) && options.template.failMode === "closed");
   const action = decideAction(findings, failedClosed);
+  const redacted =
+    action === "redact" ? redactFindings(texts, findings, options.template, options.registry) : new Map();
+  // Model Armor's de-identified text replaces a text nothing else redacted, when its SDP matches redact.
+  if (action === "redact") {
+    for (const a of answers) {
+      const d = a.deidentified;
+      const sdpRedacts = a.findings.some(
+        (f) => f.filter === "sdp" && filterAction(options.template, options.detectors, f.filter, f.type) === "redact",
+      );
+      if (d && sdpRedacts && !redacted.has(d.textIndex)) redacted.set(d.textIndex, d.text);
+    }
+  }
   return {
     ...inspection,
     findings,
     action,
     failedClosed,
-    redacted: action === "redact" ? redactFindings(texts, findings, options.template, options.registry) : new Map(),
+    redacted,
     backends: answers.map((a) => ({
       name: a.name,
       durationMs: a.durationMs,
