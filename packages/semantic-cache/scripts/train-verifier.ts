@@ -1,121 +1,59 @@
 /**
- * Trains the learned verifier for the offline embedder and writes
- * src/verifier-model.ts. Only the `tune` part of each pair set is read for any choice
- * (scripts/pair-sets.ts); the held-out part is scored by the benchmark alone.
+ * Trains the semantic cache's learned verifier (scripts/verifier-training.ts) on the `tune`
+ * part of the pair sets (scripts/pair-sets.ts; the held-out part is scored by the benchmark
+ * alone) and writes it.
+ * - The offline embedder (default): src/verifier-model.ts, the model the cache ships.
+ * - Any OpenAI-compatible embeddings server (`--url`, `--model`; TEI, vLLM, Ollama): a JSON
+ *   model file for `verifier.modelFile`, trained on that embedder's similarities.
  *
- * - Features: src/pair-features.ts, with the offline embedder's cosine and word vectors.
- * - Rows the guards refuse are left out (the model never sees them at run time).
- * - Model: gradient-boosted trees (@llm-callouts/learn), settings below, chosen by 5-fold
- *   cross-validation on the tuning part.
- * - Threshold: the lowest probability whose out-of-fold precision on QQP's tuning pairs,
- *   among pairs above the embedder's similarity threshold, is at least TARGET_PRECISION.
- *
- *   node --import tsx packages/semantic-cache/scripts/train-verifier.ts [dataDir]
+ *   node --import tsx packages/semantic-cache/scripts/train-verifier.ts [--data DIR]
+ *   node --import tsx packages/semantic-cache/scripts/train-verifier.ts --url http://tei:8080/v1 \
+ *     --model bge-small --threshold 0.9 --out verifier.json
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BoostedTrees, boostedPredict, trainBoostedTrees } from "@llm-callouts/learn";
-import { PAIR_FEATURES, pairFeatures } from "../src/pair-features.js";
-import { guards } from "../src/verifier.js";
+import { parseArgs } from "node:util";
+import { createOpenAiEmbedder } from "../src/openai-embedder.js";
 import { createWordVectorEmbedder } from "../src/word-vector-embedder.js";
 import { loadWinkWordVectors } from "../src/word-vectors.js";
-import { foldsOf, loadPairSets, pairCosines } from "./pair-sets.js";
+import { loadPairSets } from "./pair-sets.js";
+import { TARGET_PRECISION, TREE_SETTINGS, trainVerifier } from "./verifier-training.js";
 
-export const TREE_SETTINGS = { trees: 200, depth: 3, learningRate: 0.1, minChildWeight: 5 } as const;
-export const TARGET_PRECISION = 0.97;
-const FOLDS = 5;
-
-const dataDir = resolve(process.argv[2] ?? "../shared/data");
-const tune = loadPairSets(dataDir).filter((p) => p.part === "tune");
+const { values } = parseArgs({
+  options: {
+    data: { type: "string", default: "../shared/data" },
+    url: { type: "string" },
+    model: { type: "string", default: "" },
+    threshold: { type: "string", default: "0.9" },
+    out: { type: "string" },
+  },
+});
+const tune = loadPairSets(resolve(values.data)).filter((p) => p.part === "tune");
 const vectors = loadWinkWordVectors();
-const embedder = createWordVectorEmbedder({ vectors });
-const gate = embedder.defaultThreshold;
+const embedder = values.url
+  ? await createOpenAiEmbedder({ url: values.url, model: values.model, threshold: Number(values.threshold) })
+  : createWordVectorEmbedder({ vectors });
+const embedderId = values.url ? embedder.id : (embedder.id.split(":")[0] as string);
+const trained = await trainVerifier(tune, embedder, vectors, embedderId);
+for (const line of trained.report) console.log(line);
 
-const cosines = await pairCosines(embedder, tune);
-// The cache holds `a` and is asked `b`.
-const features = tune.map((p, i) => pairFeatures(p.b, p.a, cosines[i] as number, { words: vectors }));
-const passes = tune.map((p) => guards(p.b, p.a) === undefined);
-const trainable = tune.map((_, i) => i).filter((i) => passes[i]);
-const fit = (rows: readonly number[]): BoostedTrees =>
-  trainBoostedTrees(
-    rows.map((i) => features[i] as Float64Array),
-    rows.map((i) => (tune[i] as (typeof tune)[number]).duplicate),
-    TREE_SETTINGS,
-  );
-
-const folds = foldsOf(tune, FOLDS);
-const oof = new Array<number>(tune.length).fill(0);
-for (let f = 0; f < FOLDS; f++) {
-  const model = fit(trainable.filter((i) => folds[i] !== f));
-  for (const i of trainable) if (folds[i] === f) oof[i] = boostedPredict(model, features[i] as Float64Array);
-}
-
-// Highest hit rate on QQP's tuning pairs whose out-of-fold precision meets the target.
-const qqp = tune.map((_, i) => i).filter((i) => tune[i]?.set === "qqp" && (cosines[i] as number) >= gate);
-const scored = qqp.map((i) => oof[i] as number).sort((x, y) => y - x);
-let threshold = 1;
-for (const t of scored) {
-  const hits = qqp.filter((i) => (oof[i] as number) >= t);
-  const good = hits.filter((i) => tune[i]?.duplicate).length;
-  if (hits.length >= 20 && good / hits.length >= TARGET_PRECISION) threshold = t;
-}
-
-for (const set of ["qqp", "mqp", "stsb"] as const) {
-  const rows = tune.map((_, i) => i).filter((i) => tune[i]?.set === set);
-  const duplicates = rows.filter((i) => tune[i]?.duplicate).length;
-  const hits = rows.filter((i) => (cosines[i] as number) >= gate && (oof[i] as number) >= threshold);
-  const good = hits.filter((i) => tune[i]?.duplicate).length;
-  console.log(
-    `${set} tuning part, out of fold: ${rows.length} pairs, ${hits.length} hits, precision ${(good / Math.max(1, hits.length)).toFixed(3)}, hit rate ${(good / duplicates).toFixed(3)}`,
-  );
-}
-
-// The trade-off on QQP's tuning pairs, out of fold: precision at a few hit rates.
-{
-  const duplicates = tune.filter((p) => p.set === "qqp" && p.duplicate).length;
-  const ranked = [...qqp].sort((x, y) => (oof[y] as number) - (oof[x] as number));
-  const points: string[] = [];
-  let good = 0;
-  const goals = [0.05, 0.1, 0.15, 0.2, 0.3];
-  ranked.forEach((i, k) => {
-    if (tune[i]?.duplicate) good++;
-    if (goals.length > 0 && good / duplicates >= (goals[0] as number)) {
-      points.push(
-        `hit rate ${goals.shift()}: precision ${(good / (k + 1)).toFixed(3)} (p >= ${(oof[i] as number).toFixed(3)})`,
-      );
-    }
-  });
-  console.log(`qqp out of fold, similarity >= ${gate}: ${points.join("; ")}`);
-}
-
-const model = fit(trainable);
-const round = (x: number) => Number(x.toPrecision(6));
-const compact: BoostedTrees = {
-  bias: round(model.bias),
-  trees: model.trees.map((t) => ({
-    feature: t.feature,
-    threshold: t.threshold.map(round),
-    left: t.left,
-    right: t.right,
-    value: t.value.map(round),
-  })),
-};
-const out = `// @generated by packages/semantic-cache/scripts/train-verifier.ts. Do not edit.
+if (values.out || values.url) {
+  const target = resolve(values.out ?? "verifier-model.json");
+  writeFileSync(target, `${JSON.stringify(trained.file)}\n`);
+  console.log(`threshold ${trained.file.threshold}; wrote ${target}`);
+} else {
+  const out = `// @generated by packages/semantic-cache/scripts/train-verifier.ts. Do not edit.
 // Gradient-boosted trees (${JSON.stringify(TREE_SETTINGS)}) on the tuning part of QQP (GPTCache's packaging),
-// curai's medical question pairs and STS-B (${trainable.length} pairs the guards let through); threshold for
-// out-of-fold precision >= ${TARGET_PRECISION} on QQP's tuning pairs above similarity ${gate}.
+// curai's medical question pairs and STS-B (${trained.trained} pairs the guards let through); threshold for
+// out-of-fold precision >= ${TARGET_PRECISION} on QQP's tuning pairs above similarity ${embedder.defaultThreshold}.
 import type { VerifierModelFile } from "./verifier.js";
 
-export const offlineVerifierModel: VerifierModelFile = ${JSON.stringify({
-  features: PAIR_FEATURES,
-  embedder: embedder.id.split(":")[0],
-  threshold: round(threshold),
-  model: compact,
-})};
+export const offlineVerifierModel: VerifierModelFile = ${JSON.stringify(trained.file)};
 `;
-const target = fileURLToPath(new URL("../src/verifier-model.ts", import.meta.url));
-writeFileSync(target, out);
-execFileSync("npx", ["biome", "format", "--write", target], { stdio: "ignore" });
-console.log(`threshold ${round(threshold)}; wrote verifier-model.ts (${out.length} bytes)`);
+  const target = fileURLToPath(new URL("../src/verifier-model.ts", import.meta.url));
+  writeFileSync(target, out);
+  execFileSync("npx", ["biome", "format", "--write", target], { stdio: "ignore" });
+  console.log(`threshold ${trained.file.threshold}; wrote verifier-model.ts (${out.length} bytes)`);
+}

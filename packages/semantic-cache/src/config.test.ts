@@ -71,7 +71,7 @@ describe("resolveSimilarityThreshold()", () => {
 
 describe("verifier config", () => {
   it("defaults to auto and refuses the learned model with an embedder it was not trained for", () => {
-    expect(configSchema.parse({}).verifier).toEqual({ mode: "auto", threshold: 0 });
+    expect(configSchema.parse({}).verifier).toEqual({ mode: "auto", threshold: 0, modelFile: "" });
     const result = configSchema.safeParse({
       verifier: { mode: "learned" },
       embedder: { kind: "openai", url: "http://127.0.0.1:1/v1", model: "bge" },
@@ -79,5 +79,12 @@ describe("verifier config", () => {
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]).toMatchObject({ path: ["verifier", "mode"] });
     expect(result.error?.issues[0]?.message).toMatch(/trained on the word-vectors embedder/);
+    // With a model trained for that embedder it is allowed (checked against the embedder at startup).
+    expect(
+      configSchema.safeParse({
+        verifier: { mode: "learned", modelFile: "verifier.json" },
+        embedder: { kind: "openai", url: "http://127.0.0.1:1/v1", model: "bge" },
+      }).success,
+    ).toBe(true);
   });
 });

@@ -49,7 +49,7 @@ export const defaults = {
     threshold: 0.9,
   },
   /** `auto`: `learned` with the word-vectors embedder (its model is trained for it), `guards` with any other. */
-  verifier: { mode: "auto" as const, threshold: 0 },
+  verifier: { mode: "auto" as const, threshold: 0, modelFile: "" },
   tenant: { header: "", hashHeaders: ["authorization", "x-api-key"] },
   headers: {
     status: "x-cache-status",
@@ -133,6 +133,11 @@ export const configSchema = z
         mode: z.enum(["auto", "learned", "guards", "off"]).default(defaults.verifier.mode),
         /** The learned model's probability threshold; 0 = the one shipped with the model. */
         threshold: z.number().min(0).max(1).default(defaults.verifier.threshold),
+        /**
+         * A model trained for this embedder by scripts/train-verifier.ts (JSON; relative to the
+         * config file); empty = the shipped model, which is for the offline embedder only.
+         */
+        modelFile: z.string().default(defaults.verifier.modelFile),
       })
       .prefault({}),
     tenant: z
@@ -154,11 +159,11 @@ export const configSchema = z
     embedTimeoutMs: z.number().int().positive().default(defaults.embedTimeoutMs),
   })
   .superRefine((config, ctx) => {
-    if (config.verifier.mode === "learned" && config.embedder.kind !== "word-vectors") {
+    if (config.verifier.mode === "learned" && config.embedder.kind !== "word-vectors" && !config.verifier.modelFile) {
       ctx.addIssue({
         code: "custom",
         path: ["verifier", "mode"],
-        message: `learned is trained on the word-vectors embedder's similarities, not ${config.embedder.kind}'s: use guards (or auto)`,
+        message: `the shipped model is trained on the word-vectors embedder's similarities, not ${config.embedder.kind}'s: use guards (or auto), or train one for it (verifier.modelFile)`,
       });
     }
     if (!config.redisCluster || config.redisUrl === "") return;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -615,6 +615,69 @@ describe("semantic-cache verifier with embedders other than the offline one", ()
         await h.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("semantic-cache verifier with a model trained for a remote embedder (verifier.modelFile)", () => {
+  // Pairs for the simulator's hashed-word embeddings: rewordings are duplicates, a swapped dish is not.
+  const dishes = ["rice", "pasta", "bread", "soup", "salad", "noodles", "curry", "pancakes", "tofu", "risotto"];
+  const verbs = ["cook", "bake", "prepare", "store", "reheat", "freeze"];
+  const pairs = verbs.flatMap((verb, v) =>
+    dishes.flatMap((dish, d) => [
+      {
+        set: "qqp" as const,
+        part: "tune" as const,
+        a: `How do I ${verb} ${dish} at home?`,
+        b: `How can I ${verb} ${dish} at home?`,
+        duplicate: true,
+      },
+      {
+        set: "qqp" as const,
+        part: "tune" as const,
+        a: `How do I ${verb} ${dish} at home?`,
+        b: `How do I ${verb} ${dishes[(d + 1 + v) % dishes.length]} at home?`,
+        duplicate: false,
+      },
+    ]),
+  );
+
+  it("loads a model trained on the embedder's own similarities and checks it was trained for it", async () => {
+    const sim = await startSimulator({ host: "127.0.0.1", port: 0, model: "m1" });
+    const dir = mkdtempSync(join(tmpdir(), "verifier-model-"));
+    try {
+      // Trained at the similarity threshold the cache will use (the training script's --threshold).
+      const remote = await createOpenAiEmbedder({
+        url: `${sim.url}/v1`,
+        model: "bge-small",
+        timeoutMs: 2_000,
+        threshold: 0.5,
+      });
+      const { trainVerifier } = await import("../scripts/verifier-training.js");
+      const trained = await trainVerifier(pairs, remote, words, remote.id);
+      const file = join(dir, "verifier.json");
+      writeFileSync(file, JSON.stringify(trained.file));
+      const config = { similarityThreshold: 0.5, verifier: { modelFile: file } };
+      const h = await startHarness(() => createMemoryStore({ now }), config, { embedder: remote });
+      try {
+        await ask(h, chatBody("How do I grill salmon at home?"), jsonAnswer("Medium heat."));
+        expect(header(await ask(h, chatBody("How can I grill salmon at home?")), "x-cache-status")).toBe(
+          "HIT-SEMANTIC",
+        );
+        await ask(h, chatBody("How do I steam fish at home?"), jsonAnswer("Ten minutes."));
+        expect(header(await ask(h, chatBody("How do I steam dumplings at home?")), "x-cache-status")).toBe("MISS");
+        expect(await h.metrics()).toMatch(/callouts_cache_verification_rejects_total\{reason="model"\} [1-9]/);
+      } finally {
+        await h.close();
+      }
+      // A file trained for another embedder is refused at startup, naming both.
+      writeFileSync(file, JSON.stringify({ ...trained.file, embedder: "openai:other-model:64" }));
+      await expect(startHarness(() => createMemoryStore({ now }), config, { embedder: remote })).rejects.toThrow(
+        /trained for the embedder openai:other-model:64, not openai:bge-small:64/,
+      );
+    } finally {
+      await sim.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { defineServiceModule, type Service, type ServiceRuntime } from "@llm-callouts/ext-proc";
 import { createCircuitBreaker } from "@llm-callouts/remote";
@@ -12,7 +13,7 @@ import { connectRedis, createRedisClient, createRedisStore } from "./redis-store
 import type { WordKnowledge } from "./rule-checks.js";
 import { createSemanticCache } from "./semantic-cache.js";
 import { createStoreGuard } from "./store-guard.js";
-import { createVerifier } from "./verifier.js";
+import { createVerifier, parseVerifierModel } from "./verifier.js";
 import { offlineVerifierModel } from "./verifier-model.js";
 import { createWordVectorEmbedder } from "./word-vector-embedder.js";
 import { loadWinkWordVectors } from "./word-vectors.js";
@@ -98,18 +99,34 @@ export async function createSemanticCacheService(
   });
   const semantic =
     config.semantic && embedder ? { embedder, threshold: resolveSimilarityThreshold(config, embedder) } : undefined;
-  // The learned model was trained on the offline embedder's similarities and word vectors: `auto`
-  // picks it for that embedder only, and `learned` with any other is a startup error.
-  const offline = words !== undefined && embedder?.id.split(":")[0] === offlineVerifierModel.embedder;
-  const mode = config.verifier.mode === "auto" ? (offline ? "learned" : "guards") : config.verifier.mode;
-  if (mode === "learned" && !offline && semantic) {
+  // The shipped model was trained on the offline embedder's similarities and word vectors: `auto`
+  // picks it for that embedder only. A model file trained for the embedder in use (its id checked)
+  // makes `learned` possible with any embedder; it reads the offline word vectors too.
+  let model = offlineVerifierModel;
+  let trained = words !== undefined && embedder?.id.split(":")[0] === offlineVerifierModel.embedder;
+  if (
+    config.verifier.modelFile &&
+    semantic &&
+    embedder &&
+    config.verifier.mode !== "guards" &&
+    config.verifier.mode !== "off"
+  ) {
+    const path = isAbsolute(config.verifier.modelFile)
+      ? config.verifier.modelFile
+      : resolve(runtime.configDir, config.verifier.modelFile);
+    model = parseVerifierModel(JSON.parse(readFileSync(path, "utf8")), embedder.id, `verifier.modelFile ${path}`);
+    words ??= loadWinkWordVectors({ maxWords: config.embedder.maxWords });
+    trained = true;
+  }
+  const mode = config.verifier.mode === "auto" ? (trained ? "learned" : "guards") : config.verifier.mode;
+  if (mode === "learned" && !trained && semantic) {
     throw new Error(
-      `verifier.mode learned: the shipped model is trained for the ${offlineVerifierModel.embedder} embedder, not ${embedder?.id}; use guards or auto`,
+      `verifier.mode learned: the shipped model is trained for the ${offlineVerifierModel.embedder} embedder, not ${embedder?.id}; use guards or auto, or train one (verifier.modelFile)`,
     );
   }
   const verifier = createVerifier({
     mode,
-    ...(mode === "learned" ? { model: offlineVerifierModel } : {}),
+    ...(mode === "learned" ? { model } : {}),
     ...(config.verifier.threshold > 0 ? { threshold: config.verifier.threshold } : {}),
     ...(words ? { words } : {}),
   });

@@ -1,4 +1,5 @@
 import { type BoostedTrees, boostedPredict } from "@llm-callouts/learn";
+import { z } from "zod";
 import { ANTONYMS } from "./lexicon.js";
 import { PAIR_FEATURES, pairFeatures } from "./pair-features.js";
 import { analyse, isTypoOf, type WordKnowledge } from "./rule-checks.js";
@@ -95,4 +96,35 @@ export function guards(query: string, cached: string): Verdict | undefined {
     [...x.entities].some((e) => !y.words.some((w) => w === e || isTypoOf(e, w)));
   if (unmatched(a, b) && unmatched(b, a)) return { ok: false, reason: "entity" };
   return undefined;
+}
+
+const modelFileSchema = z.strictObject({
+  features: z.array(z.string()),
+  embedder: z.string().min(1),
+  threshold: z.number().min(0).max(1),
+  model: z.strictObject({
+    bias: z.number(),
+    trees: z.array(
+      z.strictObject({
+        feature: z.array(z.number().int().min(-1)),
+        threshold: z.array(z.number()),
+        left: z.array(z.number().int().min(-1)),
+        right: z.array(z.number().int().min(-1)),
+        value: z.array(z.number()),
+      }),
+    ),
+  }),
+});
+
+/** A model file's JSON, checked: its shape, and that it was trained for `embedderId`. */
+export function parseVerifierModel(json: unknown, embedderId: string, source: string): VerifierModelFile {
+  const parsed = modelFileSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${source} is not a verifier model: ${parsed.error.issues[0]?.message}`);
+  const file = parsed.data;
+  if (file.embedder !== embedderId && !embedderId.startsWith(`${file.embedder}:`)) {
+    throw new Error(
+      `${source} was trained for the embedder ${file.embedder}, not ${embedderId}: retrain it for this one`,
+    );
+  }
+  return file;
 }
