@@ -35,11 +35,19 @@ describe("createGuardrailMetrics()", () => {
       failedClosed: false,
       redacted: new Map(),
       truncated: false,
-      backends: [],
+      backends: [
+        { name: "model-armor", durationMs: 21 },
+        { name: "nemo-guardrails", durationMs: 150, error: "DEADLINE_EXCEEDED" },
+      ],
     };
     metrics.decision(inspection, 0.001);
     metrics.chunk(0.0001);
     const text = await registry.metrics();
+    expect(text).toContain('callouts_guardrail_backend_calls_total{backend="model-armor",outcome="ok"} 1');
+    expect(text).toContain(
+      'callouts_guardrail_backend_calls_total{backend="nemo-guardrails",outcome="DEADLINE_EXCEEDED"} 1',
+    );
+    expect(text).toContain('callouts_guardrail_backend_duration_seconds_count{backend="model-armor"} 1');
     expect(text).toContain('callouts_guardrail_decisions_total{direction="request",action="redact"} 1');
     expect(text).toContain('callouts_guardrail_findings_total{direction="request",filter="sdp"} 1');
     expect(text).toContain('callouts_guardrail_detector_errors_total{filter="rai",fail_mode="open"} 1');

@@ -38,6 +38,19 @@ export function createGuardrailMetrics(registry: Registry): GuardrailMetrics {
     buckets,
     registers: [registry],
   });
+  const backendCalls = new Counter({
+    name: "callouts_guardrail_backend_calls_total",
+    help: "Remote backend answers per decision, by backend and outcome (ok, or the status it failed with).",
+    labelNames: ["backend", "outcome"] as const,
+    registers: [registry],
+  });
+  const backendDuration = new Histogram({
+    name: "callouts_guardrail_backend_duration_seconds",
+    help: "Time a remote backend took per decision (all windows of a stream together).",
+    labelNames: ["backend"] as const,
+    buckets,
+    registers: [registry],
+  });
   const chunks = new Histogram({
     name: "callouts_guardrail_stream_chunk_duration_seconds",
     help: "Scanner time per streamed response chunk.",
@@ -51,6 +64,11 @@ export function createGuardrailMetrics(registry: Registry): GuardrailMetrics {
       for (const f of inspection.findings) findings.inc({ direction: inspection.direction, filter: f.filter });
       for (const [filter, outcome] of Object.entries(inspection.filters)) {
         if (outcome.error !== undefined) errors.inc({ filter, fail_mode: inspection.failedClosed ? "closed" : "open" });
+      }
+      for (const backend of inspection.backends) {
+        // Statuses are Google's names or HTTP_<code>: a bounded set.
+        backendCalls.inc({ backend: backend.name, outcome: backend.error ?? "ok" });
+        backendDuration.observe({ backend: backend.name }, backend.durationMs / 1000);
       }
     },
     chunk(seconds) {
