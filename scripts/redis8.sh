@@ -179,9 +179,13 @@ cluster() {
   done
   local c=("$loader" --library-path "$lib_path" --argv0 redis-cli "$root/usr/bin/redis-cli")
   for p in $(seq "$port" $((port + 5))); do
-    for _ in $(seq 100); do "${c[@]}" -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    local up=""
+    for _ in $(seq 100); do "${c[@]}" -p "$p" ping >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
+    # A node that never answers (its port or its bus port, PORT+10000, taken) fails the start at once.
+    [[ -n "$up" ]] || { echo "redis8.sh: cluster node $p did not start (is $p or $((p + 10000)) in use?)" >&2; exit 1; }
   done
-  "${c[@]}" --cluster create "${seeds[@]}" --cluster-replicas 1 --cluster-yes >&2
+  "${c[@]}" --cluster create "${seeds[@]}" --cluster-replicas 1 --cluster-yes >&2 ||
+    { echo "redis8.sh: redis-cli --cluster create failed" >&2; exit 1; }
   # A line of its own: redis-cli ends its report inside a colour escape.
   printf '\n' >&2
   echo "redis8.sh: cluster up; REDIS_CLUSTER=true REDIS_URL=$(printf 'redis://%s,' "${seeds[@]}" | sed 's/,$//')" >&2

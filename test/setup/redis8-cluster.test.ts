@@ -18,11 +18,16 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port with the next five free as well (the cluster uses PORT..PORT+5). */
+/**
+ * A port with the next five free as well, and their cluster bus ports (port + 10000): the
+ * bus ports stay below Linux's ephemeral range (32768 and up), where other tests' outgoing
+ * connections take ports at random and a node whose bus port is taken never joins.
+ */
 async function freeRange(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => portFree(base + i)));
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const base = 12_000 + Math.floor(Math.random() * 8_000);
+    const ports = [0, 1, 2, 3, 4, 5].flatMap((i) => [base + i, base + 10_000 + i]);
+    const free = await Promise.all(ports.map(portFree));
     if (free.every(Boolean)) return base;
   }
   throw new Error("no free port range");
@@ -36,6 +41,10 @@ describe("scripts/redis8.sh cluster", () => {
     let stderr = "";
     const seeds = await new Promise<string>((done, fail) => {
       const timer = setTimeout(() => fail(new Error(`no cluster within 60 s: ${stderr.slice(-2_000)}`)), 60_000);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        fail(new Error(`redis8.sh cluster exited with ${code} before the cluster was up: ${stderr.slice(-2_000)}`));
+      });
       child.stderr.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
         const match = /^redis8.sh: cluster up; REDIS_CLUSTER=true REDIS_URL=(\S+)$/m.exec(stderr);
