@@ -33,8 +33,8 @@ export interface ResolvedPolicy {
   readonly name: string;
   readonly template: PolicyTemplate;
   readonly detectors: DetectorSet;
-  /** Remote backends this template consults after the local pass. */
-  readonly backends: readonly GuardrailBackend[];
+  /** Remote backends this template consults after the local pass, per direction. */
+  readonly backends: Readonly<Record<"request" | "response", readonly GuardrailBackend[]>>;
 }
 
 /** What to do with a body after scanning. */
@@ -116,21 +116,17 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     if (!policy) {
       const template = applyFloor(config.templates[name] as PolicyTemplate, config.floor);
       const armor = overrides.modelArmor;
-      const backends: GuardrailBackend[] = [];
-      if (
-        armor &&
-        (template.modelArmor.userPromptTemplate !== "" || template.modelArmor.modelResponseTemplate !== "")
-      ) {
-        backends.push(
-          modelArmorBackend(armor, {
-            userPrompt: template.modelArmor.userPromptTemplate,
-            modelResponse: template.modelArmor.modelResponseTemplate,
-          }),
-        );
-      }
-      if (overrides.nemoGuardrails && template.nemoGuardrails.configId !== "") {
-        backends.push(nemoGuardrailsBackend(overrides.nemoGuardrails, template.nemoGuardrails.configId));
-      }
+      const nemo = overrides.nemoGuardrails;
+      const backendsFor = (direction: "request" | "response"): GuardrailBackend[] => {
+        const list: GuardrailBackend[] = [];
+        const armorTemplate =
+          direction === "request" ? template.modelArmor.userPromptTemplate : template.modelArmor.modelResponseTemplate;
+        if (armor && armorTemplate !== "") list.push(modelArmorBackend(armor, armorTemplate));
+        if (nemo && template.nemoGuardrails.configId !== "")
+          list.push(nemoGuardrailsBackend(nemo, template.nemoGuardrails.configId));
+        return list;
+      };
+      const backends = { request: backendsFor("request"), response: backendsFor("response") };
       policy = { name, template, detectors: createDetectorSet(template, overrides), backends };
       resolved.set(name, policy);
     }
@@ -234,9 +230,10 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
     registry: PlaceholderRegistry,
   ): Promise<Scanned> => {
     const localFirst = policy.template.backendsCombine === "any";
-    if (policy.backends.length === 0 || scanned.texts.length === 0) return scanned;
+    const backends = policy.backends[direction];
+    if (backends.length === 0 || scanned.texts.length === 0) return scanned;
     if (localFirst && scanned.inspection.action === "block") return scanned;
-    const answers = await consultBackends(policy.backends, direction, scanned.texts, config.backends.budgetMs);
+    const answers = await consultBackends(backends, direction, scanned.texts, config.backends.budgetMs);
     const inspection = mergeBackendAnswers(scanned.inspection, scanned.texts, answers, {
       template: policy.template,
       detectors: policy.detectors,
@@ -271,8 +268,8 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       // The model and the remote backends run at the same time; pass 2 merges the model's scores.
       const [scored, answers] = await Promise.all([
         modelClassifier(model, policy.detectors.attack, recorder.texts()),
-        policy.backends.length > 0 && first.texts.length > 0
-          ? consultBackends(policy.backends, "request", first.texts, config.backends.budgetMs)
+        policy.backends.request.length > 0 && first.texts.length > 0
+          ? consultBackends(policy.backends.request, "request", first.texts, config.backends.budgetMs)
           : Promise.resolve([]),
       ]);
       const local = { ...policy, detectors: { ...policy.detectors, attack: scored.classifier } };
@@ -325,7 +322,7 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
       });
     },
     createStreamWindows(policy) {
-      if (policy.backends.length === 0) return undefined;
+      if (policy.backends.response.length === 0) return undefined;
       const pending = new Map<string, { consumed: number; tail: string; text: string }>();
       const answered: BackendAnswer[] = [];
       const checkWindow = async (text: string): Promise<BackendAnswer[]> => {
@@ -333,7 +330,7 @@ export function createGuardrail(config: GuardrailConfig, overrides: DetectorOver
         const cached = windowVerdicts.get(key);
         if (cached) return cached;
         const answers = await consultBackends(
-          policy.backends,
+          policy.backends.response,
           "response",
           [{ path: "$.stream", text }],
           config.backends.budgetMs,

@@ -44,18 +44,17 @@ export interface BackendAnswer {
 /** One remote backend for one template. */
 export interface GuardrailBackend {
   readonly name: string;
-  inspect(direction: "request" | "response", texts: readonly ScanText[], signal: AbortSignal): Promise<BackendAnswer>;
+  /** Its own deadline ends the call; `consultBackends` stops waiting at the budget in any case. */
+  inspect(direction: "request" | "response", texts: readonly ScanText[]): Promise<BackendAnswer>;
 }
 
 /**
- * Model Armor for one template pair. It screens one text per call, as its API documents
- * (single turn): the last user message of a request, the last text of an answer. The rest
- * of the conversation is left to the local pass.
+ * Model Armor with one template (a prompt template on requests, a response template on
+ * answers). It screens one text per call, as its API documents (single turn): the last user
+ * message of a request, the last text of an answer. The rest of the conversation is left to
+ * the local pass.
  */
-export function modelArmorBackend(
-  client: ModelArmorClient,
-  templates: { readonly userPrompt: string; readonly modelResponse: string },
-): GuardrailBackend {
+export function modelArmorBackend(client: ModelArmorClient, template: string): GuardrailBackend {
   return {
     name: "model-armor",
     async inspect(direction, texts) {
@@ -64,9 +63,8 @@ export function modelArmorBackend(
         direction === "request"
           ? lastIndex(texts, (t) => t.role === "user" || t.role === undefined)
           : lastIndex(texts, () => true);
-      const template = direction === "request" ? templates.userPrompt : templates.modelResponse;
       const base = { name: "model-armor", findings: [] as BackendFinding[] };
-      if (index < 0 || template === "") return { ...base, durationMs: 0 };
+      if (index < 0) return { ...base, durationMs: 0 };
       const text = (texts[index] as ScanText).text;
       try {
         const result =
@@ -166,7 +164,6 @@ export async function consultBackends(
   budgetMs: number,
 ): Promise<BackendAnswer[]> {
   if (backends.length === 0) return [];
-  const signal = AbortSignal.timeout(budgetMs);
   return Promise.all(
     backends.map((backend) => {
       const started = performance.now();
@@ -183,7 +180,7 @@ export async function consultBackends(
           budgetMs,
         );
       });
-      return Promise.race([backend.inspect(direction, texts, signal), late]).finally(() => clearTimeout(timer));
+      return Promise.race([backend.inspect(direction, texts), late]).finally(() => clearTimeout(timer));
     }),
   );
 }
