@@ -14,7 +14,7 @@
  * fronting proxy or gateway answers; the server itself has no rate limit), hang, not JSON, a
  * closed socket.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { startJsonServer } from "@llm-callouts/remote/testing";
 
 export type NemoFault = "none" | "internal" | "overloaded" | "hang" | "malformed" | "reset";
 
@@ -39,25 +39,14 @@ const rails = [
 
 export async function startNemoContractServer(): Promise<NemoContractServer> {
   const calls: { shape: "classic" | "openai"; rails: string[]; text: string }[] = [];
-  const bodyOf = async (req: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString();
-  };
-  const server = createServer(async (req, res) => {
-    const raw = await bodyOf(req);
-    const send = (status: number, answer: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(answer));
-    };
+  const server = await startJsonServer(async ({ req, res, body: raw, send }) => {
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { detail: "Not Found" });
     if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     if (state.fault === "hang") return;
     if (state.fault === "internal") return send(500, { detail: "Internal Server Error" });
     if (state.fault === "reset") return req.socket.destroy();
     if (state.fault === "overloaded") {
-      res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
-      return res.end(JSON.stringify({ detail: "Too Many Requests" }));
+      return send(429, { detail: "Too Many Requests" }, { "retry-after": "1" });
     }
     if (state.fault === "malformed") {
       res.writeHead(200, { "content-type": "application/json" });
@@ -117,16 +106,12 @@ export async function startNemoContractServer(): Promise<NemoContractServer> {
       guardrails: { config_id: configId, ...(log ? { log } : {}) },
     });
   });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const state: NemoContractServer = {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    url: server.url,
     fault: "none",
     delayMs: 0,
     calls,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
+    close: () => server.close(),
   };
   return state;
 }

@@ -15,8 +15,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
+import { startJsonServer } from "./json-server.js";
 
 export type GoogleFault = "none" | "quota" | "unavailable" | "internal" | "hang" | "malformed" | "reset";
 
@@ -72,15 +73,6 @@ export async function startGoogleContractServer(
   const calls: GoogleApiRequest[] = [];
   let grants = 0;
 
-  const send = (res: ServerResponse, answer: GoogleApiAnswer, headers: Record<string, string> = {}) => {
-    res.writeHead(answer.status, { "content-type": "application/json", ...headers });
-    res.end(JSON.stringify(answer.body));
-  };
-  const bodyOf = async (req: IncomingMessage): Promise<string> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString();
-  };
   const exchange = (form: URLSearchParams): string | undefined => {
     if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:token-exchange") return undefined;
     if (form.get("subject_token") !== subjectToken || form.get("audience") !== audience) return undefined;
@@ -91,13 +83,12 @@ export async function startGoogleContractServer(
     return token;
   };
 
-  const server = createServer(async (req, res) => {
-    const body = await bodyOf(req);
-    const path = (req.url ?? "").split("?")[0] as string;
+  const server = await startJsonServer(async ({ req, res, path, body, send }) => {
+    const reply = (answer: GoogleApiAnswer, headers: Record<string, string> = {}) =>
+      send(answer.status, answer.body, headers);
     if (req.method === "POST" && path === "/sts") {
       const token = exchange(new URLSearchParams(body));
-      return send(
-        res,
+      return reply(
         token
           ? {
               status: 200,
@@ -113,11 +104,11 @@ export async function startGoogleContractServer(
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     if (!bearer || !tokens.has(bearer)) {
-      return send(res, googleError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."));
+      return reply(googleError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."));
     }
     const named = /^\/v1\/projects\/([^/]+)\//.exec(path)?.[1];
     if (named !== undefined && decodeURIComponent(named) !== project) {
-      return send(res, googleError(403, "PERMISSION_DENIED", "Permission denied on resource project."));
+      return reply(googleError(403, "PERMISSION_DENIED", "Permission denied on resource project."));
     }
     if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     const fault = state.fault;
@@ -131,13 +122,13 @@ export async function startGoogleContractServer(
       case "reset":
         return req.socket.destroy();
       case "quota":
-        return send(res, googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded."), {
+        return reply(googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded."), {
           "retry-after": String(state.retryAfterSeconds),
         });
       case "unavailable":
-        return send(res, googleError(503, "UNAVAILABLE", "The service is currently unavailable."));
+        return reply(googleError(503, "UNAVAILABLE", "The service is currently unavailable."));
       case "internal":
-        return send(res, googleError(500, "INTERNAL", "Internal error encountered."));
+        return reply(googleError(500, "INTERNAL", "Internal error encountered."));
       case "malformed":
         res.writeHead(200, { "content-type": "application/json" });
         return res.end('{"sanitizationResult": {"filterMatchState": ');
@@ -145,12 +136,11 @@ export async function startGoogleContractServer(
     }
     const request = { method: req.method ?? "GET", path, body, headers: req.headers };
     const answer = route(request);
-    if (!answer) return send(res, googleError(404, "NOT_FOUND", "Requested entity was not found."));
+    if (!answer) return reply(googleError(404, "NOT_FOUND", "Requested entity was not found."));
     calls.push(request);
-    send(res, answer);
+    reply(answer);
   });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const url = server.url;
   const state: GoogleContractServer = {
     url,
     project,
@@ -181,10 +171,7 @@ export async function startGoogleContractServer(
     revokeTokens() {
       tokens.clear();
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
+    close: () => server.close(),
   };
   return state;
 }

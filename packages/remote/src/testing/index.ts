@@ -6,3 +6,4 @@ export {
   googleError,
   startGoogleContractServer,
 } from "./google-contract.js";
+export { type JsonExchange, type JsonServer, startJsonServer } from "./json-server.js";

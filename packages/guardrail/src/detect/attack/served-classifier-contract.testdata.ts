@@ -14,7 +14,7 @@
  * bearer token gets 401 (TEI's `--api-key`, vLLM's `--api-key`). `fault` answers 429, 503,
  * hangs, sends a body that is not JSON, or closes the socket.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { startJsonServer } from "@llm-callouts/remote/testing";
 
 export type ClassifierFault = "none" | "overloaded" | "unavailable" | "hang" | "malformed" | "reset";
 
@@ -35,17 +35,7 @@ const attackScore = (text: string) => (/zx-attack|ignore previous instructions/i
 
 export async function startServedClassifierContractServer(model = "meta-llama/Llama-Prompt-Guard-2-86M") {
   const calls: { path: string; inputs: number }[] = [];
-  const bodyOf = async (req: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString();
-  };
-  const server = createServer(async (req, res) => {
-    const body = await bodyOf(req);
-    const send = (status: number, answer: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(answer));
-    };
+  const server = await startJsonServer(async ({ req, res, body, send }) => {
     if (state.delayMs > 0) await new Promise((done) => setTimeout(done, state.delayMs));
     if (state.fault === "hang") return;
     if (state.fault === "reset") return req.socket.destroy();
@@ -116,18 +106,14 @@ export async function startServedClassifierContractServer(model = "meta-llama/Ll
     }
     send(404, { error: "not found", error_type: "validation" });
   });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const state: ServedClassifierContractServer = {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    url: server.url,
     model,
     fault: "none",
     apiKey: "",
     delayMs: 0,
     calls,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
+    close: () => server.close(),
   };
   return state;
 }
